@@ -1,0 +1,125 @@
+//! Command-line interface: clap structures and the dispatch to one function per
+//! command in [`crate::cmd`]. Nothing here touches the archive.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::civil::Date;
+
+use crate::diag::Format;
+
+/// Turns a git repository of incident postmortems into a fast, searchable static website.
+#[derive(Debug, Parser)]
+#[command(name = "casebook", version, about, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The archive's root folder (the one with site.toml)
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Print only findings and errors, no summary
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to use colour; `auto` means on a terminal and never with NO_COLOR
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// Whether output is coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl GlobalArgs {
+    /// Colour for stderr: on a terminal, unless NO_COLOR is set or the user said no.
+    pub fn stderr_color(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+            }
+        }
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check every record and report findings like a compiler
+    Check(CheckArgs),
+    /// Create a new archive that passes `check`
+    Init(InitArgs),
+    /// Write a new record from the house template and print its path
+    New(NewArgs),
+    /// Print the JSON Schema of the front matter, for editors
+    Schema,
+}
+
+/// What fails a run besides errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Warnings fail the run too
+    Warnings,
+}
+
+/// Options of `casebook check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// How to print findings
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Make warnings fail the check
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub deny: Option<Deny>,
+    #[command(flatten)]
+    pub today: TodayArg,
+    /// Print how long each stage took
+    #[arg(long)]
+    pub timings: bool,
+}
+
+/// The `--today` option shared by commands that judge overdue items.
+#[derive(Debug, Args)]
+pub struct TodayArg {
+    /// The day that decides what is overdue [default: SOURCE_DATE_EPOCH, else the system date]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<Date>,
+}
+
+/// Options of `casebook init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to create the archive [default: the current folder]
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Options of `casebook new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The incident's title
+    pub title: String,
+    /// Severity, one of site.toml's [default: the least severe]
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// An affected service (repeat for more)
+    #[arg(long = "service", value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Write a bundle (a folder with index.md) so assets can sit beside it
+    #[arg(long)]
+    pub bundle: bool,
+    #[command(flatten)]
+    pub today: TodayArg,
+}

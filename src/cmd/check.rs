@@ -1,0 +1,26 @@
+//! `casebook check`: load and validate the archive and print every finding.
+
+use std::io::Write;
+
+use crate::cli::{CheckArgs, Deny, GlobalArgs};
+use crate::cmd::{today, Failure, Outcome};
+use crate::diag::Format;
+use crate::pipeline;
+
+/// Checks the archive; fails on errors, or on warnings with `--deny warnings`.
+pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, Failure> {
+    let (config, _) = pipeline::load_config(&global.root)?;
+    let today = today(&args.today, &config)?;
+    let checked = pipeline::check(&global.root, today, args.timings)?;
+    let report = &checked.report;
+    let color = global.stderr_color();
+    match args.format {
+        Format::Human => report.write(&mut std::io::stderr().lock(), Format::Human, color),
+        format => report.write(&mut std::io::stdout().lock(), format, false),
+    }
+    .map_err(Failure::io("cannot write findings"))?;
+    if !global.quiet {
+        let _ = writeln!(std::io::stderr(), "{}", report.summary(checked.archive.files_checked()));
+    }
+    Ok(if report.fails(args.deny == Some(Deny::Warnings)) { Outcome::Failed } else { Outcome::Clean })
+}

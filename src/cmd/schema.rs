@@ -1,0 +1,119 @@
+//! `casebook schema`: a JSON Schema of the front matter for editors.
+//!
+//! Value sets (severities, statuses, priorities, services) come from site.toml when
+//! the command runs inside an archive, so an editor completes this archive's values.
+
+use serde_json::{json, Value};
+
+use crate::cli::GlobalArgs;
+use crate::cmd::{Failure, Outcome};
+use crate::config::SiteConfig;
+use crate::model::{ActionStatus, Review, ACTION_KINDS, TIMELINE_KINDS};
+
+/// Prints the schema on stdout.
+pub fn run(global: &GlobalArgs) -> Result<Outcome, Failure> {
+    let config = if global.root.join(crate::config::FILE_NAME).is_file() {
+        crate::pipeline::load_config(&global.root)?.0
+    } else {
+        SiteConfig::default()
+    };
+    let text = serde_json::to_string_pretty(&schema(&config)).map_err(|e| Failure::Usage(e.to_string()))?;
+    println!("{text}");
+    Ok(Outcome::Clean)
+}
+
+/// The schema for records of an archive with this configuration.
+pub fn schema(config: &SiteConfig) -> Value {
+    let timestamp = json!({
+        "type": "string",
+        "description": "RFC 3339 timestamp, a date-time in site.toml's timezone, or HH:MM on `date`",
+        "pattern": "^(\\d{4}-\\d{2}-\\d{2}[T ])?\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?$"
+    });
+    let date = json!({ "type": "string", "format": "date", "pattern": "^\\d{4}-\\d{2}-\\d{2}$" });
+    let strings = json!({ "type": "array", "items": { "type": "string" } });
+    let services = match &config.services {
+        Some(catalog) => json!({ "type": "array", "items": { "enum": catalog.keys().collect::<Vec<_>>() } }),
+        None => strings.clone(),
+    };
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "casebook incident record",
+        "description": "Front matter of a postmortem in a casebook archive",
+        "type": "object",
+        "required": ["id", "title", "date", "severity", "status"],
+        "additionalProperties": false,
+        "properties": {
+            "id": { "type": "string", "pattern": "^[A-Za-z0-9._-]+$", "description": "Unique in the archive" },
+            "title": { "type": "string" },
+            "date": date,
+            "severity": { "enum": config.severity_names() },
+            "status": { "enum": config.statuses },
+            "review": { "enum": Review::NAMES, "default": "draft" },
+            "visibility": { "enum": ["public", "internal"] },
+            "summary": { "type": "string" },
+            "started": timestamp, "detected": timestamp, "acknowledged": timestamp,
+            "mitigated": timestamp, "resolved": timestamp,
+            "services": services,
+            "tags": strings,
+            "commander": { "type": "string" },
+            "authors": { "oneOf": [ { "type": "string" }, strings ] },
+            "impact": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "users": { "type": "integer", "minimum": 0 },
+                    "requests_failed_pct": { "type": "number" },
+                    "revenue": { "type": "number", "description": format!("In {}", config.currency) },
+                    "data_loss": { "type": "boolean" },
+                    "slo_breach": { "type": "boolean" },
+                    "description": { "type": "string" }
+                }
+            },
+            "timeline": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["at", "event"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "at": timestamp,
+                        "event": { "type": "string" },
+                        "source": { "type": "string" },
+                        "actor": { "type": "string" },
+                        "kind": { "enum": TIMELINE_KINDS }
+                    }
+                }
+            },
+            "action_items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["title"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "id": { "type": "string" },
+                        "title": { "type": "string" },
+                        "owner": { "type": "string" },
+                        "priority": { "enum": config.priorities },
+                        "due": date,
+                        "status": { "enum": ActionStatus::NAMES, "default": "open" },
+                        "kind": { "enum": ACTION_KINDS },
+                        "link": { "type": "string", "format": "uri" }
+                    }
+                }
+            },
+            "related": strings,
+            "links": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["url"],
+                    "additionalProperties": false,
+                    "properties": { "title": { "type": "string" }, "url": { "type": "string" } }
+                }
+            },
+            "extra": { "type": "object" },
+            "body": { "type": "string", "description": "Markdown body, in YAML records only" }
+        }
+    })
+}
