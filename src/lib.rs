@@ -12,6 +12,7 @@ pub mod config;
 pub mod decode;
 pub mod diag;
 pub mod load;
+pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod rules;
