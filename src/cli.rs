@@ -11,7 +11,13 @@ use crate::diag::Format;
 
 /// Turns a git repository of incident postmortems into a fast, searchable static website.
 #[derive(Debug, Parser)]
-#[command(name = "casebook", version, about, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "casebook",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -48,7 +54,8 @@ impl GlobalArgs {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stderr().is_terminal()
             }
         }
     }

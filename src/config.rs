@@ -139,7 +139,14 @@ const TOP_KEYS: &[&str] = &[
     "similar",
 ];
 
-const SIMILAR_KEYS: &[&str] = &["enabled", "count", "text_weight", "services_weight", "tags_weight", "severity_weight"];
+const SIMILAR_KEYS: &[&str] = &[
+    "enabled",
+    "count",
+    "text_weight",
+    "services_weight",
+    "tags_weight",
+    "severity_weight",
+];
 
 impl SiteConfig {
     /// The level a rule's findings get, or `None` when site.toml turned it off.
@@ -147,7 +154,10 @@ impl SiteConfig {
         if rule.is_config() {
             return Some(rule.default_level());
         }
-        self.rules.get(&rule).copied().unwrap_or(Some(rule.default_level()))
+        self.rules
+            .get(&rule)
+            .copied()
+            .unwrap_or(Some(rule.default_level()))
     }
 
     /// Severity names, most severe first.
@@ -157,28 +167,48 @@ impl SiteConfig {
 
     /// Rank of a severity (0 = most severe); unknown ones sort last.
     pub fn severity_rank(&self, name: &str) -> usize {
-        self.severities.iter().position(|s| s.name == name).unwrap_or(self.severities.len())
+        self.severities
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap_or(self.severities.len())
     }
 
     /// Reads `root/site.toml`. Findings come back with the config; any error among them
     /// means the run stops with exit code 2.
     pub fn load(root: &Path) -> Result<(SiteConfig, Vec<Diagnostic>), ConfigError> {
         let path = root.join(FILE_NAME);
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text).replace("\r\n", "\n");
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let text = text
+            .strip_prefix('\u{feff}')
+            .unwrap_or(&text)
+            .replace("\r\n", "\n");
         Ok(SiteConfig::parse(Source::new(FILE_NAME, text)))
     }
 
     /// Parses site.toml text; used by `load` and by tests.
     pub fn parse(source: Arc<Source>) -> (SiteConfig, Vec<Diagnostic>) {
-        let mut reader = Reader { source: Arc::clone(&source), diags: Vec::new() };
+        let mut reader = Reader {
+            source: Arc::clone(&source),
+            diags: Vec::new(),
+        };
         let mut config = SiteConfig::default();
         let doc = match toml_edit::Document::parse(source.text.as_str()) {
             Ok(doc) => doc,
             Err(error) => {
-                let span = error.span().map_or(Span::default(), |r| Span::new(r.start, r.end));
+                let span = error
+                    .span()
+                    .map_or(Span::default(), |r| Span::new(r.start, r.end));
                 let message = error.message().trim().to_string();
-                reader.diags.push(Diagnostic::new(Rule::ConfigSyntax, format!("site.toml does not parse: {message}")).at(&source, span));
+                reader.diags.push(
+                    Diagnostic::new(
+                        Rule::ConfigSyntax,
+                        format!("site.toml does not parse: {message}"),
+                    )
+                    .at(&source, span),
+                );
                 return (config, reader.diags);
             }
         };
@@ -197,7 +227,11 @@ impl SiteConfig {
             if v.starts_with("http://") || v.starts_with("https://") || v.starts_with('/') {
                 config.base_url = if v.ends_with('/') { v } else { format!("{v}/") };
             } else {
-                reader.invalid(table, "base_url", format!("`base_url` must start with http://, https:// or /, found `{v}`"));
+                reader.invalid(
+                    table,
+                    "base_url",
+                    format!("`base_url` must start with http://, https:// or /, found `{v}`"),
+                );
             }
         }
         if let Some(v) = reader.string(table, "timezone") {
@@ -215,7 +249,11 @@ impl SiteConfig {
         if let Some(v) = reader.string(table, "default_visibility") {
             match Visibility::parse(&v) {
                 Some(vis) => config.default_visibility = vis,
-                None => reader.invalid(table, "default_visibility", format!("`default_visibility` must be `public` or `internal`, found `{v}`")),
+                None => reader.invalid(
+                    table,
+                    "default_visibility",
+                    format!("`default_visibility` must be `public` or `internal`, found `{v}`"),
+                ),
             }
         }
         for (key, target) in [
@@ -245,7 +283,11 @@ impl SiteConfig {
         }
         if let Some(v) = reader.string(table, "theme") {
             if v.is_empty() || v.contains(['/', '\\']) || v.starts_with('.') {
-                reader.invalid(table, "theme", format!("`theme` must be the name of a folder in themes/, found `{v}`"));
+                reader.invalid(
+                    table,
+                    "theme",
+                    format!("`theme` must be the name of a folder in themes/, found `{v}`"),
+                );
             } else {
                 config.theme = v;
             }
@@ -267,7 +309,10 @@ impl SiteConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 struct Reader {
@@ -276,7 +321,8 @@ struct Reader {
 }
 
 fn item_span(item: &Item) -> Span {
-    item.span().map_or(Span::default(), |r| Span::new(r.start, r.end))
+    item.span()
+        .map_or(Span::default(), |r| Span::new(r.start, r.end))
 }
 
 impl Reader {
@@ -292,23 +338,32 @@ impl Reader {
             if !known.contains(&key) {
                 let span = self.key_span(table, key);
                 self.diags.push(
-                    Diagnostic::new(Rule::ConfigUnknownKey, format!("unknown key `{prefix}{key}` in site.toml"))
-                        .at(&self.source, span)
-                        .suggest(key, known.iter().copied()),
+                    Diagnostic::new(
+                        Rule::ConfigUnknownKey,
+                        format!("unknown key `{prefix}{key}` in site.toml"),
+                    )
+                    .at(&self.source, span)
+                    .suggest(key, known.iter().copied()),
                 );
             }
         }
     }
 
     fn invalid(&mut self, table: &dyn TableLike, key: &str, message: String) {
-        let span = table.get(key).map_or_else(|| self.key_span(table, key), item_span);
-        self.diags.push(Diagnostic::new(Rule::ConfigInvalid, message).at(&self.source, span));
+        let span = table
+            .get(key)
+            .map_or_else(|| self.key_span(table, key), item_span);
+        self.diags
+            .push(Diagnostic::new(Rule::ConfigInvalid, message).at(&self.source, span));
     }
 
     fn wrong_type(&mut self, item: &Item, key: &str, expected: &str) {
         self.diags.push(
-            Diagnostic::new(Rule::ConfigInvalid, format!("`{key}` must be {expected}, found {}", item.type_name()))
-                .at(&self.source, item_span(item)),
+            Diagnostic::new(
+                Rule::ConfigInvalid,
+                format!("`{key}` must be {expected}, found {}", item.type_name()),
+            )
+            .at(&self.source, item_span(item)),
         );
     }
 
@@ -334,7 +389,9 @@ impl Reader {
 
     fn number(&mut self, table: &dyn TableLike, key: &str) -> Option<f64> {
         let item = table.get(key)?;
-        let value = item.as_float().or_else(|| item.as_integer().map(|i| i as f64));
+        let value = item
+            .as_float()
+            .or_else(|| item.as_integer().map(|i| i as f64));
         match value {
             Some(v) if v.is_finite() && v >= 0.0 => Some(v),
             _ => {
@@ -355,11 +412,18 @@ impl Reader {
             match value.as_str() {
                 Some(s) if !out.iter().any(|o: &String| o == s) => out.push(s.to_string()),
                 Some(s) => self.diags.push(
-                    Diagnostic::new(Rule::ConfigInvalid, format!("`{s}` appears twice in `{key}`")).at(&self.source, value_span(value)),
+                    Diagnostic::new(
+                        Rule::ConfigInvalid,
+                        format!("`{s}` appears twice in `{key}`"),
+                    )
+                    .at(&self.source, value_span(value)),
                 ),
                 None => self.diags.push(
-                    Diagnostic::new(Rule::ConfigInvalid, format!("`{key}` must list strings, found {}", value.type_name()))
-                        .at(&self.source, value_span(value)),
+                    Diagnostic::new(
+                        Rule::ConfigInvalid,
+                        format!("`{key}` must list strings, found {}", value.type_name()),
+                    )
+                    .at(&self.source, value_span(value)),
                 ),
             }
         }
@@ -382,10 +446,18 @@ impl Reader {
                     );
                 }
             }
-            out.push(Severity { name: name.to_string(), description, color: color.filter(|c| is_hex_color(c)) });
+            out.push(Severity {
+                name: name.to_string(),
+                description,
+                color: color.filter(|c| is_hex_color(c)),
+            });
         }
         if out.is_empty() {
-            self.invalid(parent, "severities", "`severities` must name at least one severity".into());
+            self.invalid(
+                parent,
+                "severities",
+                "`severities` must name at least one severity".into(),
+            );
             return SiteConfig::default().severities;
         }
         out
@@ -405,15 +477,29 @@ impl Reader {
     }
 
     /// A `name = "description"` or `name = { description = "...", <extra> = "..." }` entry.
-    fn described(&mut self, name: &str, value: &Item, section: &str, extra: &str) -> (String, Option<String>) {
+    fn described(
+        &mut self,
+        name: &str,
+        value: &Item,
+        section: &str,
+        extra: &str,
+    ) -> (String, Option<String>) {
         if let Some(description) = value.as_str() {
             return (description.to_string(), None);
         }
         let Some(entry) = value.as_table_like() else {
-            self.wrong_type(value, &format!("{section}.{name}"), "a description or a table with `description`");
+            self.wrong_type(
+                value,
+                &format!("{section}.{name}"),
+                "a description or a table with `description`",
+            );
             return (String::new(), None);
         };
-        self.unknown_keys(entry, &["description", extra], &format!("{section}.{name}."));
+        self.unknown_keys(
+            entry,
+            &["description", extra],
+            &format!("{section}.{name}."),
+        );
         let description = self.string(entry, "description").unwrap_or_default();
         let extra_value = self.string(entry, extra);
         (description, extra_value)
@@ -422,16 +508,27 @@ impl Reader {
     fn rules(&mut self, item: &Item) -> BTreeMap<Rule, Option<Level>> {
         let mut out = BTreeMap::new();
         let Some(table) = item.as_table_like() else {
-            self.wrong_type(item, "rules", "a table of rule = \"error\" | \"warning\" | \"off\"");
+            self.wrong_type(
+                item,
+                "rules",
+                "a table of rule = \"error\" | \"warning\" | \"off\"",
+            );
             return out;
         };
-        let names: Vec<&str> = Rule::ALL.iter().filter(|r| !r.is_config()).map(|r| r.name()).collect();
+        let names: Vec<&str> = Rule::ALL
+            .iter()
+            .filter(|r| !r.is_config())
+            .map(|r| r.name())
+            .collect();
         for (name, value) in table.iter() {
             let Some(rule) = Rule::from_name(name).filter(|r| !r.is_config()) else {
                 self.diags.push(
-                    Diagnostic::new(Rule::ConfigUnknownKey, format!("unknown rule `{name}` in [rules]"))
-                        .at(&self.source, self.key_span(table, name))
-                        .suggest(name, names.iter().copied()),
+                    Diagnostic::new(
+                        Rule::ConfigUnknownKey,
+                        format!("unknown rule `{name}` in [rules]"),
+                    )
+                    .at(&self.source, self.key_span(table, name))
+                    .suggest(name, names.iter().copied()),
                 );
                 continue;
             };
@@ -440,8 +537,14 @@ impl Reader {
                 Some("warning") => drop(out.insert(rule, Some(Level::Warning))),
                 Some("off") => drop(out.insert(rule, None)),
                 _ => self.diags.push(
-                    Diagnostic::new(Rule::ConfigInvalid, format!("rule `{name}` must be {}", one_of(&["error", "warning", "off"])))
-                        .at(&self.source, item_span(value)),
+                    Diagnostic::new(
+                        Rule::ConfigInvalid,
+                        format!(
+                            "rule `{name}` must be {}",
+                            one_of(&["error", "warning", "off"])
+                        ),
+                    )
+                    .at(&self.source, item_span(value)),
                 ),
             }
         }
@@ -474,7 +577,9 @@ impl Reader {
 }
 
 fn value_span(value: &Value) -> Span {
-    value.span().map_or(Span::default(), |r| Span::new(r.start, r.end))
+    value
+        .span()
+        .map_or(Span::default(), |r| Span::new(r.start, r.end))
 }
 
 fn is_hex_color(color: &str) -> bool {
@@ -501,15 +606,33 @@ mod tests {
         assert_eq!(config.base_url, "https://acme.github.io/pm/");
         assert_eq!(config.severity_names(), ["SEV1", "SEV2"]);
         assert_eq!(config.severities[1].color.as_deref(), Some("#ff0000"));
-        assert_eq!(config.services.as_ref().and_then(|s| s.get("api")).and_then(|s| s.owner.as_deref()), Some("team"));
+        assert_eq!(
+            config
+                .services
+                .as_ref()
+                .and_then(|s| s.get("api"))
+                .and_then(|s| s.owner.as_deref()),
+            Some("team")
+        );
         assert_eq!(config.level(Rule::BlameLanguage), None);
     }
 
     #[test]
     fn unknown_keys_and_bad_values_have_positions() {
-        let (_, diags) = parse("title = \"A\"\ntimezon = \"UTC\"\n[rules]\noverdue-action-item = \"loud\"\n");
-        let found: Vec<_> = diags.iter().map(|d| (d.rule, d.location().map(|(_, l, c)| (l, c)), d.help.clone())).collect();
-        assert_eq!(found[0], (Rule::ConfigUnknownKey, Some((2, 1)), Some("did you mean `timezone`?".into())));
+        let (_, diags) =
+            parse("title = \"A\"\ntimezon = \"UTC\"\n[rules]\noverdue-action-item = \"loud\"\n");
+        let found: Vec<_> = diags
+            .iter()
+            .map(|d| (d.rule, d.location().map(|(_, l, c)| (l, c)), d.help.clone()))
+            .collect();
+        assert_eq!(
+            found[0],
+            (
+                Rule::ConfigUnknownKey,
+                Some((2, 1)),
+                Some("did you mean `timezone`?".into())
+            )
+        );
         assert_eq!(found[1].0, Rule::ConfigInvalid);
         assert_eq!(found[1].1, Some((4, 23)));
     }

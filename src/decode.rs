@@ -14,7 +14,8 @@ use jiff::Timestamp;
 use crate::config::SiteConfig;
 use crate::diag::{one_of, Diagnostic, Source, Span, Spanned};
 use crate::model::{
-    ActionItem, ActionStatus, Impact, Link, Moments, Page, Record, Review, TimelineEvent, ACTION_KINDS, TIMELINE_KINDS,
+    ActionItem, ActionStatus, Impact, Link, Moments, Page, Record, Review, TimelineEvent,
+    ACTION_KINDS, TIMELINE_KINDS,
 };
 use crate::rules::Rule;
 use crate::yaml::{Node, NodeKind};
@@ -45,9 +46,18 @@ pub const RECORD_KEYS: &[&str] = &[
     "links",
     "extra",
 ];
-const IMPACT_KEYS: &[&str] = &["users", "requests_failed_pct", "revenue", "data_loss", "slo_breach", "description"];
+const IMPACT_KEYS: &[&str] = &[
+    "users",
+    "requests_failed_pct",
+    "revenue",
+    "data_loss",
+    "slo_breach",
+    "description",
+];
 const TIMELINE_KEYS: &[&str] = &["at", "event", "source", "actor", "kind"];
-const ACTION_KEYS: &[&str] = &["id", "title", "owner", "priority", "due", "status", "kind", "link"];
+const ACTION_KEYS: &[&str] = &[
+    "id", "title", "owner", "priority", "due", "status", "kind", "link",
+];
 const LINK_KEYS: &[&str] = &["title", "url"];
 const PAGE_KEYS: &[&str] = &["title"];
 
@@ -69,10 +79,18 @@ struct Decoder<'a> {
 
 /// Decodes a record's front matter; `None` when a required field is missing or invalid.
 pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Option<Record> {
-    let mut d = Decoder { source: input.source, config: input.config, diags };
+    let mut d = Decoder {
+        source: input.source,
+        config: input.config,
+        diags,
+    };
     if root.as_map().is_none() {
-        let message = format!("the front matter must be a mapping of keys to values, found {}", root.type_name());
-        d.diags.push(Diagnostic::new(Rule::FrontMatter, message).at(d.source, root.span));
+        let message = format!(
+            "the front matter must be a mapping of keys to values, found {}",
+            root.type_name()
+        );
+        d.diags
+            .push(Diagnostic::new(Rule::FrontMatter, message).at(d.source, root.span));
         return None;
     }
     let yaml_record = input.body.is_none();
@@ -86,14 +104,19 @@ pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Opt
     let title = d.required(root, "title").and_then(|n| d.string(n, "title"));
     let date = d.required(root, "date").and_then(|n| d.date(n, "date"));
     let severities = d.config.severity_names();
-    let severity = d.required(root, "severity").and_then(|n| d.one_of(n, "severity", &severities));
+    let severity = d
+        .required(root, "severity")
+        .and_then(|n| d.one_of(n, "severity", &severities));
     let statuses: Vec<&str> = d.config.statuses.iter().map(String::as_str).collect();
-    let status = d
-        .required(root, "status")
-        .and_then(|n| d.one_of(n, "status", &statuses).map(|s| Spanned::new(s, n.span)));
+    let status = d.required(root, "status").and_then(|n| {
+        d.one_of(n, "status", &statuses)
+            .map(|s| Spanned::new(s, n.span))
+    });
     let review = match root.get("review") {
         Some(n) => Spanned::new(
-            d.one_of(n, "review", Review::NAMES).and_then(|v| Review::parse(&v)).unwrap_or(Review::Draft),
+            d.one_of(n, "review", Review::NAMES)
+                .and_then(|v| Review::parse(&v))
+                .unwrap_or(Review::Draft),
             n.span,
         ),
         None => Spanned::new(Review::Draft, Span::new(root.span.start, root.span.start)),
@@ -111,9 +134,18 @@ pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Opt
         mitigated: d.moment(root, "mitigated", date),
         resolved: d.moment(root, "resolved", date),
     };
-    let services = root.get("services").map(|n| d.services(n)).unwrap_or_default();
-    let tags = root.get("tags").map(|n| d.string_list(n, "tags", false)).unwrap_or_default();
-    let commander = root.get("commander").and_then(|n| d.string(n, "commander")).map(|s| s.value);
+    let services = root
+        .get("services")
+        .map(|n| d.services(n))
+        .unwrap_or_default();
+    let tags = root
+        .get("tags")
+        .map(|n| d.string_list(n, "tags", false))
+        .unwrap_or_default();
+    let commander = root
+        .get("commander")
+        .and_then(|n| d.string(n, "commander"))
+        .map(|s| s.value);
     let authors = root
         .get("authors")
         .map(|n| d.string_list(n, "authors", true))
@@ -122,11 +154,23 @@ pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Opt
         .map(|s| s.value)
         .collect();
     let impact = root.get("impact").map(|n| d.impact(n)).unwrap_or_default();
-    let timeline = root.get("timeline").map(|n| d.timeline(n, date)).unwrap_or_default();
-    let action_items = root.get("action_items").map(|n| d.action_items(n)).unwrap_or_default();
-    let related = root.get("related").map(|n| d.string_list(n, "related", false)).unwrap_or_default();
+    let timeline = root
+        .get("timeline")
+        .map(|n| d.timeline(n, date))
+        .unwrap_or_default();
+    let action_items = root
+        .get("action_items")
+        .map(|n| d.action_items(n))
+        .unwrap_or_default();
+    let related = root
+        .get("related")
+        .map(|n| d.string_list(n, "related", false))
+        .unwrap_or_default();
     let links = root.get("links").map(|n| d.links(n)).unwrap_or_default();
-    let extra = root.get("extra").map(to_json).unwrap_or(serde_json::Value::Object(Default::default()));
+    let extra = root
+        .get("extra")
+        .map(to_json)
+        .unwrap_or(serde_json::Value::Object(Default::default()));
     let (body, body_offset) = match input.body {
         Some(body) => body,
         None => match root.get("body") {
@@ -176,12 +220,23 @@ pub fn page(source: &Arc<Source>, path: &Path, diags: &mut Vec<Diagnostic>) -> O
         }
     };
     let parsed = crate::yaml::parse(fm.yaml, fm.yaml_offset);
-    diags.extend(parsed.problems.iter().map(|p| crate::load::yaml_problem(source, p)));
+    diags.extend(
+        parsed
+            .problems
+            .iter()
+            .map(|p| crate::load::yaml_problem(source, p)),
+    );
     let root = parsed.root?;
     let config = SiteConfig::default();
-    let mut d = Decoder { source, config: &config, diags };
+    let mut d = Decoder {
+        source,
+        config: &config,
+        diags,
+    };
     d.unknown_keys(&root, PAGE_KEYS, "");
-    let title = d.required(&root, "title").and_then(|n| d.string(n, "title"))?;
+    let title = d
+        .required(&root, "title")
+        .and_then(|n| d.string(n, "title"))?;
     let slug = path.file_stem()?.to_string_lossy().to_string();
     Some(Page {
         source: Arc::clone(source),
@@ -219,14 +274,22 @@ fn to_json(node: &Node) -> serde_json::Value {
         }
         NodeKind::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
         NodeKind::Map(entries) => Value::Object(
-            entries.iter().map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), to_json(v))).collect(),
+            entries
+                .iter()
+                .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), to_json(v)))
+                .collect(),
         ),
     }
 }
 
 /// Whether an id or a tag is made only of `[A-Za-z0-9._-]`.
 pub fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id != "." && id != ".." && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    !id.is_empty()
+        && id != "."
+        && id != ".."
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 impl Decoder<'_> {
@@ -238,7 +301,10 @@ impl Decoder<'_> {
         let Some(entries) = map.as_map() else { return };
         for (key, _) in entries {
             let Some(name) = key.as_str() else {
-                let diag = Diagnostic::new(Rule::WrongType, format!("keys must be plain names, found {}", key.type_name()));
+                let diag = Diagnostic::new(
+                    Rule::WrongType,
+                    format!("keys must be plain names, found {}", key.type_name()),
+                );
                 self.push(diag.at(self.source, key.span));
                 continue;
             };
@@ -248,7 +314,9 @@ impl Decoder<'_> {
                 } else {
                     format!("unknown key `{name}` in {context}")
                 };
-                let diag = Diagnostic::new(Rule::UnknownKey, message).at(self.source, key.span).suggest(name, known.iter().copied());
+                let diag = Diagnostic::new(Rule::UnknownKey, message)
+                    .at(self.source, key.span)
+                    .suggest(name, known.iter().copied());
                 self.push(diag);
             }
         }
@@ -258,7 +326,11 @@ impl Decoder<'_> {
         let node = map.get(key);
         if node.is_none_or(Node::is_null) {
             let span = Span::new(map.span.start, map.span.start);
-            let diag = Diagnostic::new(Rule::MissingField, format!("required field `{key}` is missing")).at(self.source, span);
+            let diag = Diagnostic::new(
+                Rule::MissingField,
+                format!("required field `{key}` is missing"),
+            )
+            .at(self.source, span);
             self.push(diag);
             return None;
         }
@@ -266,8 +338,11 @@ impl Decoder<'_> {
     }
 
     fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
-        let diag = Diagnostic::new(Rule::WrongType, format!("`{what}` must be {expected}, found {}", node.type_name()))
-            .at(self.source, node.span);
+        let diag = Diagnostic::new(
+            Rule::WrongType,
+            format!("`{what}` must be {expected}, found {}", node.type_name()),
+        )
+        .at(self.source, node.span);
         self.push(diag);
     }
 
@@ -287,9 +362,16 @@ impl Decoder<'_> {
         if allowed.contains(&value.as_str()) {
             return Some(value.value);
         }
-        let diag = Diagnostic::new(Rule::InvalidValue, format!("`{what}` is `{}`, which is not one of {}", value.value, one_of(allowed)))
-            .at(self.source, node.span)
-            .suggest(&value, allowed.iter().copied());
+        let diag = Diagnostic::new(
+            Rule::InvalidValue,
+            format!(
+                "`{what}` is `{}`, which is not one of {}",
+                value.value,
+                one_of(allowed)
+            ),
+        )
+        .at(self.source, node.span)
+        .suggest(&value, allowed.iter().copied());
         self.push(diag);
         None
     }
@@ -299,8 +381,14 @@ impl Decoder<'_> {
         if valid_id(&id) {
             return Some(id);
         }
-        let diag = Diagnostic::new(Rule::InvalidValue, format!("id `{}` may only use letters, digits, `.`, `_` and `-`", id.value))
-            .at(self.source, node.span);
+        let diag = Diagnostic::new(
+            Rule::InvalidValue,
+            format!(
+                "id `{}` may only use letters, digits, `.`, `_` and `-`",
+                id.value
+            ),
+        )
+        .at(self.source, node.span);
         self.push(diag);
         None
     }
@@ -310,8 +398,14 @@ impl Decoder<'_> {
         match text.parse::<Date>() {
             Ok(date) if text.len() == 10 => Some(date),
             _ => {
-                let diag = Diagnostic::new(Rule::InvalidValue, format!("`{what}` is `{}`, not a date in the form YYYY-MM-DD", text.value))
-                    .at(self.source, node.span);
+                let diag = Diagnostic::new(
+                    Rule::InvalidValue,
+                    format!(
+                        "`{what}` is `{}`, not a date in the form YYYY-MM-DD",
+                        text.value
+                    ),
+                )
+                .at(self.source, node.span);
                 self.push(diag);
                 None
             }
@@ -320,7 +414,12 @@ impl Decoder<'_> {
 
     /// Reads a timestamp: RFC 3339, a date-time without offset (site timezone), or a
     /// bare `HH:MM` on the record's date.
-    fn timestamp(&mut self, node: &Node, what: &str, date: Option<Date>) -> Option<Spanned<Timestamp>> {
+    fn timestamp(
+        &mut self,
+        node: &Node,
+        what: &str,
+        date: Option<Date>,
+    ) -> Option<Spanned<Timestamp>> {
         let text = self.string(node, what)?;
         match parse_timestamp(&text, date, &self.config.timezone) {
             Ok(ts) => Some(Spanned::new(ts, node.span)),
@@ -370,7 +469,10 @@ impl Decoder<'_> {
             return Vec::new();
         }
         match &node.kind {
-            NodeKind::Seq(items) => items.iter().filter_map(|item| self.string(item, what)).collect(),
+            NodeKind::Seq(items) => items
+                .iter()
+                .filter_map(|item| self.string(item, what))
+                .collect(),
             NodeKind::Scalar { .. } if single_ok => self.string(node, what).into_iter().collect(),
             _ => {
                 self.wrong_type(node, what, "a list of strings");
@@ -385,9 +487,15 @@ impl Decoder<'_> {
             for service in &services {
                 if !catalog.contains_key(service.as_str()) {
                     let names: Vec<&str> = catalog.keys().map(String::as_str).collect();
-                    let diag = Diagnostic::new(Rule::UnknownService, format!("service `{}` is not in site.toml's [services] catalog", service.value))
-                        .at(self.source, service.span)
-                        .suggest(service, names.iter().copied());
+                    let diag = Diagnostic::new(
+                        Rule::UnknownService,
+                        format!(
+                            "service `{}` is not in site.toml's [services] catalog",
+                            service.value
+                        ),
+                    )
+                    .at(self.source, service.span)
+                    .suggest(service, names.iter().copied());
                     self.push(diag);
                 }
             }
@@ -433,11 +541,22 @@ impl Decoder<'_> {
         });
         Impact {
             users,
-            requests_failed_pct: node.get("requests_failed_pct").and_then(|n| self.number(n, "impact.requests_failed_pct")),
-            revenue: node.get("revenue").and_then(|n| self.number(n, "impact.revenue")),
-            data_loss: node.get("data_loss").and_then(|n| self.boolean(n, "impact.data_loss")),
-            slo_breach: node.get("slo_breach").and_then(|n| self.boolean(n, "impact.slo_breach")),
-            description: node.get("description").and_then(|n| self.string(n, "impact.description")).map(|s| s.value),
+            requests_failed_pct: node
+                .get("requests_failed_pct")
+                .and_then(|n| self.number(n, "impact.requests_failed_pct")),
+            revenue: node
+                .get("revenue")
+                .and_then(|n| self.number(n, "impact.revenue")),
+            data_loss: node
+                .get("data_loss")
+                .and_then(|n| self.boolean(n, "impact.data_loss")),
+            slo_breach: node
+                .get("slo_breach")
+                .and_then(|n| self.boolean(n, "impact.slo_breach")),
+            description: node
+                .get("description")
+                .and_then(|n| self.string(n, "impact.description"))
+                .map(|s| s.value),
         }
     }
 
@@ -445,13 +564,31 @@ impl Decoder<'_> {
         let mut events = Vec::new();
         for entry in self.seq_of_maps(node, "timeline") {
             self.unknown_keys(entry, TIMELINE_KEYS, "a timeline entry");
-            let at = self.required(entry, "at").and_then(|n| self.timestamp(n, "at", date));
-            let event = self.required(entry, "event").and_then(|n| self.string(n, "event"));
-            let source = entry.get("source").and_then(|n| self.string(n, "source")).map(|s| s.value);
-            let actor = entry.get("actor").and_then(|n| self.string(n, "actor")).map(|s| s.value);
-            let kind = entry.get("kind").and_then(|n| self.one_of(n, "kind", TIMELINE_KINDS));
+            let at = self
+                .required(entry, "at")
+                .and_then(|n| self.timestamp(n, "at", date));
+            let event = self
+                .required(entry, "event")
+                .and_then(|n| self.string(n, "event"));
+            let source = entry
+                .get("source")
+                .and_then(|n| self.string(n, "source"))
+                .map(|s| s.value);
+            let actor = entry
+                .get("actor")
+                .and_then(|n| self.string(n, "actor"))
+                .map(|s| s.value);
+            let kind = entry
+                .get("kind")
+                .and_then(|n| self.one_of(n, "kind", TIMELINE_KINDS));
             if let (Some(at), Some(event)) = (at, event) {
-                events.push(TimelineEvent { at, event, source, actor, kind });
+                events.push(TimelineEvent {
+                    at,
+                    event,
+                    source,
+                    actor,
+                    kind,
+                });
             }
         }
         events
@@ -464,19 +601,44 @@ impl Decoder<'_> {
         for entry in self.seq_of_maps(node, "action_items") {
             self.unknown_keys(entry, ACTION_KEYS, "an action item");
             let id = entry.get("id").and_then(|n| self.string(n, "id"));
-            let title = self.required(entry, "title").and_then(|n| self.string(n, "title"));
-            let owner = entry.get("owner").and_then(|n| self.string(n, "owner")).map(|s| s.value);
-            let priority = entry.get("priority").and_then(|n| self.one_of(n, "priority", &priorities));
-            let due = entry.get("due").filter(|n| !n.is_null()).and_then(|n| self.date(n, "due").map(|d| Spanned::new(d, n.span)));
+            let title = self
+                .required(entry, "title")
+                .and_then(|n| self.string(n, "title"));
+            let owner = entry
+                .get("owner")
+                .and_then(|n| self.string(n, "owner"))
+                .map(|s| s.value);
+            let priority = entry
+                .get("priority")
+                .and_then(|n| self.one_of(n, "priority", &priorities));
+            let due = entry
+                .get("due")
+                .filter(|n| !n.is_null())
+                .and_then(|n| self.date(n, "due").map(|d| Spanned::new(d, n.span)));
             let status = entry
                 .get("status")
                 .and_then(|n| self.one_of(n, "status", ActionStatus::NAMES))
                 .and_then(|s| ActionStatus::parse(&s))
                 .unwrap_or(ActionStatus::Open);
-            let kind = entry.get("kind").and_then(|n| self.one_of(n, "kind", ACTION_KINDS));
-            let link = entry.get("link").and_then(|n| self.string(n, "link")).map(|s| s.value);
+            let kind = entry
+                .get("kind")
+                .and_then(|n| self.one_of(n, "kind", ACTION_KINDS));
+            let link = entry
+                .get("link")
+                .and_then(|n| self.string(n, "link"))
+                .map(|s| s.value);
             if let Some(title) = title {
-                items.push(ActionItem { id, title, owner, priority, due, status, kind, link, span: entry.span });
+                items.push(ActionItem {
+                    id,
+                    title,
+                    owner,
+                    priority,
+                    due,
+                    status,
+                    kind,
+                    link,
+                    span: entry.span,
+                });
             }
         }
         items
@@ -486,11 +648,16 @@ impl Decoder<'_> {
         let mut links = Vec::new();
         for entry in self.seq_of_maps(node, "links") {
             self.unknown_keys(entry, LINK_KEYS, "a link");
-            let url = self.required(entry, "url").and_then(|n| self.string(n, "url"));
+            let url = self
+                .required(entry, "url")
+                .and_then(|n| self.string(n, "url"));
             let title = entry.get("title").and_then(|n| self.string(n, "title"));
             if let Some(url) = url {
                 let title = title.map_or_else(|| url.value.clone(), |t| t.value);
-                links.push(Link { title, url: url.value });
+                links.push(Link {
+                    title,
+                    url: url.value,
+                });
             }
         }
         links
@@ -498,18 +665,31 @@ impl Decoder<'_> {
 }
 
 /// Parses the three timestamp forms the spec allows.
-pub fn parse_timestamp(text: &str, date: Option<Date>, tz: &jiff::tz::TimeZone) -> Result<Timestamp, String> {
+pub fn parse_timestamp(
+    text: &str,
+    date: Option<Date>,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Timestamp, String> {
     let text = text.trim();
     if let Ok(ts) = text.parse::<Timestamp>() {
         return Ok(ts);
     }
     if let Ok(dt) = text.parse::<DateTime>() {
-        return dt.to_zoned(tz.clone()).map(|z| z.timestamp()).map_err(|e| e.to_string());
+        return dt
+            .to_zoned(tz.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
     }
     if text.len() <= 8 && text.contains(':') {
-        let time = text.parse::<Time>().map_err(|_| "not a time of day".to_string())?;
+        let time = text
+            .parse::<Time>()
+            .map_err(|_| "not a time of day".to_string())?;
         let date = date.ok_or("a bare time needs the record's `date`")?;
-        return date.to_datetime(time).to_zoned(tz.clone()).map(|z| z.timestamp()).map_err(|e| e.to_string());
+        return date
+            .to_datetime(time)
+            .to_zoned(tz.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
     }
     Err("not an RFC 3339 timestamp".into())
 }

@@ -25,7 +25,10 @@ pub struct Span {
 impl Span {
     /// A span covering `start..end`; an empty range is widened to one byte when printed.
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start, end: end.max(start) }
+        Span {
+            start,
+            end: end.max(start),
+        }
     }
 }
 
@@ -60,7 +63,10 @@ pub struct Source {
 
 impl Source {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<Source> {
-        Arc::new(Source { path: path.into(), text: text.into() })
+        Arc::new(Source {
+            path: path.into(),
+            text: text.into(),
+        })
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -256,7 +262,11 @@ impl Report {
     }
 
     fn write_human(&self, out: &mut dyn Write, color: bool) -> io::Result<()> {
-        let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
         for diag in &self.diagnostics {
             writeln!(out, "{}\n", renderer.render(&render_groups(diag)))?;
         }
@@ -301,7 +311,11 @@ impl Report {
             } else {
                 props.push(' ');
             }
-            let _ = write!(props, "title={}", escape_property(&format!("{} {}", d.rule.code(), d.rule.name())));
+            let _ = write!(
+                props,
+                "title={}",
+                escape_property(&format!("{} {}", d.rule.code(), d.rule.name()))
+            );
             let mut message = d.message.clone();
             if let Some(help) = &d.help {
                 message.push_str("\nhelp: ");
@@ -334,7 +348,9 @@ fn render_groups(diag: &Diagnostic) -> Vec<Group<'_>> {
         Level::Error => SnippetLevel::ERROR,
         Level::Warning => SnippetLevel::WARNING,
     };
-    let title = level.primary_title(diag.message.as_str()).id(diag.rule.code());
+    let title = level
+        .primary_title(diag.message.as_str())
+        .id(diag.rule.code());
     let mut first = Group::with_title(title);
     if let Some(source) = &diag.source {
         first = first.element(match diag.span {
@@ -347,7 +363,9 @@ fn render_groups(diag: &Diagnostic) -> Vec<Group<'_>> {
     }
     let mut groups = vec![first];
     if let Some(help) = &diag.help {
-        groups.push(Group::with_title(SnippetLevel::HELP.secondary_title(help.as_str())));
+        groups.push(Group::with_title(
+            SnippetLevel::HELP.secondary_title(help.as_str()),
+        ));
     }
     groups.push(Group::with_title(
         SnippetLevel::NOTE.secondary_title(format!("rule `{}`", diag.rule.name())),
@@ -356,7 +374,12 @@ fn render_groups(diag: &Diagnostic) -> Vec<Group<'_>> {
 }
 
 /// The lines around a span, so a finding never copies a 20 MB file into its output.
-fn excerpt<'a>(source: &'a Source, span: Span, kind: AnnotationKind, label: Option<&'a str>) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
+fn excerpt<'a>(
+    source: &'a Source,
+    span: Span,
+    kind: AnnotationKind,
+    label: Option<&'a str>,
+) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
     let text = &source.text;
     let start = floor_char_boundary(text, span.start.min(text.len()));
     let mut end = floor_char_boundary(text, span.end.min(text.len())).max(start);
@@ -382,7 +405,9 @@ fn excerpt<'a>(source: &'a Source, span: Span, kind: AnnotationKind, label: Opti
 }
 
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(text: &str) -> String {
@@ -404,7 +429,10 @@ mod tests {
 
     #[test]
     fn nearest_finds_typos_only() {
-        assert_eq!(nearest("resovled", ["investigating", "resolved"]), Some("resolved"));
+        assert_eq!(
+            nearest("resovled", ["investigating", "resolved"]),
+            Some("resolved")
+        );
         assert_eq!(nearest("banana", ["investigating", "resolved"]), None);
         assert_eq!(nearest("sev1", ["SEV1", "SEV2"]), Some("SEV1"));
     }

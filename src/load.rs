@@ -47,8 +47,10 @@ pub fn load(root: &Path, config: SiteConfig) -> (Archive, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let candidates = discover(root, &canonical_root, &mut diags);
-    let results: Vec<(Option<Record>, Vec<Diagnostic>)> =
-        candidates.par_iter().map(|c| load_record(root, c, &config)).collect();
+    let results: Vec<(Option<Record>, Vec<Diagnostic>)> = candidates
+        .par_iter()
+        .map(|c| load_record(root, c, &config))
+        .collect();
     let mut records = Vec::with_capacity(results.len());
     let mut rejected = 0;
     for (record, found) in results {
@@ -58,9 +60,20 @@ pub fn load(root: &Path, config: SiteConfig) -> (Archive, Vec<Diagnostic>) {
         }
         diags.extend(found);
     }
-    records.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.value.cmp(&b.id.value)).then_with(|| a.path.cmp(&b.path)));
+    records.sort_by(|a, b| {
+        b.date
+            .cmp(&a.date)
+            .then_with(|| a.id.value.cmp(&b.id.value))
+            .then_with(|| a.path.cmp(&b.path))
+    });
     let pages = load_pages(root, &mut diags);
-    let archive = Archive { root: root.to_path_buf(), config, records, pages, rejected };
+    let archive = Archive {
+        root: root.to_path_buf(),
+        config,
+        records,
+        pages,
+        rejected,
+    };
     (archive, diags)
 }
 
@@ -72,16 +85,29 @@ fn ignored(name: &str) -> bool {
 fn discover(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<Candidate> {
     let dir = root.join(INCIDENTS_DIR);
     let mut out = Vec::new();
-    let mut walker = WalkDir::new(&dir).follow_links(false).sort_by_file_name().into_iter();
+    let mut walker = WalkDir::new(&dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
     while let Some(entry) = walker.next() {
         let entry = match entry {
             Ok(entry) => entry,
             Err(error) => {
-                if error.io_error().is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) && error.depth() == 0 {
+                if error
+                    .io_error()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                    && error.depth() == 0
+                {
                     break;
                 }
                 let path = error.path().map(|p| relative(root, p)).unwrap_or_default();
-                diags.push(Diagnostic::new(Rule::FrontMatter, format!("cannot read {}: {error}", path.display())).in_file(&Source::new(path, "")));
+                diags.push(
+                    Diagnostic::new(
+                        Rule::FrontMatter,
+                        format!("cannot read {}: {error}", path.display()),
+                    )
+                    .in_file(&Source::new(path, "")),
+                );
                 continue;
             }
         };
@@ -101,13 +127,23 @@ fn discover(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> 
                 Ok(target) if target.starts_with(canonical_root) => {
                     if target.is_file() {
                         if let Some(format) = record_format(&rel) {
-                            out.push(Candidate { path: rel, format, bundle: None });
+                            out.push(Candidate {
+                                path: rel,
+                                format,
+                                bundle: None,
+                            });
                         }
                     }
                 }
                 _ => diags.push(
-                    Diagnostic::new(Rule::SymlinkOutside, format!("symlink `{}` points outside the archive; it was not read", rel.display()))
-                        .in_file(&Source::new(rel, "")),
+                    Diagnostic::new(
+                        Rule::SymlinkOutside,
+                        format!(
+                            "symlink `{}` points outside the archive; it was not read",
+                            rel.display()
+                        ),
+                    )
+                    .in_file(&Source::new(rel, "")),
                 ),
             }
             continue;
@@ -115,13 +151,21 @@ fn discover(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> 
         if entry.file_type().is_dir() {
             let index = entry.path().join("index.md");
             if index.is_file() {
-                out.push(Candidate { path: rel.join("index.md"), format: Format::Markdown, bundle: Some(rel) });
+                out.push(Candidate {
+                    path: rel.join("index.md"),
+                    format: Format::Markdown,
+                    bundle: Some(rel),
+                });
                 walker.skip_current_dir();
             }
             continue;
         }
         if let Some(format) = record_format(&rel) {
-            out.push(Candidate { path: rel, format, bundle: None });
+            out.push(Candidate {
+                path: rel,
+                format,
+                bundle: None,
+            });
         }
     }
     out
@@ -141,19 +185,24 @@ fn relative(root: &Path, path: &Path) -> PathBuf {
 
 /// Reads a file as text: refuses huge files, reports non-UTF-8 with its position,
 /// drops a BOM and turns CRLF into LF (columns stay the same).
-fn read_text(root: &Path, rel: &Path) -> Result<Arc<Source>, Diagnostic> {
+fn read_text(root: &Path, rel: &Path) -> Result<Arc<Source>, Box<Diagnostic>> {
     let full = root.join(rel);
     let size = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
     if size > MAX_RECORD_BYTES {
-        return Err(Diagnostic::new(
-            Rule::InputLimit,
-            format!("file is {size} bytes; records larger than {MAX_RECORD_BYTES} bytes are not read"),
-        )
-        .in_file(&Source::new(rel, ""))
-        .help("move large logs into a bundle asset and link to it"));
+        return Err(Box::new(
+            Diagnostic::new(
+                Rule::InputLimit,
+                format!(
+                "file is {size} bytes; records larger than {MAX_RECORD_BYTES} bytes are not read"
+            ),
+            )
+            .in_file(&Source::new(rel, ""))
+            .help("move large logs into a bundle asset and link to it"),
+        ));
     }
     let bytes = std::fs::read(&full).map_err(|error| {
-        Diagnostic::new(Rule::FrontMatter, format!("cannot read file: {error}")).in_file(&Source::new(rel, ""))
+        Diagnostic::new(Rule::FrontMatter, format!("cannot read file: {error}"))
+            .in_file(&Source::new(rel, ""))
     })?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     match std::str::from_utf8(bytes) {
@@ -161,11 +210,19 @@ fn read_text(root: &Path, rel: &Path) -> Result<Arc<Source>, Diagnostic> {
         Err(error) => {
             let lossy = normalize_newlines(&String::from_utf8_lossy(bytes));
             let valid = error.valid_up_to();
-            let offset = String::from_utf8_lossy(&bytes[..valid]).replace("\r\n", "\n").len();
+            let offset = String::from_utf8_lossy(&bytes[..valid])
+                .replace("\r\n", "\n")
+                .len();
             let source = Source::new(rel, lossy);
-            Err(Diagnostic::new(Rule::NotUtf8, format!("file is not UTF-8 text (invalid byte 0x{:02X})", bytes[valid]))
-                .at(&source, Span::new(offset, offset + 1))
-                .help("save the file as UTF-8"))
+            let message = format!(
+                "file is not UTF-8 text (invalid byte 0x{:02X})",
+                bytes[valid]
+            );
+            Err(Box::new(
+                Diagnostic::new(Rule::NotUtf8, message)
+                    .at(&source, Span::new(offset, offset + 1))
+                    .help("save the file as UTF-8"),
+            ))
         }
     }
 }
@@ -190,12 +247,17 @@ pub struct FrontMatter<'a> {
 pub fn split_front_matter(text: &str) -> Result<FrontMatter<'_>, (String, Span)> {
     let first_end = text.find('\n').unwrap_or(text.len());
     if text[..first_end].trim_end() != "---" {
-        return Err(("a Markdown record must start with `---` front matter".into(), Span::new(0, first_end)));
+        return Err((
+            "a Markdown record must start with `---` front matter".into(),
+            Span::new(0, first_end),
+        ));
     }
     let yaml_offset = (first_end + 1).min(text.len());
     let mut line_start = yaml_offset;
     while line_start < text.len() {
-        let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
         let line = text[line_start..line_end].trim_end();
         if line == "---" || line == "..." {
             let body_offset = (line_end + 1).min(text.len());
@@ -208,36 +270,64 @@ pub fn split_front_matter(text: &str) -> Result<FrontMatter<'_>, (String, Span)>
         }
         line_start = line_end + 1;
     }
-    Err(("the front matter is never closed with `---`".into(), Span::new(0, first_end)))
+    Err((
+        "the front matter is never closed with `---`".into(),
+        Span::new(0, first_end),
+    ))
 }
 
-fn load_record(root: &Path, candidate: &Candidate, config: &SiteConfig) -> (Option<Record>, Vec<Diagnostic>) {
+fn load_record(
+    root: &Path,
+    candidate: &Candidate,
+    config: &SiteConfig,
+) -> (Option<Record>, Vec<Diagnostic>) {
     let source = match read_text(root, &candidate.path) {
         Ok(source) => source,
-        Err(diag) => return (None, vec![diag]),
+        Err(diag) => return (None, vec![*diag]),
     };
     if source.text.trim().is_empty() {
-        let diag = Diagnostic::new(Rule::FrontMatter, "the record file is empty").at(&source, Span::new(0, 0));
+        let diag = Diagnostic::new(Rule::FrontMatter, "the record file is empty")
+            .at(&source, Span::new(0, 0));
         return (None, vec![diag]);
     }
     let (yaml_text, yaml_offset, body) = match candidate.format {
         Format::Yaml => (source.text.as_str(), 0, None),
         Format::Markdown => match split_front_matter(&source.text) {
-            Ok(fm) => (fm.yaml, fm.yaml_offset, Some((fm.body.to_string(), fm.body_offset))),
+            Ok(fm) => (
+                fm.yaml,
+                fm.yaml_offset,
+                Some((fm.body.to_string(), fm.body_offset)),
+            ),
             Err((message, span)) => {
-                return (None, vec![Diagnostic::new(Rule::FrontMatter, message).at(&source, span)]);
+                return (
+                    None,
+                    vec![Diagnostic::new(Rule::FrontMatter, message).at(&source, span)],
+                );
             }
         },
     };
     let parsed = yaml::parse(yaml_text, yaml_offset);
-    let mut diags: Vec<Diagnostic> = parsed.problems.iter().map(|p| yaml_problem(&source, p)).collect();
+    let mut diags: Vec<Diagnostic> = parsed
+        .problems
+        .iter()
+        .map(|p| yaml_problem(&source, p))
+        .collect();
     let Some(root_node) = parsed.root else {
         if diags.is_empty() {
-            diags.push(Diagnostic::new(Rule::FrontMatter, "the front matter is empty").at(&source, Span::new(0, 0)));
+            diags.push(
+                Diagnostic::new(Rule::FrontMatter, "the front matter is empty")
+                    .at(&source, Span::new(0, 0)),
+            );
         }
         return (None, diags);
     };
-    let input = decode::Input { source: &source, path: &candidate.path, bundle: candidate.bundle.as_deref(), body, config };
+    let input = decode::Input {
+        source: &source,
+        path: &candidate.path,
+        bundle: candidate.bundle.as_deref(),
+        body,
+        config,
+    };
     let record = decode::record(&root_node, input, &mut diags);
     (record, diags)
 }
@@ -246,19 +336,27 @@ fn load_record(root: &Path, candidate: &Candidate, config: &SiteConfig) -> (Opti
 pub fn yaml_problem(source: &Arc<Source>, problem: &yaml::Problem) -> Diagnostic {
     match problem {
         yaml::Problem::Syntax { message, at } => {
-            Diagnostic::new(Rule::YamlSyntax, format!("YAML does not parse: {message}")).at(source, *at)
+            Diagnostic::new(Rule::YamlSyntax, format!("YAML does not parse: {message}"))
+                .at(source, *at)
         }
-        yaml::Problem::TooDeep { at } => {
-            Diagnostic::new(Rule::InputLimit, format!("YAML nests deeper than {} levels", yaml::MAX_DEPTH)).at(source, *at)
-        }
-        yaml::Problem::TooManyNodes { at } => Diagnostic::new(
+        yaml::Problem::TooDeep { at } => Diagnostic::new(
             Rule::InputLimit,
-            format!("YAML expands to more than {} values (an alias bomb?)", yaml::MAX_NODES),
+            format!("YAML nests deeper than {} levels", yaml::MAX_DEPTH),
         )
         .at(source, *at),
-        yaml::Problem::MultipleDocuments { at } => {
-            Diagnostic::new(Rule::YamlSyntax, "a record holds one YAML document; found a second `---`").at(source, *at)
-        }
+        yaml::Problem::TooManyNodes { at } => Diagnostic::new(
+            Rule::InputLimit,
+            format!(
+                "YAML expands to more than {} values (an alias bomb?)",
+                yaml::MAX_NODES
+            ),
+        )
+        .at(source, *at),
+        yaml::Problem::MultipleDocuments { at } => Diagnostic::new(
+            Rule::YamlSyntax,
+            "a record holds one YAML document; found a second `---`",
+        )
+        .at(source, *at),
         yaml::Problem::DuplicateKey { key, first, second } => {
             Diagnostic::new(Rule::DuplicateKey, format!("key `{key}` appears twice"))
                 .at(source, *second)
@@ -270,13 +368,18 @@ pub fn yaml_problem(source: &Arc<Source>, problem: &yaml::Problem) -> Diagnostic
 
 fn load_pages(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<Page> {
     let dir = root.join(PAGES_DIR);
-    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "md"))
-        .filter(|p| p.file_name().is_some_and(|n| !ignored(&n.to_string_lossy())))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| !ignored(&n.to_string_lossy()))
+        })
         .collect();
     paths.sort();
     let mut pages = Vec::new();
@@ -285,7 +388,7 @@ fn load_pages(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<Page> {
         let source = match read_text(root, &rel) {
             Ok(source) => source,
             Err(diag) => {
-                diags.push(diag);
+                diags.push(*diag);
                 continue;
             }
         };

@@ -50,7 +50,10 @@ impl ActionState {
 
     /// Open, in progress or overdue: still needs work.
     pub fn is_open(self) -> bool {
-        matches!(self, ActionState::Overdue | ActionState::Open | ActionState::InProgress)
+        matches!(
+            self,
+            ActionState::Overdue | ActionState::Open | ActionState::InProgress
+        )
     }
 }
 
@@ -118,9 +121,17 @@ pub fn human_duration(seconds: i64) -> String {
     let total = d.as_secs();
     let (days, hours, minutes) = (total / 86_400, total % 86_400 / 3_600, total % 3_600 / 60);
     let text = if days > 0 {
-        if hours > 0 { format!("{days} d {hours} h") } else { format!("{days} d") }
+        if hours > 0 {
+            format!("{days} d {hours} h")
+        } else {
+            format!("{days} d")
+        }
     } else if hours > 0 {
-        if minutes > 0 { format!("{hours} h {minutes} min") } else { format!("{hours} h") }
+        if minutes > 0 {
+            format!("{hours} h {minutes} min")
+        } else {
+            format!("{hours} h")
+        }
     } else if minutes > 0 {
         format!("{minutes} min")
     } else {

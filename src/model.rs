@@ -102,7 +102,15 @@ impl ActionStatus {
 }
 
 /// Timeline event kinds the spec allows.
-pub const TIMELINE_KINDS: &[&str] = &["detection", "escalation", "diagnosis", "mitigation", "resolution", "communication", "other"];
+pub const TIMELINE_KINDS: &[&str] = &[
+    "detection",
+    "escalation",
+    "diagnosis",
+    "mitigation",
+    "resolution",
+    "communication",
+    "other",
+];
 /// Action item kinds the spec allows.
 pub const ACTION_KINDS: &[&str] = &["detect", "mitigate", "prevent", "process"];
 

@@ -48,12 +48,18 @@ pub fn check(root: &Path, today: Date, timings: bool) -> Result<Checked, SetupEr
     diags.extend(validate::validate(&archive, today));
     let diags = validate::apply_levels(diags, &archive.config);
     log_time(timings, "validate", started);
-    Ok(Checked { report: Report::new(diags), archive })
+    Ok(Checked {
+        report: Report::new(diags),
+        archive,
+    })
 }
 
 /// Prints a stage's wall time to stderr when `--timings` is on.
 pub fn log_time(enabled: bool, stage: &str, started: Instant) {
     if enabled {
-        eprintln!("timing: {stage:<10} {:>8.1} ms", started.elapsed().as_secs_f64() * 1000.0);
+        eprintln!(
+            "timing: {stage:<10} {:>8.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
     }
 }

@@ -79,7 +79,10 @@ impl Rule {
 
     /// Rules about site.toml itself: they are never turned off, they make the run exit 2.
     pub fn is_config(self) -> bool {
-        matches!(self, Rule::ConfigSyntax | Rule::ConfigUnknownKey | Rule::ConfigInvalid)
+        matches!(
+            self,
+            Rule::ConfigSyntax | Rule::ConfigUnknownKey | Rule::ConfigInvalid
+        )
     }
 }
 

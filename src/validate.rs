@@ -48,7 +48,11 @@ pub fn validate(archive: &Archive, today: Date) -> Vec<Diagnostic> {
     diags.extend(duplicate_ids(&archive.records));
     diags.extend(unknown_related(&archive.records));
     diags.extend(slug_collisions(&archive.records, |r| &r.tags, "tag"));
-    diags.extend(slug_collisions(&archive.records, |r| &r.services, "service"));
+    diags.extend(slug_collisions(
+        &archive.records,
+        |r| &r.services,
+        "service",
+    ));
     diags
 }
 
@@ -66,18 +70,36 @@ fn check_record(record: &Record, config: &SiteConfig, root: &Path, today: Date) 
 /// resolved may not precede detected. The finding points at the later key.
 fn timestamp_order(record: &Record, diags: &mut Vec<Diagnostic>) {
     let m = &record.moments;
-    let mut check = |earlier: &Option<crate::diag::Spanned<jiff::Timestamp>>, earlier_name: &str, later: &Option<crate::diag::Spanned<jiff::Timestamp>>, later_name: &str| {
+    let mut check = |earlier: &Option<crate::diag::Spanned<jiff::Timestamp>>,
+                     earlier_name: &str,
+                     later: &Option<crate::diag::Spanned<jiff::Timestamp>>,
+                     later_name: &str| {
         if let (Some(a), Some(b)) = (earlier, later) {
             if b.value < a.value {
                 diags.push(
-                    Diagnostic::new(Rule::TimestampOrder, format!("`{later_name}` ({}) is before `{earlier_name}` ({})", b.value, a.value))
-                        .at(&record.source, b.span)
-                        .note(&record.source, a.span, format!("`{earlier_name}` is set here")),
+                    Diagnostic::new(
+                        Rule::TimestampOrder,
+                        format!(
+                            "`{later_name}` ({}) is before `{earlier_name}` ({})",
+                            b.value, a.value
+                        ),
+                    )
+                    .at(&record.source, b.span)
+                    .note(
+                        &record.source,
+                        a.span,
+                        format!("`{earlier_name}` is set here"),
+                    ),
                 );
             }
         }
     };
-    for (value, name) in [(&m.detected, "detected"), (&m.acknowledged, "acknowledged"), (&m.mitigated, "mitigated"), (&m.resolved, "resolved")] {
+    for (value, name) in [
+        (&m.detected, "detected"),
+        (&m.acknowledged, "acknowledged"),
+        (&m.mitigated, "mitigated"),
+        (&m.resolved, "resolved"),
+    ] {
         check(&m.started, "started", value, name);
     }
     check(&m.detected, "detected", &m.resolved, "resolved");
@@ -86,12 +108,19 @@ fn timestamp_order(record: &Record, diags: &mut Vec<Diagnostic>) {
 /// A record whose status is the last of site.toml's statuses (`resolved`) needs a
 /// `resolved` timestamp.
 fn missing_resolved(record: &Record, config: &SiteConfig, diags: &mut Vec<Diagnostic>) {
-    let final_status = config.statuses.last().map(String::as_str).unwrap_or("resolved");
+    let final_status = config
+        .statuses
+        .last()
+        .map(String::as_str)
+        .unwrap_or("resolved");
     if record.status.as_str() == final_status && record.moments.resolved.is_none() {
         diags.push(
-            Diagnostic::new(Rule::MissingResolved, format!("status is `{final_status}` but there is no `resolved` timestamp"))
-                .at(&record.source, record.status.span)
-                .help("add `resolved:` with the time the incident ended"),
+            Diagnostic::new(
+                Rule::MissingResolved,
+                format!("status is `{final_status}` but there is no `resolved` timestamp"),
+            )
+            .at(&record.source, record.status.span)
+            .help("add `resolved:` with the time the incident ended"),
         );
     }
 }
@@ -115,23 +144,35 @@ fn action_items(record: &Record, today: Date, diags: &mut Vec<Diagnostic>) {
         if let Some(id) = &item.id {
             if let Some(first) = seen.insert(id.as_str(), id.span) {
                 diags.push(
-                    Diagnostic::new(Rule::DuplicateActionId, format!("action item id `{}` is used twice in this record", id.value))
-                        .at(&record.source, id.span)
-                        .note(&record.source, first, "first used here"),
+                    Diagnostic::new(
+                        Rule::DuplicateActionId,
+                        format!("action item id `{}` is used twice in this record", id.value),
+                    )
+                    .at(&record.source, id.span)
+                    .note(&record.source, first, "first used here"),
                 );
             }
         }
         if !item.status.is_open() {
             continue;
         }
-        let name = item.id.as_ref().map_or_else(|| format!("\"{}\"", item.title.value), |id| format!("`{}`", id.value));
+        let name = item.id.as_ref().map_or_else(
+            || format!("\"{}\"", item.title.value),
+            |id| format!("`{}`", id.value),
+        );
         if let Some(due) = &item.due {
             if due.value < today {
                 let days = (today - due.value).get_days();
                 diags.push(
-                    Diagnostic::new(Rule::OverdueActionItem, format!("action item {name} is overdue: due {}, {days} days ago", due.value))
-                        .at(&record.source, due.span)
-                        .help("finish it, move its due date, or set its status to `wont-do`"),
+                    Diagnostic::new(
+                        Rule::OverdueActionItem,
+                        format!(
+                            "action item {name} is overdue: due {}, {days} days ago",
+                            due.value
+                        ),
+                    )
+                    .at(&record.source, due.span)
+                    .help("finish it, move its due date, or set its status to `wont-do`"),
                 );
             }
         }
@@ -144,8 +185,14 @@ fn action_items(record: &Record, today: Date, diags: &mut Vec<Diagnostic>) {
         }
         if !missing.is_empty() {
             diags.push(
-                Diagnostic::new(Rule::IncompleteActionItem, format!("open action item {name} has no {}", missing.join(" and no ")))
-                    .at(&record.source, item.title.span),
+                Diagnostic::new(
+                    Rule::IncompleteActionItem,
+                    format!(
+                        "open action item {name} has no {}",
+                        missing.join(" and no ")
+                    ),
+                )
+                .at(&record.source, item.title.span),
             );
         }
     }
@@ -157,11 +204,19 @@ fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Ve
     let mut heading: Option<String> = None;
     let mut in_code = 0usize;
     let base = record.body_offset;
-    let folder = record.bundle.clone().unwrap_or_else(|| record.path.parent().map(Path::to_path_buf).unwrap_or_default());
+    let folder = record.bundle.clone().unwrap_or_else(|| {
+        record
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    });
     let blame = config.level(Rule::BlameLanguage).is_some();
     for (event, range) in Parser::new_ext(&record.body, Options::all()).into_offset_iter() {
         match event {
-            Event::Start(Tag::Heading { level, .. }) if level <= HeadingLevel::H3 => heading = Some(String::new()),
+            Event::Start(Tag::Heading { level, .. }) if level <= HeadingLevel::H3 => {
+                heading = Some(String::new())
+            }
             Event::End(TagEnd::Heading(_)) => headings.extend(heading.take()),
             Event::Start(Tag::CodeBlock(_)) => in_code += 1,
             Event::End(TagEnd::CodeBlock) => in_code = in_code.saturating_sub(1),
@@ -178,19 +233,35 @@ fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Ve
                     h.push_str(&text);
                 }
             }
-            Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => {
-                check_asset(record, root, &folder, &dest_url, Span::new(base + range.start, base + range.end), diags);
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. }) => {
+                check_asset(
+                    record,
+                    root,
+                    &folder,
+                    &dest_url,
+                    Span::new(base + range.start, base + range.end),
+                    diags,
+                );
             }
             _ => {}
         }
     }
     if *record.review == Review::Approved {
         for section in &config.required_sections {
-            if !headings.iter().any(|h| h.trim().eq_ignore_ascii_case(section)) {
+            if !headings
+                .iter()
+                .any(|h| h.trim().eq_ignore_ascii_case(section))
+            {
                 diags.push(
-                    Diagnostic::new(Rule::MissingSection, format!("approved record has no `{section}` section"))
-                        .at(&record.source, record.review.span)
-                        .help(format!("add a `## {section}` heading, or set `review` back to `in-review`")),
+                    Diagnostic::new(
+                        Rule::MissingSection,
+                        format!("approved record has no `{section}` section"),
+                    )
+                    .at(&record.source, record.review.span)
+                    .help(format!(
+                        "add a `## {section}` heading, or set `review` back to `in-review`"
+                    )),
                 );
             }
         }
@@ -205,7 +276,11 @@ fn blame_words(record: &Record, text: &str, offset: usize, diags: &mut Vec<Diagn
     for phrase in BLAME_PHRASES {
         for (at, _) in lower.match_indices(phrase) {
             if is_word_at(&lower, at, phrase.len()) {
-                diags.push(blame_finding(record, phrase, Span::new(offset + at, offset + at + phrase.len())));
+                diags.push(blame_finding(
+                    record,
+                    phrase,
+                    Span::new(offset + at, offset + at + phrase.len()),
+                ));
             }
         }
     }
@@ -214,16 +289,22 @@ fn blame_words(record: &Record, text: &str, offset: usize, diags: &mut Vec<Diagn
 /// Lower-casing changed byte lengths (rare scripts): report without exact columns.
 fn blame_words_unaligned(record: &Record, lower: &str, offset: usize, diags: &mut Vec<Diagnostic>) {
     for phrase in BLAME_PHRASES {
-        if lower.match_indices(phrase).any(|(at, _)| is_word_at(lower, at, phrase.len())) {
+        if lower
+            .match_indices(phrase)
+            .any(|(at, _)| is_word_at(lower, at, phrase.len()))
+        {
             diags.push(blame_finding(record, phrase, Span::new(offset, offset)));
         }
     }
 }
 
 fn blame_finding(record: &Record, phrase: &str, span: Span) -> Diagnostic {
-    Diagnostic::new(Rule::BlameLanguage, format!("blame-laden wording: `{phrase}`"))
-        .at(&record.source, span)
-        .help("describe what the system allowed to happen, not who is at fault")
+    Diagnostic::new(
+        Rule::BlameLanguage,
+        format!("blame-laden wording: `{phrase}`"),
+    )
+    .at(&record.source, span)
+    .help("describe what the system allowed to happen, not who is at fault")
 }
 
 fn is_word_at(text: &str, at: usize, len: usize) -> bool {
@@ -234,12 +315,21 @@ fn is_word_at(text: &str, at: usize, len: usize) -> bool {
 
 /// Whether a link target is a relative path into the archive (not a URL or anchor).
 pub fn is_relative_target(url: &str) -> bool {
-    !(url.is_empty() || url.starts_with('#') || url.starts_with('/') || url.starts_with("//") || has_scheme(url))
+    !(url.is_empty()
+        || url.starts_with('#')
+        || url.starts_with('/')
+        || url.starts_with("//")
+        || has_scheme(url))
 }
 
 fn has_scheme(url: &str) -> bool {
     match url.find(':') {
-        Some(i) => url[..i].chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) && i > 0,
+        Some(i) => {
+            url[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && i > 0
+        }
         None => false,
     }
 }
@@ -260,7 +350,14 @@ pub fn resolve_relative(folder: &Path, target: &str) -> Option<PathBuf> {
     Some(out.iter().collect())
 }
 
-fn check_asset(record: &Record, root: &Path, folder: &Path, url: &str, span: Span, diags: &mut Vec<Diagnostic>) {
+fn check_asset(
+    record: &Record,
+    root: &Path,
+    folder: &Path,
+    url: &str,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) {
     if !is_relative_target(url) {
         return;
     }
@@ -270,10 +367,19 @@ fn check_asset(record: &Record, root: &Path, folder: &Path, url: &str, span: Spa
         Some(path) => {
             let full = root.join(&path);
             match full.symlink_metadata() {
-                Err(_) => Some(format!("link `{url}` points to `{}`, which does not exist", crate::diag::display_path(&path))),
+                Err(_) => Some(format!(
+                    "link `{url}` points to `{}`, which does not exist",
+                    crate::diag::display_path(&path)
+                )),
                 Ok(meta) if meta.file_type().is_symlink() => {
-                    let inside = full.canonicalize().ok().zip(root.canonicalize().ok()).is_some_and(|(t, r)| t.starts_with(r));
-                    (!inside).then(|| format!("link `{url}` is a symlink that points outside the archive"))
+                    let inside = full
+                        .canonicalize()
+                        .ok()
+                        .zip(root.canonicalize().ok())
+                        .is_some_and(|(t, r)| t.starts_with(r));
+                    (!inside).then(|| {
+                        format!("link `{url}` is a symlink that points outside the archive")
+                    })
                 }
                 Ok(_) => None,
             }
@@ -318,9 +424,18 @@ fn duplicate_ids(records: &[Record]) -> Vec<Diagnostic> {
         match by_lower.get(&key) {
             Some(first) => {
                 let message = if first.id.value == record.id.value {
-                    format!("id `{}` is also used by {}", record.id.value, crate::diag::display_path(&first.path))
+                    format!(
+                        "id `{}` is also used by {}",
+                        record.id.value,
+                        crate::diag::display_path(&first.path)
+                    )
                 } else {
-                    format!("id `{}` differs only in letter case from `{}` in {}", record.id.value, first.id.value, crate::diag::display_path(&first.path))
+                    format!(
+                        "id `{}` differs only in letter case from `{}` in {}",
+                        record.id.value,
+                        first.id.value,
+                        crate::diag::display_path(&first.path)
+                    )
                 };
                 diags.push(
                     Diagnostic::new(Rule::DuplicateId, message)
@@ -345,9 +460,15 @@ fn unknown_related(records: &[Record]) -> Vec<Diagnostic> {
         for related in &record.related {
             if !ids.contains(related.as_str()) {
                 diags.push(
-                    Diagnostic::new(Rule::UnknownRelated, format!("`related` names `{}`, but no record has that id", related.value))
-                        .at(&record.source, related.span)
-                        .suggest(related, sorted_ids.iter().copied()),
+                    Diagnostic::new(
+                        Rule::UnknownRelated,
+                        format!(
+                            "`related` names `{}`, but no record has that id",
+                            related.value
+                        ),
+                    )
+                    .at(&record.source, related.span)
+                    .suggest(related, sorted_ids.iter().copied()),
                 );
             }
         }
@@ -355,7 +476,11 @@ fn unknown_related(records: &[Record]) -> Vec<Diagnostic> {
     diags
 }
 
-fn slug_collisions(records: &[Record], field: impl Fn(&Record) -> &Vec<crate::diag::Spanned<String>>, what: &str) -> Vec<Diagnostic> {
+fn slug_collisions(
+    records: &[Record],
+    field: impl Fn(&Record) -> &Vec<crate::diag::Spanned<String>>,
+    what: &str,
+) -> Vec<Diagnostic> {
     let mut first_name: BTreeMap<String, (&str, &Record, Span)> = BTreeMap::new();
     let mut diags = Vec::new();
     for record in records.iter().rev() {
@@ -363,17 +488,29 @@ fn slug_collisions(records: &[Record], field: impl Fn(&Record) -> &Vec<crate::di
             let s = slug(name);
             if s.is_empty() {
                 diags.push(
-                    Diagnostic::new(Rule::InvalidValue, format!("{what} `{}` has no letters or digits for its page's URL", name.value))
-                        .at(&record.source, name.span),
+                    Diagnostic::new(
+                        Rule::InvalidValue,
+                        format!(
+                            "{what} `{}` has no letters or digits for its page's URL",
+                            name.value
+                        ),
+                    )
+                    .at(&record.source, name.span),
                 );
                 continue;
             }
             match first_name.get(&s) {
                 Some((other, first, span)) if *other != name.as_str() => diags.push(
-                    Diagnostic::new(Rule::SlugCollision, format!("{what} `{}` and {what} `{other}` both become the URL `{s}`", name.value))
-                        .at(&record.source, name.span)
-                        .note(&first.source, *span, format!("`{other}` is used here"))
-                        .help(format!("write `{other}` here too, or rename one of them")),
+                    Diagnostic::new(
+                        Rule::SlugCollision,
+                        format!(
+                            "{what} `{}` and {what} `{other}` both become the URL `{s}`",
+                            name.value
+                        ),
+                    )
+                    .at(&record.source, name.span)
+                    .note(&first.source, *span, format!("`{other}` is used here"))
+                    .help(format!("write `{other}` here too, or rename one of them")),
                 ),
                 Some(_) => {}
                 None => {
@@ -413,7 +550,10 @@ mod tests {
     #[test]
     fn resolve_stays_inside() {
         let folder = Path::new("content/incidents/b");
-        assert_eq!(resolve_relative(folder, "x.png#a"), Some(PathBuf::from("content/incidents/b/x.png")));
+        assert_eq!(
+            resolve_relative(folder, "x.png#a"),
+            Some(PathBuf::from("content/incidents/b/x.png"))
+        );
         assert_eq!(resolve_relative(folder, "../../../../etc/passwd"), None);
     }
 

@@ -31,7 +31,10 @@ pub struct Node {
 #[derive(Clone, Debug, PartialEq)]
 pub enum NodeKind {
     /// `plain` is false for quoted and block scalars, which are always strings.
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -39,11 +42,24 @@ pub enum NodeKind {
 /// A problem found while reading YAML; [`Problem::fatal`] ones leave no tree.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Problem {
-    Syntax { message: String, at: Span },
-    TooDeep { at: Span },
-    TooManyNodes { at: Span },
-    MultipleDocuments { at: Span },
-    DuplicateKey { key: String, first: Span, second: Span },
+    Syntax {
+        message: String,
+        at: Span,
+    },
+    TooDeep {
+        at: Span,
+    },
+    TooManyNodes {
+        at: Span,
+    },
+    MultipleDocuments {
+        at: Span,
+    },
+    DuplicateKey {
+        key: String,
+        first: Span,
+        second: Span,
+    },
 }
 
 impl Problem {
@@ -110,7 +126,10 @@ impl Node {
 
     /// The value of `key` in a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
     }
 
     /// "a string", "a list", ... for messages about the wrong type.
@@ -146,7 +165,11 @@ struct Offsets {
 impl Offsets {
     fn new(text: &str, base: usize) -> Offsets {
         let chars = (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect());
-        Offsets { base, chars, len: text.len() }
+        Offsets {
+            base,
+            chars,
+            len: text.len(),
+        }
     }
 
     fn byte(&self, char_index: usize) -> usize {
@@ -163,8 +186,18 @@ impl Offsets {
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, start: Span, anchor: usize },
-    Map { entries: Vec<(Node, Node)>, key: Option<Node>, start: Span, anchor: usize, seen: HashMap<String, Span> },
+    Seq {
+        items: Vec<Node>,
+        start: Span,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+        start: Span,
+        anchor: usize,
+        seen: HashMap<String, Span>,
+    },
 }
 
 /// Reads one YAML document. `base` is the byte offset of `text` in its file, so
@@ -194,7 +227,9 @@ pub fn parse(text: &str, base: usize) -> Parsed {
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
-                    parsed.problems.push(Problem::MultipleDocuments { at: span });
+                    parsed
+                        .problems
+                        .push(Problem::MultipleDocuments { at: span });
                     parsed.root = None;
                     return parsed;
                 }
@@ -202,7 +237,10 @@ pub fn parse(text: &str, base: usize) -> Parsed {
             }
             Event::Scalar(value, style, anchor, _tag) => {
                 let node = Node {
-                    kind: NodeKind::Scalar { text: value.into_owned(), plain: style == ScalarStyle::Plain },
+                    kind: NodeKind::Scalar {
+                        text: value.into_owned(),
+                        plain: style == ScalarStyle::Plain,
+                    },
                     span,
                 };
                 Some((node, anchor))
@@ -215,25 +253,55 @@ pub fn parse(text: &str, base: usize) -> Parsed {
                     Some((node, 0))
                 }
                 None => {
-                    parsed.problems.push(Problem::Syntax { message: "unknown alias".into(), at: span });
+                    parsed.problems.push(Problem::Syntax {
+                        message: "unknown alias".into(),
+                        at: span,
+                    });
                     return parsed;
                 }
             },
             Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq { items: Vec::new(), start: span, anchor });
+                stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    start: span,
+                    anchor,
+                });
                 None
             }
             Event::MappingStart(anchor, _) => {
-                stack.push(Frame::Map { entries: Vec::new(), key: None, start: span, anchor, seen: HashMap::new() });
+                stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    key: None,
+                    start: span,
+                    anchor,
+                    seen: HashMap::new(),
+                });
                 None
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Frame::Seq { items, start, anchor }) => {
-                    Some((Node { kind: NodeKind::Seq(items), span: Span::new(start.start, span.end) }, anchor))
-                }
-                Some(Frame::Map { entries, start, anchor, .. }) => {
-                    Some((Node { kind: NodeKind::Map(entries), span: Span::new(start.start, span.end) }, anchor))
-                }
+                Some(Frame::Seq {
+                    items,
+                    start,
+                    anchor,
+                }) => Some((
+                    Node {
+                        kind: NodeKind::Seq(items),
+                        span: Span::new(start.start, span.end),
+                    },
+                    anchor,
+                )),
+                Some(Frame::Map {
+                    entries,
+                    start,
+                    anchor,
+                    ..
+                }) => Some((
+                    Node {
+                        kind: NodeKind::Map(entries),
+                        span: Span::new(start.start, span.end),
+                    },
+                    anchor,
+                )),
                 None => None,
             },
         };
@@ -242,7 +310,9 @@ pub fn parse(text: &str, base: usize) -> Parsed {
             parsed.root = None;
             return parsed;
         }
-        let Some((node, anchor)) = complete else { continue };
+        let Some((node, anchor)) = complete else {
+            continue;
+        };
         nodes += 1;
         if nodes > MAX_NODES {
             parsed.problems.push(Problem::TooManyNodes { at: span });
@@ -255,7 +325,9 @@ pub fn parse(text: &str, base: usize) -> Parsed {
         match stack.last_mut() {
             None => parsed.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, seen, .. }) => match key.take() {
+            Some(Frame::Map {
+                entries, key, seen, ..
+            }) => match key.take() {
                 None => {
                     if let Some(name) = node.as_str() {
                         if let Some(first) = seen.get(name) {
@@ -279,7 +351,10 @@ pub fn parse(text: &str, base: usize) -> Parsed {
 
 fn syntax_problem(error: &ScanError, offsets: &Offsets) -> Problem {
     let at = offsets.byte(error.marker().index());
-    Problem::Syntax { message: error.info().to_string(), at: Span::new(at, at) }
+    Problem::Syntax {
+        message: error.info().to_string(),
+        at: Span::new(at, at),
+    }
 }
 
 #[cfg(test)]
@@ -322,7 +397,9 @@ mod tests {
     #[test]
     fn duplicate_keys_name_both_places() {
         let parsed = parse("id: a\nid: b\n", 0);
-        assert!(matches!(&parsed.problems[..], [Problem::DuplicateKey { key, first, second }] if key == "id" && first.start == 0 && second.start == 6));
+        assert!(
+            matches!(&parsed.problems[..], [Problem::DuplicateKey { key, first, second }] if key == "id" && first.start == 0 && second.start == 6)
+        );
     }
 
     #[test]
@@ -335,7 +412,10 @@ mod tests {
         }
         let parsed = parse(&text, 0);
         assert!(parsed.root.is_none());
-        assert!(matches!(parsed.problems[..], [Problem::TooManyNodes { .. }]));
+        assert!(matches!(
+            parsed.problems[..],
+            [Problem::TooManyNodes { .. }]
+        ));
     }
 
     #[test]
@@ -345,8 +425,13 @@ mod tests {
         // The parser's own flow-nesting limit may answer first; either way it stops.
         assert!(parsed.root.is_none());
         assert!(parsed.problems.iter().any(Problem::fatal));
-        let block: String = (0..10_000).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
-        assert!(matches!(parse(&block, 0).problems[..], [Problem::TooDeep { .. }]));
+        let block: String = (0..10_000)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
+        assert!(matches!(
+            parse(&block, 0).problems[..],
+            [Problem::TooDeep { .. }]
+        ));
     }
 
     #[test]

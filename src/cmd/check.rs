@@ -20,7 +20,15 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, Failure> {
     }
     .map_err(Failure::io("cannot write findings"))?;
     if !global.quiet {
-        let _ = writeln!(std::io::stderr(), "{}", report.summary(checked.archive.files_checked()));
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}",
+            report.summary(checked.archive.files_checked())
+        );
     }
-    Ok(if report.fails(args.deny == Some(Deny::Warnings)) { Outcome::Failed } else { Outcome::Clean })
+    Ok(if report.fails(args.deny == Some(Deny::Warnings)) {
+        Outcome::Failed
+    } else {
+        Outcome::Clean
+    })
 }

@@ -33,7 +33,10 @@ pub enum Failure {
     #[error("{0}")]
     Usage(String),
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
 }
 
 impl Failure {
@@ -81,13 +84,16 @@ pub fn today(arg: &TodayArg, config: &SiteConfig) -> Result<Date, Failure> {
         return Ok(today);
     }
     if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
-        let seconds: i64 = epoch
-            .trim()
-            .parse()
-            .map_err(|_| Failure::Usage(format!("SOURCE_DATE_EPOCH is `{epoch}`, not a number of seconds")))?;
+        let seconds: i64 = epoch.trim().parse().map_err(|_| {
+            Failure::Usage(format!(
+                "SOURCE_DATE_EPOCH is `{epoch}`, not a number of seconds"
+            ))
+        })?;
         let ts = jiff::Timestamp::from_second(seconds)
             .map_err(|e| Failure::Usage(format!("SOURCE_DATE_EPOCH is out of range: {e}")))?;
         return Ok(ts.to_zoned(config.timezone.clone()).date());
     }
-    Ok(jiff::Timestamp::now().to_zoned(config.timezone.clone()).date())
+    Ok(jiff::Timestamp::now()
+        .to_zoned(config.timezone.clone())
+        .date())
 }

@@ -17,7 +17,8 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Failure> {
     } else {
         SiteConfig::default()
     };
-    let text = serde_json::to_string_pretty(&schema(&config)).map_err(|e| Failure::Usage(e.to_string()))?;
+    let text = serde_json::to_string_pretty(&schema(&config))
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     println!("{text}");
     Ok(Outcome::Clean)
 }
@@ -32,7 +33,9 @@ pub fn schema(config: &SiteConfig) -> Value {
     let date = json!({ "type": "string", "format": "date", "pattern": "^\\d{4}-\\d{2}-\\d{2}$" });
     let strings = json!({ "type": "array", "items": { "type": "string" } });
     let services = match &config.services {
-        Some(catalog) => json!({ "type": "array", "items": { "enum": catalog.keys().collect::<Vec<_>>() } }),
+        Some(catalog) => {
+            json!({ "type": "array", "items": { "enum": catalog.keys().collect::<Vec<_>>() } })
+        }
         None => strings.clone(),
     };
     json!({
