@@ -1,7 +1,8 @@
 //! casebook turns a git repository of incident postmortems into a static website.
 //!
 //! The pipeline, one module per stage: [`load`] reads records into the [`model`],
-//! [`validate`] checks them, and the commands in [`cli`] drive the stages.
+//! [`validate`] checks them, [`link`] connects them (related, backlinks, mentions and
+//! [`similar`] incidents), and the commands in [`cli`] drive the stages.
 //! Findings are [`diag::Diagnostic`] values, printed by one reporter.
 
 #![recursion_limit = "256"]
@@ -11,10 +12,13 @@ pub mod cmd;
 pub mod config;
 pub mod decode;
 pub mod diag;
+pub mod link;
 pub mod load;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;
+pub mod prose;
 pub mod rules;
+pub mod similar;
 pub mod validate;
 pub mod yaml;

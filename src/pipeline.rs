@@ -11,7 +11,8 @@ use jiff::civil::Date;
 use crate::config::{ConfigError, SiteConfig};
 use crate::diag::{Diagnostic, Level, Report};
 use crate::model::Archive;
-use crate::{load, validate};
+use crate::rules::Rule;
+use crate::{link, load, validate};
 
 /// A loaded, checked archive and its findings (levels already set by site.toml).
 pub struct Checked {
@@ -37,7 +38,9 @@ pub fn load_config(root: &Path) -> Result<(SiteConfig, Vec<Diagnostic>), SetupEr
     Ok((config, diags))
 }
 
-/// Loads and validates the archive at `root`. Runs in parallel over records.
+/// Loads and validates the archive at `root`, and checks that every id-like token in
+/// the records' text names a record (the link stage's mention rules). Runs in
+/// parallel over records.
 pub fn check(root: &Path, today: Date, timings: bool) -> Result<Checked, SetupError> {
     let started = Instant::now();
     let (config, mut diags) = load_config(root)?;
@@ -46,8 +49,13 @@ pub fn check(root: &Path, today: Date, timings: bool) -> Result<Checked, SetupEr
     let started = Instant::now();
     diags.extend(load_diags);
     diags.extend(validate::validate(&archive, today));
-    let diags = validate::apply_levels(diags, &archive.config);
     log_time(timings, "validate", started);
+    let started = Instant::now();
+    if archive.config.level(Rule::UnknownMention).is_some() {
+        diags.extend(link::unknown_mentions(&archive.records));
+    }
+    log_time(timings, "mentions", started);
+    let diags = validate::apply_levels(diags, &archive.config);
     Ok(Checked {
         report: Report::new(diags),
         archive,
