@@ -463,6 +463,9 @@ pub fn unknown_mentions(records: &[Record]) -> Vec<Diagnostic> {
         .enumerate()
         .flat_map_iter(|(index, record)| {
             let mut out = Vec::new();
+            if !may_mention_unknown(record, &ids, &shapes) {
+                return out;
+            }
             prose::walk(record, |piece| {
                 if piece.context != Context::Prose {
                     return;
@@ -496,6 +499,52 @@ pub fn unknown_mentions(records: &[Record]) -> Vec<Diagnostic> {
             finding(&record.source, span, token, suggestion)
         })
         .collect()
+}
+
+/// Whether the raw text of a record's Markdown fields holds an id-like token that no
+/// record has. Most records hold none, and this byte scan spares them the Markdown
+/// parse. Backslashes count as part of a token and are dropped from it, so an escaped
+/// token (`INC\_2024\_1`) is seen as the parser will show it.
+fn may_mention_unknown(record: &Record, ids: &IdIndex<'_>, shapes: &IdShapes<'_>) -> bool {
+    let fields = record
+        .summary
+        .iter()
+        .map(|s| s.value.as_str())
+        .chain(record.timeline.iter().map(|e| e.event.value.as_str()))
+        .chain(record.action_items.iter().map(|a| a.title.value.as_str()))
+        .chain(std::iter::once(record.body()));
+    fields.into_iter().any(|text| {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let start = i;
+            let (mut digit, mut letter, mut escaped) = (false, false, false);
+            while let Some(&b) = bytes.get(i).filter(|&&b| is_id_byte(b) || b == b'\\') {
+                digit |= b.is_ascii_digit();
+                letter |= b.is_ascii_alphabetic();
+                escaped |= b == b'\\';
+                i += 1;
+            }
+            if i == start {
+                i += 1;
+                continue;
+            }
+            if !(digit && letter) {
+                continue;
+            }
+            let token: std::borrow::Cow<'_, str> = if escaped {
+                text[start..i].replace('\\', "").into()
+            } else {
+                text[start..i].into()
+            };
+            if ids.resolve(&token).is_none()
+                && shapes.same_shape(token.trim_end_matches('.')).is_some()
+            {
+                return true;
+            }
+        }
+        false
+    })
 }
 
 /// Where a token found at `offset` in a field's Markdown sits in the record's file.
