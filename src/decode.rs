@@ -381,14 +381,15 @@ impl Decoder<'_> {
         if valid_id(&id) {
             return Some(id);
         }
-        let diag = Diagnostic::new(
-            Rule::InvalidValue,
+        let message = if matches!(id.as_str(), "." | "..") {
+            format!("id `{}` is not allowed: it names a folder", id.value)
+        } else {
             format!(
                 "id `{}` may only use letters, digits, `.`, `_` and `-`",
                 id.value
-            ),
-        )
-        .at(self.source, node.span);
+            )
+        };
+        let diag = Diagnostic::new(Rule::InvalidValue, message).at(self.source, node.span);
         self.push(diag);
         None
     }
@@ -423,6 +424,8 @@ impl Decoder<'_> {
         let text = self.string(node, what)?;
         match parse_timestamp(&text, date, &self.config.timezone) {
             Ok(ts) => Some(Spanned::new(ts, node.span)),
+            // A bare time without a valid `date`: the finding about `date` says it all.
+            Err(_) if date.is_none() && text.trim().parse::<Time>().is_ok() => None,
             Err(reason) => {
                 let diag = Diagnostic::new(Rule::InvalidValue, format!("`{what}` is `{}`: {reason}", text.value))
                     .at(self.source, node.span)
