@@ -93,9 +93,13 @@ impl TestArchive {
             .expect("run casebook")
     }
 
-    /// `casebook check --format json --today TODAY ARGS...`, findings parsed.
+    /// `casebook check --format json ARGS...`, findings parsed; `--today` is
+    /// [`TODAY`] unless `args` name another day.
     pub fn check(&self, args: &[&str]) -> Run {
-        let mut all = vec!["check", "--format", "json", "--today", TODAY];
+        let mut all = vec!["check", "--format", "json"];
+        if !args.contains(&"--today") {
+            all.extend(["--today", TODAY]);
+        }
         all.extend_from_slice(args);
         Run::json(self.run(&all))
     }
