@@ -175,7 +175,7 @@ pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Opt
         Some(offset) => (None, offset),
         None => match root.get("body") {
             Some(node) => match d.string(node, "body") {
-                Some(text) => (Some(text.value), block_start(&d.source.text, node.span)),
+                Some(text) => (Some(text.value), node.span.start),
                 None => (Some(String::new()), node.span.start),
             },
             None => (Some(String::new()), d.source.text.len()),
@@ -246,15 +246,6 @@ pub fn page(source: &Arc<Source>, path: &Path, diags: &mut Vec<Diagnostic>) -> O
         body: fm.body.to_string(),
         body_offset: fm.body_offset,
     })
-}
-
-/// The first byte of a block scalar's content (the line after `|`).
-fn block_start(text: &str, span: Span) -> usize {
-    let start = span.start.min(text.len());
-    match text.as_bytes().get(start) {
-        Some(b'|') | Some(b'>') => text[start..].find('\n').map_or(start, |i| start + i + 1),
-        _ => start,
-    }
 }
 
 fn to_json(node: &Node) -> serde_json::Value {

@@ -215,7 +215,6 @@ fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Ve
     let mut headings: Vec<String> = Vec::new();
     let mut heading: Option<String> = None;
     let mut in_code = 0usize;
-    let base = record.body_offset;
     let folder = record.bundle.clone().unwrap_or_else(|| {
         record
             .path
@@ -237,7 +236,7 @@ fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Ve
                     h.push_str(&text);
                 }
                 if blame {
-                    blame_words(record, &text, base + range.start, diags);
+                    blame_words(record, &text, range.start, diags);
                 }
             }
             Event::Code(text) => {
@@ -252,7 +251,7 @@ fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Ve
                     root,
                     &folder,
                     &dest_url,
-                    Span::new(base + range.start, base + range.end),
+                    record.body_span(range),
                     diags,
                 );
             }
@@ -292,6 +291,7 @@ fn blame_matcher() -> &'static AhoCorasick {
     })
 }
 
+/// Blame phrases in one text event; `offset` is where the text starts in the body.
 fn blame_words(record: &Record, text: &str, offset: usize, diags: &mut Vec<Diagnostic>) {
     for found in blame_matcher().find_iter(text) {
         if is_word_at(text, found.start(), found.len()) {
@@ -299,7 +299,7 @@ fn blame_words(record: &Record, text: &str, offset: usize, diags: &mut Vec<Diagn
             diags.push(blame_finding(
                 record,
                 phrase,
-                Span::new(offset + found.start(), offset + found.end()),
+                record.body_span(offset + found.start()..offset + found.end()),
             ));
         }
     }

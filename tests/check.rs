@@ -1077,11 +1077,55 @@ fn yaml_records_with_body() {
     let run = archive.check(&[]);
     let blame = run.one("blame-language");
     assert_eq!(blame.file.as_deref(), Some("content/incidents/a.yaml"));
-    assert_eq!(blame.line, Some(9), "{run}");
+    assert_eq!((blame.line, blame.column), (Some(9), Some(10)), "{run}");
     assert_eq!(
         run.one("unknown-key").at(),
         "content/incidents/b.yml:6:1",
         "{run}"
+    );
+}
+
+#[test]
+fn findings_in_a_yaml_literal_body_point_at_their_line() {
+    let archive = TestArchive::new();
+    let mut text = String::from(
+        "id: INC-1\ntitle: Pool\ndate: 2024-09-18\nseverity: SEV2\nstatus: investigating\nbody: |\n    > Quoted first line, so the body starts with `>`.\n\n",
+    );
+    for i in 0..12 {
+        text.push_str(&format!("    Line {i} of the body.\n"));
+    }
+    text.push_str("    It was human error, see [log](missing.log).\n");
+    archive.record("a.yaml", &text);
+    let run = archive.check(&[]);
+    let file = "content/incidents/a.yaml";
+    assert_finding(
+        run.one("blame-language"),
+        "blame-language",
+        "warning",
+        file,
+        locate(&text, "human error"),
+    );
+    assert_finding(
+        run.one("missing-asset"),
+        "missing-asset",
+        "error",
+        file,
+        locate(&text, "[log]"),
+    );
+}
+
+#[test]
+fn findings_in_a_folded_yaml_body_point_at_the_body() {
+    let archive = TestArchive::new();
+    let text = "id: INC-1\ntitle: Pool\ndate: 2024-09-18\nseverity: SEV2\nstatus: investigating\nbody: >\n  Folded lines\n  lose their breaks;\n  human error here.\n";
+    archive.record("a.yaml", text);
+    let run = archive.check(&[]);
+    assert_finding(
+        run.one("blame-language"),
+        "blame-language",
+        "warning",
+        "content/incidents/a.yaml",
+        (7, 3),
     );
 }
 
