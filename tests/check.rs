@@ -1611,3 +1611,21 @@ fn demo_archive_passes_with_only_overdue_warnings() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("0 errors"), "{stderr}");
 }
+
+#[test]
+fn help_lists_every_rule() {
+    let output = common::casebook()
+        .args(["check", "--help"])
+        .output()
+        .expect("run");
+    let help = String::from_utf8_lossy(&output.stdout);
+    for rule in casebook::rules::Rule::ALL {
+        let line = format!(
+            "{}  {:<24} {}",
+            rule.code(),
+            rule.name(),
+            rule.default_level().as_str()
+        );
+        assert!(help.contains(&line), "missing `{line}` in:\n{help}");
+    }
+}
