@@ -2,6 +2,8 @@
 //!
 //! Value sets (severities, statuses, priorities, services) come from site.toml when
 //! the command runs inside an archive, so an editor completes this archive's values.
+//! The schema is JSON Schema draft 7, the newest draft the YAML language server
+//! fully supports; it uses no keyword whose meaning changed in later drafts.
 
 use serde_json::{json, Value};
 
@@ -39,7 +41,7 @@ pub fn schema(config: &SiteConfig) -> Value {
         None => strings.clone(),
     };
     let mut schema = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "casebook incident record",
         "description": "Front matter of a postmortem in a casebook archive",
         "type": "object",
