@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod config;
 pub mod decode;
 pub mod diag;
+pub mod insights;
 pub mod load;
 pub mod metrics;
 pub mod model;

@@ -8,8 +8,12 @@ use std::time::Instant;
 
 use jiff::civil::Date;
 
+use rayon::prelude::*;
+
 use crate::config::{ConfigError, SiteConfig};
 use crate::diag::{Diagnostic, Level, Report};
+use crate::insights::{Entry, Insights};
+use crate::metrics::Figures;
 use crate::model::Archive;
 use crate::{load, validate};
 
@@ -52,6 +56,31 @@ pub fn check(root: &Path, today: Date, timings: bool) -> Result<Checked, SetupEr
         report: Report::new(diags),
         archive,
     })
+}
+
+/// Computes every record's [`Figures`] once, in parallel, in the archive's order.
+/// Record pages, `incidents.json`, the insights and `casebook actions` all read these.
+pub fn figures(archive: &Archive, today: Date) -> Vec<Figures> {
+    archive
+        .records
+        .par_iter()
+        .map(|record| Figures::of(record, today))
+        .collect()
+}
+
+/// Pairs each record with its figures, for [`Insights`] and the commands that list items.
+pub fn entries<'a>(archive: &'a Archive, figures: &'a [Figures]) -> Vec<Entry<'a>> {
+    archive
+        .records
+        .iter()
+        .zip(figures)
+        .map(|(record, figures)| Entry { record, figures })
+        .collect()
+}
+
+/// The archive-wide insights from already computed figures (docs/insights.md).
+pub fn insights(archive: &Archive, figures: &[Figures], today: Date) -> Insights {
+    Insights::compute(&entries(archive, figures), &archive.config, today)
 }
 
 /// Prints a stage's wall time to stderr when `--timings` is on.
