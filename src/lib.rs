@@ -6,6 +6,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod charts;
 pub mod cli;
 pub mod cmd;
 pub mod config;
