@@ -671,7 +671,12 @@ fn follow_through(insights: &Insights, prefix: &str) -> Chart {
     ];
     let share = f.done_pct.map_or_else(
         || "no item is done or overdue yet".to_string(),
-        |p| format!("{p:.1}% of the items that are done or overdue are done"),
+        |p| {
+            format!(
+                "of the items with a due date that are done or overdue, {p:.1}% are done \
+                 (the most that can have been done in time: completion dates are not recorded)"
+            )
+        },
     );
     let description = format!(
         "Each of the {} action items by where it stands against its due date on {}; {share}.",

@@ -72,6 +72,10 @@ pub enum Command {
     New(NewArgs),
     /// Print the JSON Schema of the front matter, for editors
     Schema,
+    /// List action items across the archive, with their state and days overdue
+    Actions(ActionsArgs),
+    /// Print the insight figures: incident trends, services, action-item follow-through
+    Stats(StatsArgs),
 }
 
 /// What fails a run besides errors.
@@ -129,4 +133,66 @@ pub struct NewArgs {
     pub bundle: bool,
     #[command(flatten)]
     pub today: TodayArg,
+}
+
+/// How `casebook actions` prints its list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns for a terminal
+    Table,
+    /// One JSON array of items (see docs/actions.md)
+    Json,
+    /// Comma-separated values with a header line, for spreadsheets
+    Csv,
+}
+
+/// What makes `casebook actions` exit 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any listed item is overdue
+    Overdue,
+}
+
+/// Options of `casebook actions`.
+#[derive(Debug, Args)]
+pub struct ActionsArgs {
+    /// List only overdue items (open or in progress, past their due date)
+    #[arg(long)]
+    pub overdue: bool,
+    /// List only this owner's items (letter case ignored)
+    #[arg(long, value_name = "OWNER")]
+    pub owner: Option<String>,
+    /// List only items of incidents that name this service
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// How to print the list
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Exit with 1 when a listed item is overdue, so a scheduled CI job can nag
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+    #[command(flatten)]
+    pub today: TodayArg,
+}
+
+/// How `casebook stats` prints the figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    /// One aligned table per figure
+    Table,
+    /// The figures as JSON, the same object incidents.json carries (docs/insights.md)
+    Json,
+}
+
+/// Options of `casebook stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// How to print the figures
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
+    #[command(flatten)]
+    pub today: TodayArg,
+    /// Print how long each stage took
+    #[arg(long)]
+    pub timings: bool,
 }

@@ -18,5 +18,6 @@ pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod rules;
+pub mod table;
 pub mod validate;
 pub mod yaml;

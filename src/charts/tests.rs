@@ -265,5 +265,7 @@ fn the_fixture_charts_draw_the_fixture_figures() {
             "2025-03 overdue: 2"
         ]
     );
-    assert!(charts[7].description.contains("60.0% of the items"));
+    assert!(charts[7]
+        .description
+        .contains("done or overdue, 60.0% are done"));
 }
