@@ -18,7 +18,6 @@ use crate::metrics::human_duration;
 
 /// The width every chart is drawn at (the SVG scales down with the page).
 pub const WIDTH: f64 = 720.0;
-const BAR_HEIGHT: f64 = 200.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 12.0;
 const LEGEND: f64 = 26.0;
@@ -128,25 +127,48 @@ pub struct Row {
     pub color: String,
 }
 
-/// Escapes text for XML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
+/// Text escaped for XML content and attribute values as it is written, without
+/// an intermediate string.
+pub struct Escaped<'a>(&'a str);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+            f.write_str(&rest[..at])?;
+            f.write_str(match rest.as_bytes()[at] {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                _ => "&#39;",
+            })?;
+            rest = &rest[at + 1..];
         }
+        f.write_str(rest)
     }
-    out
 }
 
-/// A coordinate with one decimal: fixed formatting keeps output byte-identical.
-fn n(value: f64) -> String {
-    format!("{value:.1}")
+/// Escapes text for XML content and attribute values.
+pub fn escape(text: &str) -> Escaped<'_> {
+    Escaped(text)
+}
+
+/// A coordinate printed with one decimal, from integers: fixed formatting keeps
+/// output byte-identical, and it is much cheaper than float formatting.
+struct N(f64);
+
+impl std::fmt::Display for N {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenths = (self.0 * 10.0).round() as i64;
+        let sign = if tenths < 0 { "-" } else { "" };
+        let tenths = tenths.unsigned_abs();
+        write!(f, "{sign}{}.{}", tenths / 10, tenths % 10)
+    }
+}
+
+fn n(value: f64) -> N {
+    N(value)
 }
 
 fn open_svg(out: &mut String, id: &str, title: &str, description: &str, height: f64) {
@@ -185,18 +207,47 @@ fn legend(out: &mut String, series: &[Series]) {
     out.push_str("</g>");
 }
 
+/// What a vertical bar chart draws.
+#[derive(Clone, Copy, Debug)]
+pub struct Bars<'a> {
+    /// One bar or group per category, labelled below the axis.
+    pub categories: &'a [String],
+    pub series: &'a [Series],
+    pub layout: Layout,
+    pub unit: Unit,
+    pub size: Size,
+}
+
+/// How large a chart is drawn: full on the insights page, small on the pages of a
+/// service or tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    Full,
+    Small,
+}
+
+impl Size {
+    /// Height of the bars' area.
+    fn plot_height(self) -> f64 {
+        match self {
+            Size::Full => 200.0,
+            Size::Small => 90.0,
+        }
+    }
+}
+
 /// A vertical bar chart with one bar (stacked) or one group (grouped) per category.
-pub fn bars(
-    id: &str,
-    title: &str,
-    description: &str,
-    categories: &[String],
-    series: &[Series],
-    layout: Layout,
-    unit: Unit,
-) -> String {
+pub fn bars(id: &str, title: &str, description: &str, chart: &Bars<'_>) -> String {
+    let Bars {
+        categories,
+        series,
+        layout,
+        unit,
+        size,
+    } = *chart;
+    let plot_height = size.plot_height();
     let top = if series.len() > 1 { LEGEND + 8.0 } else { 12.0 };
-    let height = top + BAR_HEIGHT + BOTTOM;
+    let height = top + plot_height + BOTTOM;
     let value = |s: &Series, i: usize| s.values.get(i).copied().flatten().unwrap_or(0).max(0);
     let max = (0..categories.len())
         .map(|i| match layout {
@@ -211,8 +262,8 @@ pub fn bars(
     let axis_max = (max.saturating_add(step - 1) / step)
         .max(1)
         .saturating_mul(step);
-    let scale = BAR_HEIGHT / axis_max as f64;
-    let base = top + BAR_HEIGHT;
+    let scale = plot_height / axis_max as f64;
+    let base = top + plot_height;
     let plot_width = WIDTH - LEFT - RIGHT;
 
     let mut out = String::new();
@@ -255,13 +306,15 @@ pub fn bars(
             let _ = write!(
                 out,
                 "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\">\
-                 <title>{}</title></rect>",
+                 <title>{} {}: {}</title></rect>",
                 n(x),
                 n(bottom - h),
                 n(bar_width),
                 n(h),
                 escape(&s.color),
-                escape(&format!("{category} {}: {}", s.name, unit.format(v))),
+                escape(category),
+                escape(&s.name),
+                escape(&unit.format(v)),
             );
             stacked = stacked.saturating_add(v);
         }
@@ -305,7 +358,7 @@ pub fn horizontal(id: &str, title: &str, description: &str, rows: &[Row], unit: 
             out,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"currentColor\">{}</text>\
              <rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\">\
-             <title>{}</title></rect>\
+             <title>{}: {}</title></rect>\
              <text x=\"{}\" y=\"{}\" fill=\"currentColor\">{}</text>",
             n(LABEL_COLUMN - 8.0),
             n(y + 15.0),
@@ -315,7 +368,8 @@ pub fn horizontal(id: &str, title: &str, description: &str, rows: &[Row], unit: 
             n(width),
             n(ROW - 8.0),
             escape(&row.color),
-            escape(&format!("{}: {}", row.label, unit.format(row.value))),
+            escape(&row.label),
+            escape(&unit.format(row.value)),
             n(LABEL_COLUMN + width + 6.0),
             n(y + 15.0),
             escape(&unit.format(row.value)),
@@ -346,29 +400,57 @@ fn optional(unit: Unit, value: Option<i64>) -> String {
 /// Every chart of the insights page, in page order; element ids start with `prefix`
 /// so several sets can share a page.
 pub fn insight_charts(insights: &Insights, config: &SiteConfig, prefix: &str) -> Vec<Chart> {
+    let size = Size::Full;
     vec![
-        incidents_per_month(insights, config, prefix),
-        duration_trend(
-            &format!("{prefix}time-to-detect"),
-            "Time to detect per quarter",
-            "from the start to detection",
-            &insights.time_to_detect,
-        ),
-        duration_trend(
-            &format!("{prefix}time-to-resolve"),
-            "Time to resolve per quarter",
-            "from detection to resolution",
-            &insights.time_to_resolve,
-        ),
+        incidents_per_month(insights, config, prefix, size),
+        time_to_detect(insights, prefix, size),
+        time_to_resolve(insights, prefix, size),
         services_by_incidents(insights, prefix),
         services_by_impact(insights, prefix),
-        actions_per_month(insights, prefix),
-        overdue_per_month(insights, prefix),
+        actions_per_month(insights, prefix, size),
+        overdue_per_month(insights, prefix, size),
         follow_through(insights, prefix),
     ]
 }
 
-fn incidents_per_month(insights: &Insights, config: &SiteConfig, prefix: &str) -> Chart {
+/// The small version for the page of a service or tag: incidents per month, time
+/// to detect and to resolve, and action items against their due date.
+pub fn summary_charts(insights: &Insights, config: &SiteConfig, prefix: &str) -> Vec<Chart> {
+    let size = Size::Small;
+    vec![
+        incidents_per_month(insights, config, prefix, size),
+        time_to_detect(insights, prefix, size),
+        time_to_resolve(insights, prefix, size),
+        follow_through(insights, prefix),
+    ]
+}
+
+fn time_to_detect(insights: &Insights, prefix: &str, size: Size) -> Chart {
+    duration_trend(
+        &format!("{prefix}time-to-detect"),
+        "Time to detect per quarter",
+        "from the start to detection",
+        &insights.time_to_detect,
+        size,
+    )
+}
+
+fn time_to_resolve(insights: &Insights, prefix: &str, size: Size) -> Chart {
+    duration_trend(
+        &format!("{prefix}time-to-resolve"),
+        "Time to resolve per quarter",
+        "from detection to resolution",
+        &insights.time_to_resolve,
+        size,
+    )
+}
+
+fn incidents_per_month(
+    insights: &Insights,
+    config: &SiteConfig,
+    prefix: &str,
+    size: Size,
+) -> Chart {
     let months = &insights.incidents_per_month;
     let categories: Vec<String> = months.iter().map(|m| m.month.to_string()).collect();
     let series: Vec<Series> = insights
@@ -414,10 +496,13 @@ fn incidents_per_month(insights: &Insights, config: &SiteConfig, prefix: &str) -
             &id,
             title,
             &description,
-            &categories,
-            &series,
-            Layout::Stacked,
-            Unit::Count,
+            &Bars {
+                categories: &categories,
+                series: &series,
+                layout: Layout::Stacked,
+                unit: Unit::Count,
+                size,
+            },
         ),
         id,
         title: title.into(),
@@ -426,7 +511,13 @@ fn incidents_per_month(insights: &Insights, config: &SiteConfig, prefix: &str) -
     }
 }
 
-fn duration_trend(id: &str, title: &str, measured: &str, trend: &DurationTrend) -> Chart {
+fn duration_trend(
+    id: &str,
+    title: &str,
+    measured: &str,
+    trend: &DurationTrend,
+    size: Size,
+) -> Chart {
     let categories: Vec<String> = trend
         .per_quarter
         .iter()
@@ -468,10 +559,13 @@ fn duration_trend(id: &str, title: &str, measured: &str, trend: &DurationTrend) 
             id,
             title,
             &description,
-            &categories,
-            &series,
-            Layout::Grouped,
-            Unit::Seconds,
+            &Bars {
+                categories: &categories,
+                series: &series,
+                layout: Layout::Grouped,
+                unit: Unit::Seconds,
+                size,
+            },
         ),
         id: id.into(),
         title: title.into(),
@@ -561,7 +655,7 @@ fn services_by_impact(insights: &Insights, prefix: &str) -> Chart {
     }
 }
 
-fn actions_per_month(insights: &Insights, prefix: &str) -> Chart {
+fn actions_per_month(insights: &Insights, prefix: &str, size: Size) -> Chart {
     let months = &insights.actions_per_month;
     let categories: Vec<String> = months.iter().map(|m| m.month.to_string()).collect();
     let series_of =
@@ -589,10 +683,13 @@ fn actions_per_month(insights: &Insights, prefix: &str) -> Chart {
             &id,
             title,
             &description,
-            &categories,
-            &series,
-            Layout::Stacked,
-            Unit::Count,
+            &Bars {
+                categories: &categories,
+                series: &series,
+                layout: Layout::Stacked,
+                unit: Unit::Count,
+                size,
+            },
         ),
         id,
         title: title.into(),
@@ -615,7 +712,7 @@ fn actions_per_month(insights: &Insights, prefix: &str) -> Chart {
     }
 }
 
-fn overdue_per_month(insights: &Insights, prefix: &str) -> Chart {
+fn overdue_per_month(insights: &Insights, prefix: &str, size: Size) -> Chart {
     let months = &insights.overdue_per_month;
     let categories: Vec<String> = months.iter().map(|m| m.month.to_string()).collect();
     let series = vec![Series {
@@ -635,10 +732,13 @@ fn overdue_per_month(insights: &Insights, prefix: &str) -> Chart {
             &id,
             title,
             &description,
-            &categories,
-            &series,
-            Layout::Stacked,
-            Unit::Count,
+            &Bars {
+                categories: &categories,
+                series: &series,
+                layout: Layout::Stacked,
+                unit: Unit::Count,
+                size,
+            },
         ),
         id,
         title: title.into(),

@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 
 use jiff::civil::Date;
 use rayon::prelude::*;
@@ -203,37 +204,6 @@ pub struct DurationTrend {
     pub per_quarter: Vec<QuarterSpread>,
 }
 
-impl DurationTrend {
-    fn of(entries: &[Entry<'_>], period: Period, figure: fn(&Figures) -> Option<i64>) -> Self {
-        let mut buckets: Vec<Vec<i64>> = period.quarters().map(|_| Vec::new()).collect();
-        let mut all = Vec::new();
-        for entry in entries {
-            let Some(value) = figure(entry.figures) else {
-                continue;
-            };
-            let quarter = Month::of(entry.record.date).quarter();
-            if let Some(bucket) = period
-                .quarter_slot(quarter)
-                .and_then(|s| buckets.get_mut(s))
-            {
-                bucket.push(value);
-            }
-            all.push(value);
-        }
-        DurationTrend {
-            overall: Spread::of(all),
-            per_quarter: period
-                .quarters()
-                .zip(buckets)
-                .map(|(quarter, values)| QuarterSpread {
-                    quarter,
-                    spread: Spread::of(values),
-                })
-                .collect(),
-        }
-    }
-}
-
 /// Counts per severity in the order of [`Insights::severities`]; serialized as an
 /// object from severity name to count.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -356,81 +326,422 @@ fn display<T: fmt::Display, S: Serializer>(value: &T, serializer: S) -> Result<S
 impl Insights {
     /// The figures of `entries` over the period they and today cover.
     pub fn compute(entries: &[Entry<'_>], config: &SiteConfig, today: Date) -> Insights {
-        Insights::compute_in(entries, config, today, Period::covering(entries, today))
+        Facts::new(entries, config, today).insights()
     }
 
-    /// The figures of `entries` over a given period (records outside it are left out
-    /// of the monthly and quarterly series, not of the totals).
-    pub fn compute_in(
-        entries: &[Entry<'_>],
-        config: &SiteConfig,
-        today: Date,
-        period: Period,
-    ) -> Insights {
-        let severities = severity_order(entries, config);
-        Insights {
-            today,
-            period,
-            totals: totals(entries),
-            incidents_per_month: incidents_per_month(entries, &severities, period),
-            time_to_detect: DurationTrend::of(entries, period, |f| f.time_to_detect),
-            time_to_resolve: DurationTrend::of(entries, period, |f| f.time_to_resolve),
-            top_services_by_incidents: top_services_by_incidents(entries),
-            top_services_by_impact: top_services_by_impact(entries),
-            actions_per_month: actions_per_month(entries, period),
-            overdue_per_month: overdue_per_month(entries, period, today),
-            follow_through: follow_through(entries, today),
-            severities,
-        }
-    }
-
-    /// The same figures for each service's records, keyed by service name, over
-    /// `period` (the whole archive's, so charts line up). Runs in parallel.
+    /// The same figures for each service's records, keyed by service name, over the
+    /// whole archive's period so the charts line up. Runs in parallel.
     pub fn by_service(
         entries: &[Entry<'_>],
         config: &SiteConfig,
         today: Date,
-        period: Period,
     ) -> BTreeMap<String, Insights> {
-        subsets(entries, config, today, period, |r| &r.services)
+        Facts::new(entries, config, today).by_service()
     }
 
-    /// The same figures for each tag's records, keyed by tag, over `period`.
+    /// The same figures for each tag's records, keyed by tag.
     pub fn by_tag(
         entries: &[Entry<'_>],
         config: &SiteConfig,
         today: Date,
-        period: Period,
     ) -> BTreeMap<String, Insights> {
-        subsets(entries, config, today, period, |r| &r.tags)
+        Facts::new(entries, config, today).by_tag()
     }
 }
 
-fn subsets(
-    entries: &[Entry<'_>],
-    config: &SiteConfig,
+/// What the insights read of one record, packed so that every figure, and every
+/// subset's figures, is a pass over one small contiguous array rather than over
+/// the large records.
+#[derive(Clone, Debug)]
+struct Fact {
+    date: Date,
+    /// Position of the record's month in the period.
+    month: usize,
+    /// Position of the record's quarter in the period.
+    quarter: usize,
+    /// Position of the record's severity in [`Facts::severities`].
+    severity: usize,
+    time_to_detect: Option<i64>,
+    time_to_resolve: Option<i64>,
+    duration: Option<i64>,
+    actions: crate::metrics::ActionCounts,
+    /// Ranges into [`Facts::refs`] (service and tag ids) and [`Facts::items`].
+    services: Range<usize>,
+    tags: Range<usize>,
+    items: Range<usize>,
+}
+
+/// One action item, as the insights read it.
+#[derive(Clone, Copy, Debug)]
+struct ItemFact {
+    state: ActionState,
+    due: Option<Date>,
+}
+
+/// The records prepared once for [`Insights`]: one [`Fact`] per record, service and
+/// tag names numbered in name order, the period and the severity order. The whole
+/// archive's figures and each subset's are computed from it.
+#[derive(Debug)]
+pub struct Facts {
     today: Date,
     period: Period,
-    names: fn(&Record) -> &[crate::diag::Spanned<String>],
-) -> BTreeMap<String, Insights> {
-    let mut groups: BTreeMap<&str, Vec<Entry<'_>>> = BTreeMap::new();
-    for entry in entries {
-        let mut seen: Vec<&str> = names(entry.record).iter().map(|n| n.as_str()).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        for name in seen {
-            groups.entry(name).or_default().push(*entry);
+    severities: Vec<String>,
+    facts: Vec<Fact>,
+    items: Vec<ItemFact>,
+    /// Service ids then tag ids of every record, deduplicated and sorted per record.
+    refs: Vec<usize>,
+    services: Vec<String>,
+    tags: Vec<String>,
+}
+
+/// Sorted, deduplicated names: a name's position is its id. Deduplicates through a
+/// hash set first (names repeat across thousands of records); the order comes from
+/// the sort alone.
+fn numbered<'a>(names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let unique: std::collections::HashSet<&str> = names.collect();
+    let mut names: Vec<&str> = unique.into_iter().collect();
+    names.sort_unstable();
+    names
+}
+
+fn ids(names: &[&str], of: &[crate::diag::Spanned<String>], refs: &mut Vec<usize>) -> Range<usize> {
+    let start = refs.len();
+    refs.extend(
+        of.iter()
+            .filter_map(|n| names.binary_search(&n.as_str()).ok()),
+    );
+    refs[start..].sort_unstable();
+    let mut end = start;
+    for i in start..refs.len() {
+        if end == start || refs[end - 1] != refs[i] {
+            refs[end] = refs[i];
+            end += 1;
         }
     }
-    groups
-        .into_par_iter()
-        .map(|(name, group)| {
-            (
-                name.to_string(),
-                Insights::compute_in(&group, config, today, period),
-            )
-        })
+    refs.truncate(end);
+    start..end
+}
+
+impl Facts {
+    /// Reads what the insights need from each record and its figures, once.
+    pub fn new(entries: &[Entry<'_>], config: &SiteConfig, today: Date) -> Facts {
+        let period = Period::covering(entries, today);
+        let severities = severity_order(entries, config);
+        let services = numbered(
+            entries
+                .iter()
+                .flat_map(|e| e.record.services.iter().map(|s| s.as_str())),
+        );
+        let tags = numbered(
+            entries
+                .iter()
+                .flat_map(|e| e.record.tags.iter().map(|s| s.as_str())),
+        );
+        let mut refs = Vec::new();
+        let mut items = Vec::new();
+        let facts = entries
+            .iter()
+            .map(|e| {
+                let record = e.record;
+                let month = Month::of(record.date);
+                let start = items.len();
+                items.extend(
+                    record
+                        .action_items
+                        .iter()
+                        .zip(&e.figures.action_states)
+                        .map(|(item, &state)| ItemFact {
+                            state,
+                            due: item.due.as_ref().map(|d| d.value),
+                        }),
+                );
+                let service_ids = ids(&services, &record.services, &mut refs);
+                let tag_ids = ids(&tags, &record.tags, &mut refs);
+                Fact {
+                    date: record.date,
+                    month: period.month_slot(month).unwrap_or(0),
+                    quarter: period.quarter_slot(month.quarter()).unwrap_or(0),
+                    severity: severities
+                        .iter()
+                        .position(|s| *s == record.severity)
+                        .unwrap_or(0),
+                    time_to_detect: e.figures.time_to_detect,
+                    time_to_resolve: e.figures.time_to_resolve,
+                    duration: e.figures.duration,
+                    actions: e.figures.actions,
+                    services: service_ids,
+                    tags: tag_ids,
+                    items: start..items.len(),
+                }
+            })
+            .collect();
+        Facts {
+            today,
+            period,
+            severities,
+            facts,
+            items,
+            refs,
+            services: services.into_iter().map(String::from).collect(),
+            tags: tags.into_iter().map(String::from).collect(),
+        }
+    }
+
+    /// The period every series covers.
+    pub fn period(&self) -> Period {
+        self.period
+    }
+
+    /// The figures of every record.
+    pub fn insights(&self) -> Insights {
+        self.select(self.facts.iter())
+    }
+
+    /// The figures of each service's records, keyed by service name. Parallel.
+    pub fn by_service(&self) -> BTreeMap<String, Insights> {
+        self.groups(&self.services, |f| f.services.clone())
+    }
+
+    /// The figures of each tag's records, keyed by tag. Parallel.
+    pub fn by_tag(&self) -> BTreeMap<String, Insights> {
+        self.groups(&self.tags, |f| f.tags.clone())
+    }
+
+    fn groups(
+        &self,
+        names: &[String],
+        ids: fn(&Fact) -> Range<usize>,
+    ) -> BTreeMap<String, Insights> {
+        let mut members: Vec<Vec<&Fact>> = vec![Vec::new(); names.len()];
+        for fact in &self.facts {
+            for &id in &self.refs[ids(fact)] {
+                if let Some(group) = members.get_mut(id) {
+                    group.push(fact);
+                }
+            }
+        }
+        names
+            .par_iter()
+            .zip(members)
+            .map(|(name, group)| (name.clone(), self.select(group.into_iter())))
+            .collect()
+    }
+
+    /// Every figure over the selected facts, in one pass plus sorting.
+    fn select<'f>(&self, selected: impl Iterator<Item = &'f Fact>) -> Insights {
+        let period = self.period;
+        let months = period.month_count();
+        let quarters = period.quarters().count();
+        let mut totals = Totals::default();
+        let mut per_month = vec![vec![0usize; self.severities.len()]; months];
+        let mut actions: Vec<MonthActions> = period
+            .months()
+            .map(|month| MonthActions {
+                month,
+                opened: 0,
+                done: 0,
+                wont_do: 0,
+                open: 0,
+            })
+            .collect();
+        let mut detect = Samples::new(quarters);
+        let mut resolve = Samples::new(quarters);
+        let mut service_counts = vec![(0usize, 0i64, 0usize); self.services.len()];
+        let overdue_days = overdue_days(period, self.today);
+        let mut overdue_starts = vec![0usize; overdue_days.len() + 1];
+        let mut follow = FollowThrough::default();
+        for fact in selected {
+            totals.incidents += 1;
+            let a = &fact.actions;
+            totals.action_items += a.total;
+            totals.open += a.open;
+            totals.overdue += a.overdue;
+            totals.done += a.done;
+            totals.wont_do += a.wont_do;
+            if let Some(count) = per_month
+                .get_mut(fact.month)
+                .and_then(|m| m.get_mut(fact.severity))
+            {
+                *count += 1;
+            }
+            detect.add(fact.quarter, fact.time_to_detect);
+            resolve.add(fact.quarter, fact.time_to_resolve);
+            for &id in &self.refs[fact.services.clone()] {
+                if let Some(service) = service_counts.get_mut(id) {
+                    service.0 += 1;
+                    if let Some(duration) = fact.duration {
+                        service.1 = service.1.saturating_add(duration);
+                        service.2 += 1;
+                    }
+                }
+            }
+            let mut cohort = actions.get_mut(fact.month);
+            for item in &self.items[fact.items.clone()] {
+                if let Some(month) = cohort.as_deref_mut() {
+                    month.add(item.state);
+                }
+                follow.add(item, self.today);
+                if let (true, Some(due)) = (item.state.is_open(), item.due) {
+                    // Counted from the first month-end after its due date and on or
+                    // after its record's date: a difference array over the months.
+                    let first = overdue_days.partition_point(|&day| day <= due || day < fact.date);
+                    if let Some(start) = overdue_starts.get_mut(first) {
+                        *start += 1;
+                    }
+                }
+            }
+        }
+        let done = follow.done_before_due + follow.done_due_passed;
+        follow.done_pct = percent(done, done + follow.overdue);
+        let mut running = 0;
+        let overdue_per_month = period
+            .months()
+            .zip(overdue_days)
+            .zip(overdue_starts)
+            .map(|((month, as_of), start)| {
+                running += start;
+                MonthOverdue {
+                    month,
+                    as_of,
+                    overdue: running,
+                }
+            })
+            .collect();
+        Insights {
+            today: self.today,
+            period,
+            severities: self.severities.clone(),
+            totals,
+            incidents_per_month: period
+                .months()
+                .zip(per_month)
+                .map(|(month, counts)| MonthIncidents {
+                    month,
+                    total: counts.iter().sum(),
+                    by_severity: SeverityCounts {
+                        names: self.severities.clone(),
+                        counts,
+                    },
+                })
+                .collect(),
+            time_to_detect: detect.trend(period),
+            time_to_resolve: resolve.trend(period),
+            top_services_by_incidents: top(&self.services, &service_counts, |c| {
+                (c.0 > 0).then_some(c.0 as i64)
+            })
+            .map(|(service, c)| ServiceIncidents {
+                service,
+                incidents: c.0,
+            })
+            .collect(),
+            top_services_by_impact: top(&self.services, &service_counts, |c| {
+                (c.2 > 0).then_some(c.1)
+            })
+            .map(|(service, c)| ServiceImpact {
+                service,
+                seconds: c.1,
+                incidents: c.2,
+            })
+            .collect(),
+            actions_per_month: actions,
+            overdue_per_month,
+            follow_through: follow,
+        }
+    }
+}
+
+/// Durations collected per quarter and overall, turned into [`Spread`]s at the end.
+struct Samples {
+    quarters: Vec<Vec<i64>>,
+    all: Vec<i64>,
+}
+
+impl Samples {
+    fn new(quarters: usize) -> Samples {
+        Samples {
+            quarters: vec![Vec::new(); quarters],
+            all: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, quarter: usize, value: Option<i64>) {
+        if let Some(value) = value {
+            if let Some(bucket) = self.quarters.get_mut(quarter) {
+                bucket.push(value);
+            }
+            self.all.push(value);
+        }
+    }
+
+    fn trend(self, period: Period) -> DurationTrend {
+        DurationTrend {
+            overall: Spread::of(self.all),
+            per_quarter: period
+                .quarters()
+                .zip(self.quarters)
+                .map(|(quarter, values)| QuarterSpread {
+                    quarter,
+                    spread: Spread::of(values),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl MonthActions {
+    fn add(&mut self, state: ActionState) {
+        self.opened += 1;
+        match state {
+            ActionState::Done => self.done += 1,
+            ActionState::WontDo => self.wont_do += 1,
+            ActionState::Overdue | ActionState::Open | ActionState::InProgress => self.open += 1,
+        }
+    }
+}
+
+impl FollowThrough {
+    fn add(&mut self, item: &ItemFact, today: Date) {
+        self.items += 1;
+        match (item.state, item.due.map(|due| due < today)) {
+            (ActionState::WontDo, _) => self.wont_do += 1,
+            (ActionState::Overdue, _) => self.overdue += 1,
+            (_, None) => self.no_due += 1,
+            (ActionState::Done, Some(false)) => self.done_before_due += 1,
+            (ActionState::Done, Some(true)) => self.done_due_passed += 1,
+            (ActionState::Open | ActionState::InProgress, Some(_)) => self.open_not_due += 1,
+        }
+    }
+}
+
+/// The day each month's overdue count is taken: its last day, or today for the
+/// current month; months after today's are left out.
+fn overdue_days(period: Period, today: Date) -> Vec<Date> {
+    let now = Month::of(today);
+    period
+        .months()
+        .take_while(|&m| m <= now)
+        .map(|m| m.last_day().min(today))
         .collect()
+}
+
+/// The [`TOP_SERVICES`] services with the largest key, ties by name; services whose
+/// key is `None` are left out.
+fn top<'a, C: Copy>(
+    names: &'a [String],
+    counts: &'a [C],
+    key: impl Fn(&C) -> Option<i64>,
+) -> impl Iterator<Item = (String, C)> + 'a {
+    let mut ranked: Vec<(i64, usize)> = counts
+        .iter()
+        .enumerate()
+        .filter_map(|(id, c)| key(c).map(|k| (k, id)))
+        .collect();
+    // Ids are in name order, so the id breaks ties by name.
+    ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranked.truncate(TOP_SERVICES);
+    ranked
+        .into_iter()
+        .filter_map(move |(_, id)| Some((names.get(id)?.clone(), *counts.get(id)?)))
 }
 
 fn severity_order(entries: &[Entry<'_>], config: &SiteConfig) -> Vec<String> {
@@ -444,209 +755,6 @@ fn severity_order(entries: &[Entry<'_>], config: &SiteConfig) -> Vec<String> {
     others.dedup();
     order.extend(others.into_iter().map(String::from));
     order
-}
-
-fn totals(entries: &[Entry<'_>]) -> Totals {
-    let mut totals = Totals {
-        incidents: entries.len(),
-        ..Totals::default()
-    };
-    for entry in entries {
-        let a = &entry.figures.actions;
-        totals.action_items += a.total;
-        totals.open += a.open;
-        totals.overdue += a.overdue;
-        totals.done += a.done;
-        totals.wont_do += a.wont_do;
-    }
-    totals
-}
-
-fn incidents_per_month(
-    entries: &[Entry<'_>],
-    severities: &[String],
-    period: Period,
-) -> Vec<MonthIncidents> {
-    let mut counts = vec![vec![0usize; severities.len()]; period.month_count()];
-    for entry in entries {
-        let slot = period.month_slot(Month::of(entry.record.date));
-        let severity = severities.iter().position(|s| *s == entry.record.severity);
-        if let Some(count) = slot
-            .zip(severity)
-            .and_then(|(m, s)| counts.get_mut(m)?.get_mut(s))
-        {
-            *count += 1;
-        }
-    }
-    period
-        .months()
-        .zip(counts)
-        .map(|(month, counts)| MonthIncidents {
-            month,
-            total: counts.iter().sum(),
-            by_severity: SeverityCounts {
-                names: severities.to_vec(),
-                counts,
-            },
-        })
-        .collect()
-}
-
-/// Each record's services, once each even when a record repeats one.
-fn services_of(record: &Record) -> Vec<&str> {
-    let mut names: Vec<&str> = record.services.iter().map(|s| s.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-}
-
-fn top_services_by_incidents(entries: &[Entry<'_>]) -> Vec<ServiceIncidents> {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for entry in entries {
-        for service in services_of(entry.record) {
-            *counts.entry(service).or_default() += 1;
-        }
-    }
-    let mut list: Vec<ServiceIncidents> = counts
-        .into_iter()
-        .map(|(service, incidents)| ServiceIncidents {
-            service: service.to_string(),
-            incidents,
-        })
-        .collect();
-    list.sort_by(|a, b| {
-        b.incidents
-            .cmp(&a.incidents)
-            .then_with(|| a.service.cmp(&b.service))
-    });
-    list.truncate(TOP_SERVICES);
-    list
-}
-
-fn top_services_by_impact(entries: &[Entry<'_>]) -> Vec<ServiceImpact> {
-    let mut sums: BTreeMap<&str, (i64, usize)> = BTreeMap::new();
-    for entry in entries {
-        let Some(duration) = entry.figures.duration else {
-            continue;
-        };
-        for service in services_of(entry.record) {
-            let sum = sums.entry(service).or_default();
-            sum.0 = sum.0.saturating_add(duration);
-            sum.1 += 1;
-        }
-    }
-    let mut list: Vec<ServiceImpact> = sums
-        .into_iter()
-        .map(|(service, (seconds, incidents))| ServiceImpact {
-            service: service.to_string(),
-            seconds,
-            incidents,
-        })
-        .collect();
-    list.sort_by(|a, b| {
-        b.seconds
-            .cmp(&a.seconds)
-            .then_with(|| a.service.cmp(&b.service))
-    });
-    list.truncate(TOP_SERVICES);
-    list
-}
-
-fn actions_per_month(entries: &[Entry<'_>], period: Period) -> Vec<MonthActions> {
-    let mut months: Vec<MonthActions> = period
-        .months()
-        .map(|month| MonthActions {
-            month,
-            opened: 0,
-            done: 0,
-            wont_do: 0,
-            open: 0,
-        })
-        .collect();
-    for entry in entries {
-        let slot = period.month_slot(Month::of(entry.record.date));
-        let Some(month) = slot.and_then(|s| months.get_mut(s)) else {
-            continue;
-        };
-        for state in &entry.figures.action_states {
-            month.opened += 1;
-            match state {
-                ActionState::Done => month.done += 1,
-                ActionState::WontDo => month.wont_do += 1,
-                ActionState::Overdue | ActionState::Open | ActionState::InProgress => {
-                    month.open += 1
-                }
-            }
-        }
-    }
-    months
-}
-
-/// For each month up to today's: how many items that are open today were already
-/// past due on the month's last day (today for the current month) and belonged to a
-/// record dated on or before that day. Items closed since are not counted, since the
-/// format does not say when they were closed: past months are a lower bound.
-fn overdue_per_month(entries: &[Entry<'_>], period: Period, today: Date) -> Vec<MonthOverdue> {
-    let last = period.last.min(Month::of(today));
-    let shown = Period {
-        first: period.first,
-        last,
-    };
-    let days: Vec<Date> = if period.first <= last {
-        shown.months().map(|m| m.last_day().min(today)).collect()
-    } else {
-        Vec::new()
-    };
-    // An item counts from the first month whose day is after its due date and on or
-    // after its record's date, to the end: a difference array over the months.
-    let mut starts = vec![0usize; days.len() + 1];
-    for entry in entries {
-        for item in &entry.record.action_items {
-            let (true, Some(due)) = (item.status.is_open(), item.due.as_ref()) else {
-                continue;
-            };
-            let first = days.partition_point(|&day| day <= due.value || day < entry.record.date);
-            if let Some(start) = starts.get_mut(first) {
-                *start += 1;
-            }
-        }
-    }
-    let mut running = 0;
-    shown
-        .months()
-        .zip(days)
-        .zip(starts)
-        .map(|((month, as_of), start)| {
-            running += start;
-            MonthOverdue {
-                month,
-                as_of,
-                overdue: running,
-            }
-        })
-        .collect()
-}
-
-fn follow_through(entries: &[Entry<'_>], today: Date) -> FollowThrough {
-    let mut f = FollowThrough::default();
-    for entry in entries {
-        let items = entry.record.action_items.iter();
-        for (item, state) in items.zip(&entry.figures.action_states) {
-            f.items += 1;
-            let due_passed = item.due.as_ref().map(|due| due.value < today);
-            match (state, due_passed) {
-                (ActionState::WontDo, _) => f.wont_do += 1,
-                (ActionState::Overdue, _) => f.overdue += 1,
-                (_, None) => f.no_due += 1,
-                (ActionState::Done, Some(false)) => f.done_before_due += 1,
-                (ActionState::Done, Some(true)) => f.done_due_passed += 1,
-                (ActionState::Open | ActionState::InProgress, Some(_)) => f.open_not_due += 1,
-            }
-        }
-    }
-    let done = f.done_before_due + f.done_due_passed;
-    f.done_pct = percent(done, done + f.overdue);
-    f
 }
 
 /// `part / whole` in percent, rounded half up to one decimal, from integers so the

@@ -55,10 +55,13 @@ fn stacked_bars_have_one_rect_per_value_and_heights_in_proportion() {
         "t",
         "T",
         "D",
-        &categories,
-        &data,
-        Layout::Stacked,
-        Unit::Count,
+        &Bars {
+            categories: &categories,
+            series: &data,
+            layout: Layout::Stacked,
+            unit: Unit::Count,
+            size: Size::Full,
+        },
     );
     let bars = bars_of(&svg);
     // Zero and missing values draw nothing.
@@ -72,7 +75,8 @@ fn stacked_bars_have_one_rect_per_value_and_heights_in_proportion() {
     assert!(close(bars[1].0 + bars[1].1, bars[0].0), "{bars:?}");
     assert_eq!(bars[1].2, "a y: 1");
     // The axis reaches the largest stack (6) and no more than one step past it.
-    assert!(unit * 6.0 <= BAR_HEIGHT + 0.1 && unit * 8.0 >= BAR_HEIGHT - 0.1);
+    let full = Size::Full.plot_height();
+    assert!(unit * 6.0 <= full + 0.1 && unit * 8.0 >= full - 0.1);
 }
 
 #[test]
@@ -83,10 +87,13 @@ fn grouped_bars_stand_side_by_side_on_the_baseline() {
         "g",
         "G",
         "D",
-        &categories,
-        &data,
-        Layout::Grouped,
-        Unit::Seconds,
+        &Bars {
+            categories: &categories,
+            series: &data,
+            layout: Layout::Grouped,
+            unit: Unit::Seconds,
+            size: Size::Small,
+        },
     );
     let bars = bars_of(&svg);
     assert_eq!(bars.len(), 2);
@@ -181,7 +188,14 @@ fn extreme_values_draw_without_panicking() {
     ];
     for layout in [Layout::Stacked, Layout::Grouped] {
         for unit in [Unit::Count, Unit::Seconds] {
-            let svg = bars("e", "E", "D", &categories, &data, layout, unit);
+            let chart = Bars {
+                categories: &categories,
+                series: &data,
+                layout,
+                unit,
+                size: Size::Full,
+            };
+            let svg = bars("e", "E", "D", &chart);
             assert_eq!(bars_of(&svg).len(), 2);
         }
     }

@@ -261,7 +261,7 @@ fn subsets_compute_the_same_figures_over_the_archive_period() {
     let figures = pipeline::figures(&archive, today);
     let entries = pipeline::entries(&archive, &figures);
     let whole = Insights::compute(&entries, &archive.config, today);
-    let services = Insights::by_service(&entries, &archive.config, today, whole.period);
+    let services = Insights::by_service(&entries, &archive.config, today);
     let names: Vec<&str> = services.keys().map(String::as_str).collect();
     assert_eq!(names, ["api", "cache & <edge>", "db"]);
     let db = &services["db"];
@@ -278,7 +278,7 @@ fn subsets_compute_the_same_figures_over_the_archive_period() {
         }
     );
     assert_eq!(db.follow_through.overdue, 2);
-    let tags = Insights::by_tag(&entries, &archive.config, today, whole.period);
+    let tags = Insights::by_tag(&entries, &archive.config, today);
     let names: Vec<&str> = tags.keys().map(String::as_str).collect();
     assert_eq!(names, ["cache", "database", "network"]);
     assert_eq!(tags["database"].totals, db.totals);
