@@ -18,7 +18,9 @@ use crate::metrics::human_duration;
 
 /// The width every chart is drawn at (the SVG scales down with the page).
 pub const WIDTH: f64 = 720.0;
-const LEFT: f64 = 64.0;
+const LEFT: f64 = 76.0;
+/// The widest a single bar gets, so a few categories do not draw slabs.
+const MAX_BAR: f64 = 48.0;
 const RIGHT: f64 = 12.0;
 const LEGEND: f64 = 26.0;
 const BOTTOM: f64 = 28.0;
@@ -287,12 +289,13 @@ pub fn bars(id: &str, title: &str, description: &str, chart: &Bars<'_>) -> Strin
     }
     out.push_str("</g><g class=\"bars\">");
     let band = plot_width / categories.len().max(1) as f64;
-    let bar_width = match layout {
-        Layout::Stacked => band * 0.8,
-        Layout::Grouped => band * 0.8 / series.len().max(1) as f64,
+    let bars_per_band = match layout {
+        Layout::Stacked => 1.0,
+        Layout::Grouped => series.len().max(1) as f64,
     };
+    let bar_width = (band * 0.8 / bars_per_band).min(MAX_BAR);
     for (i, category) in categories.iter().enumerate() {
-        let band_x = LEFT + band * i as f64 + band * 0.1;
+        let band_x = LEFT + band * (i as f64 + 0.5) - bar_width * bars_per_band / 2.0;
         let mut stacked = 0i64;
         for (k, s) in series.iter().enumerate() {
             let Some(v) = s.values.get(i).copied().flatten().filter(|&v| v > 0) else {
