@@ -10,9 +10,10 @@ use crate::cli::{Cli, Command, GlobalArgs, TodayArg};
 use crate::config::SiteConfig;
 use crate::diag::{Format, Level, Report};
 use crate::model::Archive;
-use crate::pipeline::{self, SetupError};
+use crate::pipeline::{self, BuildError, SetupError};
 
 pub mod actions;
+pub mod build;
 pub mod check;
 pub mod init;
 pub mod new;
@@ -33,6 +34,8 @@ pub enum Outcome {
 pub enum Failure {
     #[error(transparent)]
     Setup(#[from] SetupError),
+    #[error(transparent)]
+    Build(BuildError),
     #[error("{0}")]
     Usage(String),
     #[error("{context}: {source}")]
@@ -40,6 +43,15 @@ pub enum Failure {
         context: String,
         source: std::io::Error,
     },
+}
+
+impl From<BuildError> for Failure {
+    fn from(error: BuildError) -> Failure {
+        match error {
+            BuildError::Setup(setup) => Failure::Setup(setup),
+            other => Failure::Build(other),
+        }
+    }
 }
 
 impl Failure {
@@ -58,6 +70,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => init::run(global, args),
         Command::New(args) => new::run(global, args),
         Command::Schema => schema::run(global),
+        Command::Build(args) => build::run(global, args),
         Command::Actions(args) => actions::run(global, args),
         Command::Stats(args) => stats::run(global, args),
     };
