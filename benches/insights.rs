@@ -10,15 +10,18 @@
 //! (`$CASEBOOK_BENCH_CACHE`, default `~/.cache/casebook-bench`), generating it with
 //! gen_corpus.py (`$CASEBOOK_CORPUS_GEN`, default `../shared/bench/gen_corpus.py`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use casebook::charts::{insight_charts, summary_charts};
 use casebook::config::SiteConfig;
-use casebook::insights::Facts;
+use casebook::insights::Insights;
+use casebook::model::Record;
 use casebook::{load, pipeline};
 use jiff::civil::Date;
+use rayon::prelude::*;
 
 const BUDGET_MS: f64 = 100.0;
 const BUDGET_RECORDS: usize = 10_000;
@@ -119,18 +122,18 @@ fn main() -> ExitCode {
         }
     };
     let (archive, _) = load::load(&options.archive, config);
+    let records: Vec<&Record> = archive.records.iter().collect();
     let today = options.today;
     let (mut figures_ms, mut facts_ms, mut insights_ms, mut subsets_ms, mut charts_ms) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut subset_count = 0;
     for _ in 0..options.runs {
         let started = Instant::now();
-        let figures = pipeline::figures(&archive, today);
+        let figures = pipeline::figures(&records, today);
         figures_ms.push(ms(started));
 
         let started = Instant::now();
-        let entries = pipeline::entries(&archive, &figures);
-        let facts = Facts::new(&entries, &archive.config, today);
+        let facts = pipeline::facts(&records, &figures, &archive.config, today);
         facts_ms.push(ms(started));
 
         let started = Instant::now();
@@ -138,17 +141,27 @@ fn main() -> ExitCode {
         insights_ms.push(ms(started));
 
         let started = Instant::now();
-        let services = facts.by_service();
-        let tags = facts.by_tag();
+        // As the build does for the pages of services and tags: group the records,
+        // then compute each group's figures in parallel.
+        let mut groups: BTreeMap<(u8, &str), Vec<usize>> = BTreeMap::new();
+        for (i, record) in records.iter().enumerate() {
+            let names = record.services.iter().map(|s| (0, s.as_str()));
+            for key in names.chain(record.tags.iter().map(|t| (1, t.as_str()))) {
+                groups.entry(key).or_default().push(i);
+            }
+        }
+        let subsets: Vec<Insights> = groups
+            .par_iter()
+            .map(|(_, positions)| facts.subset(positions))
+            .collect();
         subsets_ms.push(ms(started));
-        subset_count = services.len() + tags.len();
+        subset_count = subsets.len();
 
         let started = Instant::now();
         let drawn = insight_charts(&insights, &archive.config, "").len();
-        let svg_bytes: usize = services
-            .values()
-            .chain(tags.values())
-            .flat_map(|subset| summary_charts(subset, &archive.config, "s-"))
+        let svg_bytes: usize = subsets
+            .par_iter()
+            .flat_map_iter(|subset| summary_charts(subset, &archive.config, "summary-"))
             .map(|chart| chart.svg.len())
             .sum();
         charts_ms.push(ms(started));

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
 use crate::diag::Format;
+use crate::select::{self, SelectOptions};
 
 /// Turns a git repository of incident postmortems into a fast, searchable static website.
 #[derive(Debug, Parser)]
@@ -129,17 +130,38 @@ pub struct BuildArgs {
     /// The site's address, overriding site.toml's `base_url`
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Publish records with `review: draft` too (left out by default)
-    #[arg(long)]
-    pub drafts: bool,
-    /// Which records to publish
-    #[arg(long, value_enum, default_value_t = Profile::Internal)]
-    pub profile: Profile,
+    #[command(flatten)]
+    pub select: SelectArgs,
     #[command(flatten)]
     pub today: TodayArg,
     /// Print how long each stage took
     #[arg(long)]
     pub timings: bool,
+}
+
+/// Which records a command publishes or reports on: `build`, `stats` and `actions`
+/// take the same flags, so their figures agree for the same flags.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Include records with `review: draft` (left out by default)
+    #[arg(long)]
+    pub drafts: bool,
+    /// Which records to include
+    #[arg(long, value_enum, default_value_t = Profile::Internal)]
+    pub profile: Profile,
+}
+
+impl SelectArgs {
+    /// The selection these flags ask for.
+    pub fn options(&self) -> SelectOptions {
+        SelectOptions {
+            profile: match self.profile {
+                Profile::Internal => select::Profile::Internal,
+                Profile::Public => select::Profile::Public,
+            },
+            drafts: self.drafts,
+        }
+    }
 }
 
 /// Options of `casebook init`.
@@ -205,6 +227,8 @@ pub struct ActionsArgs {
     #[arg(long, value_enum, value_name = "WHAT")]
     pub fail_on: Option<FailOn>,
     #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
     pub today: TodayArg,
 }
 
@@ -223,6 +247,8 @@ pub struct StatsArgs {
     /// How to print the figures
     #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
     pub format: StatsFormat,
+    #[command(flatten)]
+    pub select: SelectArgs,
     #[command(flatten)]
     pub today: TodayArg,
     /// Print how long each stage took

@@ -5,8 +5,9 @@
 //! In: [`Entry`] values (a record with its figures, computed once by
 //! `pipeline::figures`), the configuration and "today". Out: one serializable
 //! [`Insights`] value that the insights page, `casebook stats` and `incidents.json`
-//! all print, so they cannot disagree. [`Insights::by_service`] and
-//! [`Insights::by_tag`] run the same computation over a subset of the records.
+//! all print, so they cannot disagree. [`Facts`] holds what the figures read of
+//! each record, prepared once; [`Facts::subset`] runs the same computation over a
+//! subset of the records (a service's or a tag's) without reading them again.
 //!
 //! Every figure's definition, and what the record format cannot tell, is in
 //! docs/insights.md. In short: a record's month and quarter are those of its `date`
@@ -14,12 +15,10 @@
 //! nearest-rank; "closed" counts are by the month the item was opened, because the
 //! format records no closing date.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
 use jiff::civil::Date;
-use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 
 use crate::config::SiteConfig;
@@ -328,25 +327,6 @@ impl Insights {
     pub fn compute(entries: &[Entry<'_>], config: &SiteConfig, today: Date) -> Insights {
         Facts::new(entries, config, today).insights()
     }
-
-    /// The same figures for each service's records, keyed by service name, over the
-    /// whole archive's period so the charts line up. Runs in parallel.
-    pub fn by_service(
-        entries: &[Entry<'_>],
-        config: &SiteConfig,
-        today: Date,
-    ) -> BTreeMap<String, Insights> {
-        Facts::new(entries, config, today).by_service()
-    }
-
-    /// The same figures for each tag's records, keyed by tag.
-    pub fn by_tag(
-        entries: &[Entry<'_>],
-        config: &SiteConfig,
-        today: Date,
-    ) -> BTreeMap<String, Insights> {
-        Facts::new(entries, config, today).by_tag()
-    }
 }
 
 /// What the insights read of one record, packed so that every figure, and every
@@ -365,9 +345,8 @@ struct Fact {
     time_to_resolve: Option<i64>,
     duration: Option<i64>,
     actions: crate::metrics::ActionCounts,
-    /// Ranges into [`Facts::refs`] (service and tag ids) and [`Facts::items`].
+    /// Ranges into [`Facts::refs`] (service ids) and [`Facts::items`].
     services: Range<usize>,
-    tags: Range<usize>,
     items: Range<usize>,
 }
 
@@ -378,9 +357,10 @@ struct ItemFact {
     due: Option<Date>,
 }
 
-/// The records prepared once for [`Insights`]: one [`Fact`] per record, service and
-/// tag names numbered in name order, the period and the severity order. The whole
-/// archive's figures and each subset's are computed from it.
+/// The records prepared once for [`Insights`]: one [`Fact`] per record, service
+/// names numbered in name order, the period and the severity order. The whole
+/// archive's figures and each subset's (a service's or tag's records) are computed
+/// from it.
 #[derive(Debug)]
 pub struct Facts {
     today: Date,
@@ -388,10 +368,9 @@ pub struct Facts {
     severities: Vec<String>,
     facts: Vec<Fact>,
     items: Vec<ItemFact>,
-    /// Service ids then tag ids of every record, deduplicated and sorted per record.
+    /// Service ids of every record, deduplicated and sorted per record.
     refs: Vec<usize>,
     services: Vec<String>,
-    tags: Vec<String>,
 }
 
 /// Sorted, deduplicated names: a name's position is its id. Deduplicates through a
@@ -432,11 +411,6 @@ impl Facts {
                 .iter()
                 .flat_map(|e| e.record.services.iter().map(|s| s.as_str())),
         );
-        let tags = numbered(
-            entries
-                .iter()
-                .flat_map(|e| e.record.tags.iter().map(|s| s.as_str())),
-        );
         let mut refs = Vec::new();
         let mut items = Vec::new();
         let facts = entries
@@ -456,7 +430,6 @@ impl Facts {
                         }),
                 );
                 let service_ids = ids(&services, &record.services, &mut refs);
-                let tag_ids = ids(&tags, &record.tags, &mut refs);
                 Fact {
                     date: record.date,
                     month: period.month_slot(month).unwrap_or(0),
@@ -470,7 +443,6 @@ impl Facts {
                     duration: e.figures.duration,
                     actions: e.figures.actions,
                     services: service_ids,
-                    tags: tag_ids,
                     items: start..items.len(),
                 }
             })
@@ -483,7 +455,6 @@ impl Facts {
             items,
             refs,
             services: services.into_iter().map(String::from).collect(),
-            tags: tags.into_iter().map(String::from).collect(),
         }
     }
 
@@ -497,34 +468,10 @@ impl Facts {
         self.select(self.facts.iter())
     }
 
-    /// The figures of each service's records, keyed by service name. Parallel.
-    pub fn by_service(&self) -> BTreeMap<String, Insights> {
-        self.groups(&self.services, |f| f.services.clone())
-    }
-
-    /// The figures of each tag's records, keyed by tag. Parallel.
-    pub fn by_tag(&self) -> BTreeMap<String, Insights> {
-        self.groups(&self.tags, |f| f.tags.clone())
-    }
-
-    fn groups(
-        &self,
-        names: &[String],
-        ids: fn(&Fact) -> Range<usize>,
-    ) -> BTreeMap<String, Insights> {
-        let mut members: Vec<Vec<&Fact>> = vec![Vec::new(); names.len()];
-        for fact in &self.facts {
-            for &id in &self.refs[ids(fact)] {
-                if let Some(group) = members.get_mut(id) {
-                    group.push(fact);
-                }
-            }
-        }
-        names
-            .par_iter()
-            .zip(members)
-            .map(|(name, group)| (name.clone(), self.select(group.into_iter())))
-            .collect()
+    /// The figures of the records at these positions (in the order the facts were
+    /// made from), such as the records of one list page.
+    pub fn subset(&self, positions: &[usize]) -> Insights {
+        self.select(positions.iter().filter_map(|&i| self.facts.get(i)))
     }
 
     /// Every figure over the selected facts, in one pass plus sorting.

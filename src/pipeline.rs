@@ -11,9 +11,9 @@ use rayon::prelude::*;
 
 use crate::config::{ConfigError, SiteConfig};
 use crate::diag::{Diagnostic, Level, Report};
-use crate::insights::{Entry, Insights};
+use crate::insights::{Entry, Facts};
 use crate::metrics::Figures;
-use crate::model::Archive;
+use crate::model::{Archive, Record};
 use crate::render::{RenderError, RenderOptions};
 use crate::select::SelectOptions;
 use crate::write::{Destination, WriteError};
@@ -60,29 +60,27 @@ pub fn check(root: &Path, today: Date, timings: bool) -> Result<Checked, SetupEr
     })
 }
 
-/// Computes every record's [`Figures`] once, in parallel, in the archive's order.
+/// Computes the [`Figures`] of each record once, in parallel, in the given order.
 /// Record pages, `incidents.json`, the insights and `casebook actions` all read these.
-pub fn figures(archive: &Archive, today: Date) -> Vec<Figures> {
-    archive
-        .records
+pub fn figures(records: &[&Record], today: Date) -> Vec<Figures> {
+    records
         .par_iter()
         .map(|record| Figures::of(record, today))
         .collect()
 }
 
-/// Pairs each record with its figures, for [`Insights`] and the commands that list items.
-pub fn entries<'a>(archive: &'a Archive, figures: &'a [Figures]) -> Vec<Entry<'a>> {
-    archive
-        .records
+/// Pairs each record with its figures, for the [`Facts`] of the insights.
+pub fn entries<'a>(records: &[&'a Record], figures: &'a [Figures]) -> Vec<Entry<'a>> {
+    records
         .iter()
         .zip(figures)
-        .map(|(record, figures)| Entry { record, figures })
+        .map(|(&record, figures)| Entry { record, figures })
         .collect()
 }
 
-/// The archive-wide insights from already computed figures (docs/insights.md).
-pub fn insights(archive: &Archive, figures: &[Figures], today: Date) -> Insights {
-    Insights::compute(&entries(archive, figures), &archive.config, today)
+/// What the insights read of each record, prepared once (docs/insights.md).
+pub fn facts(records: &[&Record], figures: &[Figures], config: &SiteConfig, today: Date) -> Facts {
+    Facts::new(&entries(records, figures), config, today)
 }
 
 /// Settings of one `casebook build`, resolved from flags and site.toml.

@@ -209,7 +209,7 @@ fn nothing_from_a_record_reaches_the_terminal_as_control_characters() {
     std::fs::write(
         incidents.join("a.md"),
         "---\nid: INC-1\ntitle: A\ndate: 2025-01-01\nseverity: SEV1\nstatus: investigating\n\
-         action_items:\n  - title: \"red \\e[31m text\"\n    owner: x\n    due: 2025-02-01\n---\n",
+         review: approved\naction_items:\n  - title: \"red \\e[31m text\"\n    owner: x\n    due: 2025-02-01\n---\n",
     )
     .expect("write");
     let output = casebook(dir.path(), &["actions", "--today", TODAY]);
@@ -217,4 +217,58 @@ fn nothing_from_a_record_reaches_the_terminal_as_control_characters() {
     let text = stdout(&output);
     assert!(text.contains("red \u{fffd}[31m text"), "{text}");
     assert!(!text.contains('\u{1b}'));
+}
+
+#[test]
+fn stats_and_actions_select_records_like_build() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("site.toml"),
+        "title = \"t\"\nbase_url = \"/\"\ndefault_visibility = \"public\"\n",
+    )
+    .expect("write");
+    let incidents = dir.path().join("content/incidents");
+    std::fs::create_dir_all(&incidents).expect("mkdir");
+    let record = |id: &str, extra: &str| {
+        format!(
+            "---\nid: {id}\ntitle: {id}\ndate: 2025-01-01\nseverity: SEV1\nstatus: investigating\n\
+             {extra}action_items:\n  - title: fix {id}\n    owner: x\n    due: 2025-01-02\n---\n"
+        )
+    };
+    for (id, extra) in [
+        ("PUBLIC", "review: approved\n"),
+        ("INTERNAL", "review: approved\nvisibility: internal\n"),
+        ("DRAFT", ""),
+    ] {
+        std::fs::write(incidents.join(format!("{id}.md")), record(id, extra)).expect("write");
+    }
+    let incidents_in = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["actions", "--today", TODAY, "--format", "json"];
+        all.extend_from_slice(args);
+        let output = casebook(dir.path(), &all);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let items: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+        let mut ids: Vec<String> = items
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|i| i["incident"].as_str().expect("an id").to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(incidents_in(&[]), ["INTERNAL", "PUBLIC"]);
+    assert_eq!(incidents_in(&["--drafts"]), ["DRAFT", "INTERNAL", "PUBLIC"]);
+    assert_eq!(incidents_in(&["--profile", "public"]), ["PUBLIC"]);
+    let count = |args: &[&str]| -> u64 {
+        let mut all = vec!["stats", "--today", TODAY, "--format", "json"];
+        all.extend_from_slice(args);
+        let output = casebook(dir.path(), &all);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let stats: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+        stats["totals"]["incidents"].as_u64().expect("a count")
+    };
+    assert_eq!(count(&[]), 2);
+    assert_eq!(count(&["--drafts"]), 3);
+    assert_eq!(count(&["--profile", "public", "--drafts"]), 2);
 }

@@ -206,8 +206,9 @@ fn fixture_charts() -> Vec<Chart> {
     let (config, _) = crate::config::SiteConfig::load(&root).expect("site.toml");
     let (archive, _) = crate::load::load(&root, config);
     let today: jiff::civil::Date = "2025-03-15".parse().expect("date");
-    let figures = pipeline::figures(&archive, today);
-    let insights = pipeline::insights(&archive, &figures, today);
+    let records: Vec<&crate::model::Record> = archive.records.iter().collect();
+    let figures = pipeline::figures(&records, today);
+    let insights = pipeline::facts(&records, &figures, &archive.config, today).insights();
     insight_charts(&insights, &archive.config, "")
 }
 

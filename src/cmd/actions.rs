@@ -3,7 +3,9 @@
 //! `--fail-on overdue` exits 1 when a listed item is overdue, for a scheduled CI job.
 //!
 //! States come from the per-record figures (`metrics::ActionState`): an open or
-//! in-progress item is overdue from the day after its due date.
+//! in-progress item is overdue from the day after its due date. The records are
+//! the ones `casebook build` publishes with the same `--profile` and `--drafts`, so
+//! the list matches the site's action-item pages.
 
 use std::io::Write;
 
@@ -14,9 +16,9 @@ use crate::cli::{ActionsArgs, FailOn, GlobalArgs, ListFormat};
 use crate::cmd::{checked_archive, today, Failure, Outcome};
 use crate::diag::{display_path, nearest};
 use crate::metrics::{days_overdue, ActionState, Figures};
-use crate::model::Archive;
-use crate::pipeline;
+use crate::model::Record;
 use crate::table::{write_aligned, write_csv_line, Align};
+use crate::{pipeline, select};
 
 /// Which items to list; `None` lets every item through.
 #[derive(Debug, Default)]
@@ -59,14 +61,14 @@ fn date<S: serde::Serializer>(value: &Option<Date>, serializer: S) -> Result<S::
 /// first), then open and in progress, done, and won't do; within each by due date
 /// (none last), priority, incident id and the item's place in its record.
 pub fn list<'a>(
-    archive: &'a Archive,
+    records: &[&'a Record],
     figures: &'a [Figures],
+    priorities: &[String],
     today: Date,
     filter: &Filter<'_>,
 ) -> Vec<Item<'a>> {
-    let priorities = &archive.config.priorities;
     let mut found = Vec::new();
-    for (record, figures) in archive.records.iter().zip(figures) {
+    for (&record, figures) in records.iter().zip(figures) {
         if let Some(service) = filter.service {
             if !record.services.iter().any(|s| s.as_str() == service) {
                 continue;
@@ -147,13 +149,15 @@ pub fn run(global: &GlobalArgs, args: &ActionsArgs) -> Result<Outcome, Failure> 
     let Some(archive) = checked_archive(global, today, false)? else {
         return Ok(Outcome::Failed);
     };
-    let figures = pipeline::figures(&archive, today);
+    let selection = select::select(&archive, args.select.options());
+    let figures = pipeline::figures(&selection.records, today);
     let filter = Filter {
         overdue: args.overdue,
         owner: args.owner.as_deref(),
         service: args.service.as_deref(),
     };
-    let items = list(&archive, &figures, today, &filter);
+    let priorities = &archive.config.priorities;
+    let items = list(&selection.records, &figures, priorities, today, &filter);
     let mut stdout = std::io::stdout().lock();
     write(&mut stdout, &items, args.format).map_err(Failure::io("cannot write the list"))?;
     let overdue = items.iter().filter(|i| i.days_overdue.is_some()).count();

@@ -1,6 +1,7 @@
 //! `casebook stats`: the insight figures (docs/insights.md) on the terminal, or as
 //! the JSON object that incidents.json carries. The tables are the ones the
-//! insights page shows beside its charts, so the two cannot disagree.
+//! insights page shows beside its charts, and the records are the ones `casebook
+//! build` publishes with the same `--profile` and `--drafts`, so they agree.
 
 use std::io::Write;
 use std::time::Instant;
@@ -10,20 +11,22 @@ use crate::cli::{GlobalArgs, StatsArgs, StatsFormat};
 use crate::cmd::{checked_archive, today, Failure, Outcome};
 use crate::insights::Insights;
 use crate::pipeline::{self, log_time};
+use crate::select;
 use crate::table::{write_aligned, Align};
 
-/// Prints the figures of the whole archive as of today.
+/// Prints the figures of the selected records as of today.
 pub fn run(global: &GlobalArgs, args: &StatsArgs) -> Result<Outcome, Failure> {
     let (config, _) = pipeline::load_config(&global.root)?;
     let today = today(&args.today, &config)?;
     let Some(archive) = checked_archive(global, today, args.timings)? else {
         return Ok(Outcome::Failed);
     };
+    let selection = select::select(&archive, args.select.options());
     let started = Instant::now();
-    let figures = pipeline::figures(&archive, today);
+    let figures = pipeline::figures(&selection.records, today);
     log_time(args.timings, "figures", started);
     let started = Instant::now();
-    let insights = pipeline::insights(&archive, &figures, today);
+    let insights = pipeline::facts(&selection.records, &figures, &archive.config, today).insights();
     log_time(args.timings, "insights", started);
     let mut stdout = std::io::stdout().lock();
     match args.format {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::*;
 use crate::config::SiteConfig;
-use crate::model::Archive;
+use crate::model::{Archive, Record};
 use crate::pipeline;
 
 fn fixture() -> Archive {
@@ -25,8 +25,9 @@ fn day(text: &str) -> Date {
 fn insights_on(today: &str) -> Insights {
     let archive = fixture();
     let today = day(today);
-    let figures = pipeline::figures(&archive, today);
-    pipeline::insights(&archive, &figures, today)
+    let records: Vec<&Record> = archive.records.iter().collect();
+    let figures = pipeline::figures(&records, today);
+    pipeline::facts(&records, &figures, &archive.config, today).insights()
 }
 
 fn months<T>(series: &[T], month: impl Fn(&T) -> Month) -> Vec<String> {
@@ -258,13 +259,16 @@ fn follow_through_puts_every_item_in_one_bucket() {
 fn subsets_compute_the_same_figures_over_the_archive_period() {
     let archive = fixture();
     let today = day("2025-03-15");
-    let figures = pipeline::figures(&archive, today);
-    let entries = pipeline::entries(&archive, &figures);
-    let whole = Insights::compute(&entries, &archive.config, today);
-    let services = Insights::by_service(&entries, &archive.config, today);
-    let names: Vec<&str> = services.keys().map(String::as_str).collect();
-    assert_eq!(names, ["api", "cache & <edge>", "db"]);
-    let db = &services["db"];
+    let records: Vec<&Record> = archive.records.iter().collect();
+    let figures = pipeline::figures(&records, today);
+    let facts = pipeline::facts(&records, &figures, &archive.config, today);
+    let whole = facts.insights();
+    // The records naming `db`, wherever they are in the archive's order.
+    let db_positions: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].services.iter().any(|s| s.as_str() == "db"))
+        .collect();
+    assert_eq!(db_positions.len(), 2);
+    let db = facts.subset(&db_positions);
     assert_eq!(db.period, whole.period);
     assert_eq!(db.totals.incidents, 2);
     let totals: Vec<usize> = db.incidents_per_month.iter().map(|m| m.total).collect();
@@ -278,10 +282,17 @@ fn subsets_compute_the_same_figures_over_the_archive_period() {
         }
     );
     assert_eq!(db.follow_through.overdue, 2);
-    let tags = Insights::by_tag(&entries, &archive.config, today);
-    let names: Vec<&str> = tags.keys().map(String::as_str).collect();
-    assert_eq!(names, ["cache", "database", "network"]);
-    assert_eq!(tags["database"].totals, db.totals);
+    // Only the services of the subset's records are ranked.
+    let services: Vec<(&str, usize)> = db
+        .top_services_by_incidents
+        .iter()
+        .map(|s| (s.service.as_str(), s.incidents))
+        .collect();
+    assert_eq!(services, [("db", 2), ("api", 1)]);
+    // The whole archive is the subset of every position.
+    let every: Vec<usize> = (0..records.len()).collect();
+    assert_eq!(facts.subset(&every), whole);
+    assert_eq!(facts.subset(&[]).totals, Totals::default());
 }
 
 #[test]
