@@ -273,7 +273,7 @@ fn nested_values_outside_their_sets() {
 
 #[test]
 fn priorities_and_statuses_come_from_site_toml() {
-    let config = format!("{SITE_TOML}").replace(
+    let config = SITE_TOML.to_string().replace(
         "required_sections",
         "priorities = [\"high\", \"low\"]\nstatuses = [\"open\", \"closed\"]\nrequired_sections",
     );
