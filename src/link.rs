@@ -408,7 +408,10 @@ impl<'a> IdShapes<'a> {
         let mut ids_by_shape: HashMap<String, Vec<&str>> = HashMap::new();
         for record in records {
             if let Some(key) = shape(&record.id) {
-                ids_by_shape.entry(key).or_default().push(record.id.as_str());
+                ids_by_shape
+                    .entry(key)
+                    .or_default()
+                    .push(record.id.as_str());
             }
         }
         for ids in ids_by_shape.values_mut() {
@@ -573,8 +576,14 @@ fn locate(record: &Record, field: Field, offset: usize, token: &str) -> Span {
     };
     // The value was unescaped or unfolded from the YAML: find the same occurrence of
     // the token in the file's text of the value.
-    let nth = occurrences(text, token).take_while(|&at| at < offset).count();
-    let raw = record.source.text.get(span.start..span.end).unwrap_or_default();
+    let nth = occurrences(text, token)
+        .take_while(|&at| at < offset)
+        .count();
+    let raw = record
+        .source
+        .text
+        .get(span.start..span.end)
+        .unwrap_or_default();
     match occurrences(raw, token).nth(nth) {
         Some(at) => Span::new(span.start + at, span.start + at + token.len()),
         None => Span::new(span.start, span.start),
@@ -602,5 +611,151 @@ fn finding(source: &Arc<Source>, span: Span, token: &str, suggestion: Option<&st
     match suggestion {
         Some(id) => diag.help(format!("did you mean `{id}`?")),
         None => diag,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// A record with this id, front matter lines and body.
+    pub(crate) fn record(id: &str, front: &str, body: &str) -> Record {
+        let text = format!(
+            "---\nid: {id}\ntitle: Record {id}\ndate: 2024-01-01\nseverity: SEV2\n\
+             status: investigating\n{front}---\n{body}"
+        );
+        let path = format!("content/incidents/{id}.md");
+        crate::load::record_from_bytes(Path::new(&path), text.as_bytes(), &SiteConfig::default())
+            .0
+            .expect("a valid record")
+    }
+
+    fn ids<'a>(records: &[&'a Record], list: &[usize]) -> Vec<&'a str> {
+        list.iter().map(|&i| records[i].id.as_str()).collect()
+    }
+
+    #[test]
+    fn shapes_keep_words_and_hide_numbers() {
+        assert_eq!(shape("INC-2024-0918").as_deref(), Some("INC-#-#"));
+        assert_eq!(shape("inc-2024-0918").as_deref(), Some("INC-#-#"));
+        assert_eq!(shape("EXT-3d2adf6c").as_deref(), Some("EXT-%"));
+        assert_eq!(shape("PM_12.a").as_deref(), Some("PM_#.A"));
+        for word in ["re-run", "v2", "2024-09-18", "p99", "x", "--"] {
+            assert_eq!(shape(word), None, "{word}");
+        }
+    }
+
+    #[test]
+    fn runs_and_prose() {
+        let text = "see INC-1, (INC-2). https://x.example/INC-3 a@INC-4 INC-5.";
+        let runs: Vec<&str> = id_runs(text).map(|(_, r)| r).collect();
+        assert!(
+            runs.contains(&"INC-1") && runs.contains(&"INC-5."),
+            "{runs:?}"
+        );
+        let at = text.find("INC-3").expect("in text");
+        assert!(!in_prose(text, at, at + 5));
+        let at = text.find("INC-4").expect("in text");
+        assert!(!in_prose(text, at, at + 5));
+        let at = text.find("INC-2").expect("in text");
+        assert!(in_prose(text, at, at + 5));
+    }
+
+    #[test]
+    fn mentions_are_whole_tokens_and_case_sensitive() {
+        let a = record("INC-1", "", "");
+        let b = record("INC-10", "", "");
+        let refs = vec![&a, &b];
+        let index = IdIndex::new(&refs);
+        let found = index.mentions("INC-10 XINC-1 inc-1 INC-1. INC-1x INC-1", None);
+        let names: Vec<&str> = found.iter().map(|&(_, _, i)| refs[i].id.as_str()).collect();
+        assert_eq!(names, ["INC-10", "INC-1", "INC-1"]);
+        assert_eq!(
+            found[1].1,
+            "INC-1".len(),
+            "the trailing dot is not part of the link"
+        );
+        assert!(
+            index.mentions("INC-1", Some(0)).is_empty(),
+            "no self-mention"
+        );
+    }
+
+    #[test]
+    fn graph_of_a_small_archive() {
+        let a = record(
+            "A-1",
+            "related: [A-2, A-2, A-1, NOPE-1]\nsummary: after A-3\n",
+            "Like A-4, not `A-5`.\n\n```\nA-6\n```\n\n[A-7](https://x.example/) and A-1.\n",
+        );
+        let b = record(
+            "A-2",
+            "timeline:\n  - at: \"10:00\"\n    event: paged, see A-1\naction_items:\n  - title: fix what A-3 found\n    owner: x\n    due: 2024-02-01\n",
+            "",
+        );
+        let c = record("A-3", "", "");
+        let d = record("A-4", "", "");
+        let e = record("A-5", "", "");
+        let f = record("A-6", "", "");
+        let g = record("A-7", "", "");
+        let refs = vec![&a, &b, &c, &d, &e, &f, &g];
+        let mut config = SiteConfig::default();
+        config.similar.enabled = false;
+        let graph = link(&refs, &config);
+        let l = &graph.links;
+        assert_eq!(ids(&refs, &l[0].related), ["A-2"]);
+        assert_eq!(ids(&refs, &l[0].mentions), ["A-3", "A-4"]);
+        assert_eq!(ids(&refs, &l[1].mentions), ["A-1", "A-3"]);
+        let from = |i: usize| -> Vec<(&str, bool, bool)> {
+            l[i].backlinks
+                .iter()
+                .map(|b| (refs[b.from].id.as_str(), b.related, b.mention))
+                .collect()
+        };
+        assert_eq!(from(0), [("A-2", false, true)]);
+        assert_eq!(from(1), [("A-1", true, false)]);
+        assert_eq!(from(2), [("A-1", false, true), ("A-2", false, true)]);
+        assert_eq!(from(3), [("A-1", false, true)]);
+        assert!(from(4).is_empty() && from(5).is_empty() && from(6).is_empty());
+        assert!(l.iter().all(|links| links.similar.is_empty()));
+        assert_eq!(graph.dependents(2), [0, 1]);
+        assert_eq!(graph.dependents(0), [1, 2, 3]);
+    }
+
+    #[test]
+    fn unknown_mentions_point_at_the_token() {
+        let a = record(
+            "INC-2024-0001",
+            "summary: >\n  folded, and\n  INC-2024-0009 here\n",
+            "Text INC-2024-0002 and `INC-2024-0003`.\n",
+        );
+        let b = record("INC-2024-0002", "", "");
+        let records = [a, b];
+        let found = unknown_mentions(&records);
+        let seen: Vec<(String, (usize, usize), Option<String>)> = found
+            .iter()
+            .map(|d| {
+                let (_, line, col) = d.location().expect("located");
+                let token = d.message.split('`').nth(1).unwrap_or_default().to_string();
+                (token, (line, col), d.help.clone())
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [(
+                "INC-2024-0009".to_string(),
+                (9, 3),
+                Some("did you mean `INC-2024-0001`?".to_string())
+            )]
+        );
+    }
+
+    #[test]
+    fn nearest_id_prefers_few_edits() {
+        let ids = ["INC-2024-0918", "INC-2024-0919", "INC-2023-0918"];
+        assert_eq!(nearest_id("INC-2024-9018", &ids), Some("INC-2024-0918"));
+        assert_eq!(nearest_id("inc-2023-0918", &ids), Some("INC-2023-0918"));
     }
 }

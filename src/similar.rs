@@ -72,27 +72,227 @@ const MAX_WORD_LEN: usize = 40;
 /// Stop words, sorted: English function words, and the names of months, weekdays and
 /// time zones (every postmortem has dates and times; sharing them says nothing).
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "ain", "all", "also", "am", "an",
-    "and", "any", "apr", "april", "are", "aren", "as", "at", "aug", "august", "be",
-    "because", "been", "before", "being", "below", "between", "both", "bst", "but", "by",
-    "can", "cdt", "cest", "cet", "could", "couldn", "cst", "dec", "december", "did", "didn",
-    "do", "does", "doesn", "doing", "don", "down", "during", "each", "edt", "either", "est",
-    "etc", "feb", "february", "few", "for", "fri", "friday", "from", "further", "gmt",
-    "had", "hadn", "has", "hasn", "have", "haven", "having", "he", "her", "here", "hers",
-    "herself", "him", "himself", "his", "how", "however", "i", "if", "in", "into", "is",
-    "isn", "ist", "it", "its", "itself", "jan", "january", "jul", "july", "jun", "june",
-    "just", "ll", "ma", "mar", "march", "may", "mdt", "me", "might", "mightn", "mon",
-    "monday", "more", "most", "mst", "must", "mustn", "my", "myself", "needn", "neither",
-    "no", "nor", "not", "nov", "november", "now", "oct", "october", "of", "off", "on",
-    "once", "one", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own",
-    "pdt", "per", "pm", "pst", "re", "same", "sat", "saturday", "sep", "sept", "september",
-    "shall", "shan", "she", "should", "shouldn", "so", "some", "such", "sun", "sunday",
-    "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there",
-    "these", "they", "this", "those", "through", "thu", "thur", "thurs", "thursday", "thus",
-    "to", "too", "tue", "tues", "tuesday", "under", "until", "up", "upon", "us", "utc",
-    "ve", "very", "via", "was", "wasn", "we", "wed", "wednesday", "were", "weren", "what",
-    "when", "where", "whether", "which", "while", "who", "whom", "why", "will", "with",
-    "won", "would", "wouldn", "yet", "you", "your", "yours", "yourself", "yourselves",
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "ain",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "apr",
+    "april",
+    "are",
+    "aren",
+    "as",
+    "at",
+    "aug",
+    "august",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "bst",
+    "but",
+    "by",
+    "can",
+    "cdt",
+    "cest",
+    "cet",
+    "could",
+    "couldn",
+    "cst",
+    "dec",
+    "december",
+    "did",
+    "didn",
+    "do",
+    "does",
+    "doesn",
+    "doing",
+    "don",
+    "down",
+    "during",
+    "each",
+    "edt",
+    "either",
+    "est",
+    "etc",
+    "feb",
+    "february",
+    "few",
+    "for",
+    "fri",
+    "friday",
+    "from",
+    "further",
+    "gmt",
+    "had",
+    "hadn",
+    "has",
+    "hasn",
+    "have",
+    "haven",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "however",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "isn",
+    "ist",
+    "it",
+    "its",
+    "itself",
+    "jan",
+    "january",
+    "jul",
+    "july",
+    "jun",
+    "june",
+    "just",
+    "ll",
+    "ma",
+    "mar",
+    "march",
+    "may",
+    "mdt",
+    "me",
+    "might",
+    "mightn",
+    "mon",
+    "monday",
+    "more",
+    "most",
+    "mst",
+    "must",
+    "mustn",
+    "my",
+    "myself",
+    "needn",
+    "neither",
+    "no",
+    "nor",
+    "not",
+    "nov",
+    "november",
+    "now",
+    "oct",
+    "october",
+    "of",
+    "off",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "pdt",
+    "per",
+    "pm",
+    "pst",
+    "re",
+    "same",
+    "sat",
+    "saturday",
+    "sep",
+    "sept",
+    "september",
+    "shall",
+    "shan",
+    "she",
+    "should",
+    "shouldn",
+    "so",
+    "some",
+    "such",
+    "sun",
+    "sunday",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "thu",
+    "thur",
+    "thurs",
+    "thursday",
+    "thus",
+    "to",
+    "too",
+    "tue",
+    "tues",
+    "tuesday",
+    "under",
+    "until",
+    "up",
+    "upon",
+    "us",
+    "utc",
+    "ve",
+    "very",
+    "via",
+    "was",
+    "wasn",
+    "we",
+    "wed",
+    "wednesday",
+    "were",
+    "weren",
+    "what",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "won",
+    "would",
+    "wouldn",
+    "yet",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
 ];
 
 /// Whether the ranking runs at all: on in site.toml, and something to rank by.
@@ -208,7 +408,9 @@ fn is_term(word: &str) -> bool {
 /// Two of a record's words colliding is as likely as guessing a 64-bit number.
 fn fnv(bytes: impl Iterator<Item = u8>) -> u64 {
     bytes
-        .fold(FNV_OFFSET, |hash, b| (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME))
+        .fold(FNV_OFFSET, |hash, b| {
+            (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME)
+        })
         .max(1)
 }
 
@@ -314,8 +516,15 @@ fn display_words(analyzers: &[Analyzer]) -> FxHashMap<u64, String> {
     let mut best: FxHashMap<u64, (&str, u64)> = FxHashMap::default();
     for (word, (term, count)) in seen {
         let slot = best.entry(term).or_insert((word, count));
-        let better = (count, std::cmp::Reverse(word.len()), std::cmp::Reverse(word))
-            > (slot.1, std::cmp::Reverse(slot.0.len()), std::cmp::Reverse(slot.0));
+        let better = (
+            count,
+            std::cmp::Reverse(word.len()),
+            std::cmp::Reverse(word),
+        ) > (
+            slot.1,
+            std::cmp::Reverse(slot.0.len()),
+            std::cmp::Reverse(slot.0),
+        );
         if better {
             *slot = (word, count);
         }
@@ -507,7 +716,9 @@ impl<'r> Index<'r> {
             .enumerate()
             .flat_map(|(d, sig)| sig.iter().map(move |&(t, w)| (t, d as u32, w)))
             .collect();
-        entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.2.total_cmp(&a.2)).then(a.1.cmp(&b.1)));
+        entries.par_sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then(b.2.total_cmp(&a.2)).then(a.1.cmp(&b.1))
+        });
         let mut term_ids: FxHashMap<u64, u32> = FxHashMap::default();
         let mut terms = Vec::new();
         let mut offsets = vec![0];
@@ -704,8 +915,7 @@ impl Ranker<'_, '_> {
                 }
             }
         }
-        let untouched =
-            (s.services_weight + s.tags_weight + s.severity_weight) / total_weight(s);
+        let untouched = (s.services_weight + s.tags_weight + s.severity_weight) / total_weight(s);
         if top.admits(untouched) {
             for (own, names) in [(&doc.services, &index.services), (&doc.tags, &index.tags)] {
                 for &name in own {
@@ -843,7 +1053,11 @@ impl<'r> Interner<'r> {
         }
         let weight = |id: &u32| self.weights[*id as usize];
         let all: f64 = a.iter().map(weight).sum::<f64>() + b.iter().map(weight).sum::<f64>();
-        let shared: f64 = a.iter().filter(|x| b.binary_search(x).is_ok()).map(weight).sum();
+        let shared: f64 = a
+            .iter()
+            .filter(|x| b.binary_search(x).is_ok())
+            .map(weight)
+            .sum();
         if shared > 0.0 {
             shared / (all - shared)
         } else {
@@ -854,7 +1068,11 @@ impl<'r> Interner<'r> {
     /// The names two records share, rarest first (then by name), at most
     /// [`SHOWN_NAMES`].
     fn shared(&self, a: &[u32], b: &[u32]) -> Vec<String> {
-        let mut both: Vec<u32> = a.iter().copied().filter(|x| b.binary_search(x).is_ok()).collect();
+        let mut both: Vec<u32> = a
+            .iter()
+            .copied()
+            .filter(|x| b.binary_search(x).is_ok())
+            .collect();
         both.sort_by(|&x, &y| {
             self.postings[x as usize]
                 .len()
@@ -865,5 +1083,201 @@ impl<'r> Interner<'r> {
             .take(SHOWN_NAMES)
             .map(|x| self.names[x as usize].to_string())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn record(id: &str, date: &str, title: &str, services: &str, body: &str) -> Record {
+        let text = format!(
+            "---\nid: {id}\ntitle: {title}\ndate: {date}\nseverity: SEV2\n\
+             status: investigating\nservices: [{services}]\n---\n{body}"
+        );
+        let path = format!("content/incidents/{id}.md");
+        crate::load::record_from_bytes(Path::new(&path), text.as_bytes(), &SiteConfig::default())
+            .0
+            .expect("a valid record")
+    }
+
+    fn archive() -> Vec<Record> {
+        vec![
+            record("A", "2024-01-05", "Connection pool exhausted in user-service", "user-service",
+                "A connection leak in the export job held database connections until the pool ran dry."),
+            record("B", "2024-03-01", "User-service pool exhaustion from leaked connections", "user-service",
+                "The export job leaked database connections; the pool was exhausted and requests timed out."),
+            record("C", "2024-02-01", "Expired TLS certificate on the edge", "cdn",
+                "The certificate expired because renewal failed silently; browsers rejected the handshake."),
+            record("D", "2024-04-01", "Kafka consumer lag delayed emails", "kafka",
+                "Consumers rebalanced in a loop and lag grew; notification emails were late."),
+            record("E", "2024-05-01", "DNS resolver timeouts after migration", "dns",
+                "A resolver migration dropped forwarding rules and lookups timed out."),
+        ]
+    }
+
+    fn rank_all(records: &[Record], config: &SiteConfig) -> Vec<Vec<Match>> {
+        let refs: Vec<&Record> = records.iter().collect();
+        crate::link::link(&refs, config)
+            .links
+            .into_iter()
+            .map(|l| l.similar)
+            .collect()
+    }
+
+    #[test]
+    fn stop_words_are_sorted_and_unique() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn terms() {
+        for word in ["kafka", "5xx", "v2", "oom"] {
+            assert!(is_term(word), "{word}");
+        }
+        for word in ["the", "2024", "28th", "1st", "x", "december", "utc"] {
+            assert!(!is_term(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn words_with_one_stem_are_one_term() {
+        let mut analyzer = Analyzer::default();
+        let mut counts = analyzer.counts();
+        analyzer.add(
+            "Connections, connection; CONNECTION the 2024",
+            2,
+            &mut counts,
+        );
+        let (terms, length) = counts.finish();
+        assert_eq!(terms.len(), 1);
+        assert_eq!(terms[0].1, 6);
+        assert_eq!(length, 6);
+        assert_eq!(display_words(&[analyzer])[&terms[0].0], "connection");
+    }
+
+    #[test]
+    fn near_duplicates_find_each_other_first_with_reasons() {
+        let found = rank_all(&archive(), &SiteConfig::default());
+        assert_eq!(found[0][0].index, 1, "{:?}", found[0]);
+        assert_eq!(found[1][0].index, 0, "{:?}", found[1]);
+        let m = &found[0][0];
+        assert_eq!(m.services, ["user-service"]);
+        assert!(
+            m.terms.iter().any(|t| t == "connections" || t == "pool"),
+            "{m:?}"
+        );
+        assert!(
+            m.reason().starts_with("shares user-service, "),
+            "{}",
+            m.reason()
+        );
+        assert!(m.score > 0.0 && m.score <= 1.0 && m.text > 0.0);
+    }
+
+    #[test]
+    fn unrelated_records_are_not_similar() {
+        let found = rank_all(&archive(), &SiteConfig::default());
+        assert!(
+            found[2].iter().all(|m| m.index != 3 && m.index != 4),
+            "{:?}",
+            found[2]
+        );
+    }
+
+    #[test]
+    fn settings_turn_it_off_and_limit_it() {
+        let mut config = SiteConfig::default();
+        config.similar.enabled = false;
+        assert!(rank_all(&archive(), &config).iter().all(Vec::is_empty));
+        let mut config = SiteConfig::default();
+        config.similar.count = 1;
+        assert!(rank_all(&archive(), &config).iter().all(|l| l.len() <= 1));
+        let mut config = SiteConfig::default();
+        config.similar.text_weight = 0.0;
+        config.similar.tags_weight = 0.0;
+        config.similar.severity_weight = 0.0;
+        let found = rank_all(&archive(), &config);
+        assert_eq!(found[0].iter().map(|m| m.index).collect::<Vec<_>>(), [1]);
+        assert!((found[0][0].score - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ties_break_by_date_then_id() {
+        let records = vec![
+            record(
+                "X-1",
+                "2024-01-01",
+                "Disk full on search hosts",
+                "search",
+                "Disk full.",
+            ),
+            record(
+                "X-3",
+                "2024-02-01",
+                "Disk full on search hosts",
+                "search",
+                "Disk full.",
+            ),
+            record(
+                "X-2",
+                "2024-02-01",
+                "Disk full on search hosts",
+                "search",
+                "Disk full.",
+            ),
+            record(
+                "X-0",
+                "2023-01-01",
+                "Disk full on search hosts",
+                "search",
+                "Disk full.",
+            ),
+        ];
+        let found = rank_all(&records, &SiteConfig::default());
+        let order: Vec<&str> = found[0]
+            .iter()
+            .map(|m| records[m.index].id.as_str())
+            .collect();
+        assert_eq!(order, ["X-2", "X-3", "X-0"]);
+    }
+
+    #[test]
+    fn the_same_on_any_number_of_threads() {
+        let mut records = Vec::new();
+        let topics = [
+            "pool leak database",
+            "certificate expiry renewal",
+            "kafka lag rebalance",
+            "dns resolver timeout",
+            "disk full logs",
+        ];
+        for i in 0..700 {
+            let topic = topics[i % topics.len()];
+            let extra = topics[(i * 7 + 3) % topics.len()];
+            records.push(record(
+                &format!("R-{i:04}"),
+                &format!("2024-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
+                &format!("{topic} incident {}", i % 13),
+                &format!("svc-{}", i % 17),
+                &format!(
+                    "The {topic} problem came back; {extra} made it worse. Word{} appeared.",
+                    i % 31
+                ),
+            ));
+        }
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool")
+                .install(|| rank_all(&records, &SiteConfig::default()))
+        };
+        let one = run(1);
+        assert!(one.iter().all(|l| l.len() == 5));
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(4));
     }
 }
