@@ -1,4 +1,5 @@
-//! The stages in order: load -> validate (-> select -> render -> write, for `build`).
+//! The stages in order: load -> validate (-> select -> link -> render -> write, for
+//! `build`).
 //!
 //! Commands call these functions instead of wiring stages themselves, so `check`
 //! and `build` always see the same findings.
@@ -147,6 +148,10 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
     log_time(options.timings, "select", started);
 
     let started = Instant::now();
+    let links = link::link(&selection.records, &archive.config);
+    log_time(options.timings, "link", started);
+
+    let started = Instant::now();
     let render_options = RenderOptions {
         today: options.today,
         base_url: options
@@ -156,7 +161,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
         profile: options.select.profile,
         timings: options.timings,
     };
-    let files = render::render(&archive, &selection, &render_options)?;
+    let files = render::render(&archive, &selection, &links, &render_options)?;
     log_time(options.timings, "render", started);
 
     let started = Instant::now();

@@ -7,6 +7,9 @@
 //! inline code (a code span, or an inline `<code>`/`<kbd>`/`<samp>`/`<pre>` tag).
 //! Fenced and indented code blocks and raw HTML blocks are never handed out.
 //!
+//! The Markdown is read with the renderer's options, so what counts as a mention
+//! here is what the render stage turns into a link.
+//!
 //! Adjacent text events are merged into one piece (pulldown-cmark splits text at
 //! escapes, entities and unused emphasis markers), so a token is never cut in two.
 //! Each piece remembers where its parts came from, so an offset in the piece maps
@@ -15,7 +18,7 @@
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use crate::model::Record;
-use crate::validate::markdown_options;
+use crate::render::markdown::options as markdown_options;
 
 /// Which field of the record a piece comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +81,11 @@ pub fn walk(record: &Record, mut visit: impl FnMut(&Piece<'_>)) {
     walker.markdown(Field::Body, record.body(), &mut visit);
 }
 
+/// Calls `visit` for every piece of one Markdown text, as [`walk`] does per field.
+pub fn walk_text(field: Field, markdown: &str, mut visit: impl FnMut(&Piece<'_>)) {
+    Walker::default().markdown(field, markdown, &mut visit);
+}
+
 /// Buffers reused across fields so a record costs few allocations.
 #[derive(Default)]
 struct Walker {
@@ -86,24 +94,40 @@ struct Walker {
     context: Option<Context>,
 }
 
-/// Inline HTML tags whose content is treated like link text or code.
-fn html_tag(html: &str) -> Option<(bool, Context)> {
-    let rest = html.strip_prefix('<')?;
-    let (closing, rest) = match rest.strip_prefix('/') {
-        Some(rest) => (true, rest),
-        None => (false, rest),
-    };
-    let name_len = rest
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(rest.len());
-    let name = rest[..name_len].to_ascii_lowercase();
-    let self_closing = html.trim_end().ends_with("/>");
-    let context = match name.as_str() {
-        "a" => Context::LinkText,
-        "code" | "kbd" | "samp" | "pre" => Context::InlineCode,
-        _ => return None,
-    };
-    (!self_closing).then_some((closing, context))
+/// How an inline HTML snippet changes the nesting of links (`<a>`) and code
+/// (`<code>`, `<kbd>`, `<samp>`, `<pre>`): `(links, code)`, +1 per opening tag and
+/// -1 per closing tag. A snippet may hold several tags (`<a href="#x">#</a>` nets 0).
+pub fn html_nesting(html: &str) -> (isize, isize) {
+    let (mut links, mut code) = (0, 0);
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        let (closing, tag) = match rest.strip_prefix('/') {
+            Some(tag) => (true, tag),
+            None => (false, rest),
+        };
+        let name_len = tag
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tag.len());
+        let end = tag.find('>').unwrap_or(tag.len());
+        let self_closing = tag[..end].ends_with('/');
+        let delta = match (closing, self_closing) {
+            (true, _) => -1,
+            (false, false) => 1,
+            (false, true) => 0,
+        };
+        match tag[..name_len].to_ascii_lowercase().as_str() {
+            "a" => links += delta,
+            "code" | "kbd" | "samp" | "pre" => code += delta,
+            _ => {}
+        }
+    }
+    (links, code)
+}
+
+/// Adds a signed change to a nesting depth, never below zero.
+pub fn nest(depth: &mut usize, delta: isize) {
+    *depth = depth.saturating_add_signed(delta);
 }
 
 impl Walker {
@@ -149,17 +173,9 @@ impl Walker {
                 }
                 Event::InlineHtml(html) => {
                     self.flush(field, visit);
-                    if let Some((closing, context)) = html_tag(&html) {
-                        let depth = match context {
-                            Context::LinkText => &mut html_links,
-                            _ => &mut html_code,
-                        };
-                        *depth = if closing {
-                            depth.saturating_sub(1)
-                        } else {
-                            *depth + 1
-                        };
-                    }
+                    let (links, code) = html_nesting(&html);
+                    nest(&mut html_links, links);
+                    nest(&mut html_code, code);
                 }
                 Event::Start(Tag::CodeBlock(_)) => {
                     self.flush(field, visit);
@@ -234,6 +250,17 @@ mod tests {
         let expect: Vec<(Context, String)> =
             expect.iter().map(|(c, t)| (*c, t.to_string())).collect();
         assert_eq!(found, expect);
+    }
+
+    #[test]
+    fn html_nesting_counts_every_tag() {
+        assert_eq!(html_nesting("<a href=\"#x\">#</a>"), (0, 0));
+        assert_eq!(html_nesting("<A HREF=x>"), (1, 0));
+        assert_eq!(html_nesting("</code>"), (0, -1));
+        assert_eq!(html_nesting("<a name=x/><br>"), (0, 0));
+        let mut depth = 0;
+        nest(&mut depth, -1);
+        assert_eq!(depth, 0);
     }
 
     #[test]

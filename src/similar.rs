@@ -20,6 +20,8 @@
 //! - `severity`: 1 for the same severity, falling linearly to 0 for the two ends of
 //!   site.toml's severity list. It only ranks: severity alone never makes a match.
 //!
+//! A match needs a score of at least [`MIN_SCORE`].
+//!
 //! It is not computed for all pairs. An inverted index maps each term to the records
 //! whose signature holds it, and a record's text score for every candidate adds up
 //! along the posting lists of its own signature. A term in more than [`MAX_POSTINGS`]
@@ -56,6 +58,9 @@ pub const SIGNATURE_TERMS: usize = 24;
 /// The longest posting list: a term in more signatures keeps the records where it
 /// weighs most (see the module docs).
 pub const MAX_POSTINGS: usize = 300;
+/// The lowest score a match may have: below it, what two records share is chance
+/// (a common service, a few everyday words).
+pub const MIN_SCORE: f64 = 0.05;
 /// Shared terms named in a match's reasons.
 pub const SHOWN_TERMS: usize = 3;
 /// Shared services, and shared tags, named in a match's reasons (rarest first).
@@ -948,7 +953,9 @@ impl Ranker<'_, '_> {
         }
         let text = if cut { index.text(doc, other) } else { sum };
         if let Some(score) = index.score(doc, other, text, self.settings) {
-            top.insert((e, score, text), self.records);
+            if top.admits(score) {
+                top.insert((e, score, text), self.records);
+            }
         }
     }
 
@@ -988,7 +995,8 @@ impl TopK {
 
     /// Whether a match with this score could enter (ties may, by date and id).
     fn admits(&self, score: f64) -> bool {
-        self.items.len() < self.k || self.items.last().is_some_and(|last| score >= last.1)
+        score >= MIN_SCORE
+            && (self.items.len() < self.k || self.items.last().is_some_and(|last| score >= last.1))
     }
 
     fn insert(&mut self, item: (usize, f64, f64), records: &[&Record]) {

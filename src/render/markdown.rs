@@ -49,6 +49,9 @@ pub struct Doc<'d> {
     pub reserved_ids: &'d [&'d str],
     pub toc: Vec<TocEntry>,
     pub raw_html: bool,
+    /// Finds the record ids to link in the document's text (see
+    /// [`super::mentions::MentionLinks`]); `None` links nothing.
+    pub mentions: Option<&'d super::mentions::FindMentions<'d>>,
 }
 
 /// One rewrite of a document's events. Passes run in the order a [`Markdown`]
@@ -431,6 +434,7 @@ mod tests {
             reserved_ids: &["timeline"],
             toc: Vec::new(),
             raw_html: false,
+            mentions: None,
         };
         md.render(text, &mut doc)
     }
