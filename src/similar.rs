@@ -354,18 +354,30 @@ pub struct TermCounts {
 }
 
 impl TermCounts {
-    /// Terms sorted, one entry per term, and the weighted length.
-    fn finish(mut self) -> (Vec<(u64, u32)>, u64) {
+    /// The record's terms, sorted, one entry per term, in as little memory as they
+    /// need: every record's terms are held until the archive-wide counts are known.
+    pub fn finish(mut self) -> Terms {
         self.slots.sort_unstable_by_key(|&(term, _)| term);
-        let mut merged: Vec<(u64, u32)> = Vec::with_capacity(self.slots.len());
-        for (term, count) in self.slots {
-            match merged.last_mut() {
-                Some(last) if last.0 == term => last.1 += count,
-                _ => merged.push((term, count)),
+        self.slots.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
             }
+            same
+        });
+        self.slots.shrink_to_fit();
+        Terms {
+            list: self.slots,
+            length: self.length,
         }
-        (merged, self.length)
     }
+}
+
+/// One record's terms with their weighted counts (sorted), and its weighted length.
+#[derive(Debug, Default)]
+pub struct Terms {
+    list: Vec<(u64, u32)>,
+    length: u64,
 }
 
 /// What a word in the text turns into: a term (a stem's hash, never 0) or nothing
@@ -602,12 +614,12 @@ impl Scratch {
     }
 }
 
-/// Ranks the similar records of every record. `terms[i]` are record `i`'s term counts
-/// from [`Analyzer::add`]; `linked[i]` (sorted) are the records it is already linked
+/// Ranks the similar records of every record. `terms[i]` are record `i`'s terms
+/// from [`Analyzer::add`] and [`TermCounts::finish`]; `linked[i]` (sorted) are the records it is already linked
 /// with either way, which are not repeated as similar. Parallel over records.
 pub fn rank(
     records: &[&Record],
-    terms: Vec<TermCounts>,
+    terms: Vec<Terms>,
     analyzers: &[Analyzer],
     linked: &[Vec<usize>],
     config: &SiteConfig,
@@ -659,16 +671,14 @@ struct Index<'r> {
 }
 
 impl<'r> Index<'r> {
-    fn build(records: &[&'r Record], terms: Vec<TermCounts>, config: &SiteConfig) -> Index<'r> {
+    fn build(records: &[&'r Record], docs: Vec<Terms>, config: &SiteConfig) -> Index<'r> {
         let n = records.len();
-        let docs: Vec<(Vec<(u64, u32)>, u64)> =
-            terms.into_par_iter().map(TermCounts::finish).collect();
         let df: FxHashMap<u64, u32> = docs
             .par_chunks(512)
             .map(|chunk| {
                 let mut df: FxHashMap<u64, u32> = FxHashMap::default();
-                for (list, _) in chunk {
-                    for &(term, _) in list {
+                for doc in chunk {
+                    for &(term, _) in &doc.list {
                         *df.entry(term).or_insert(0) += 1;
                     }
                 }
@@ -681,7 +691,7 @@ impl<'r> Index<'r> {
                 }
                 large
             });
-        let total_length: u64 = docs.iter().map(|(_, len)| *len).sum();
+        let total_length: u64 = docs.iter().map(|doc| doc.length).sum();
         let average = (total_length as f64 / n as f64).max(1.0);
         let n_f = n as f64;
 
@@ -689,15 +699,13 @@ impl<'r> Index<'r> {
         // weights divided by the signature's norm.
         let signatures: Vec<Vec<(u64, f32)>> = docs
             .into_par_iter()
-            .map(|(list, length)| {
-                let saturation = K1 * (1.0 - B + B * length as f64 / average);
-                let mut weighted: Vec<(u64, f64)> = list
+            .map(|doc| {
+                let saturation = K1 * (1.0 - B + B * doc.length as f64 / average);
+                let mut weighted: Vec<(u64, f64)> = doc
+                    .list
                     .iter()
                     .filter_map(|&(term, tf)| {
                         let df = f64::from(*df.get(&term)?);
-                        if df < 2.0 {
-                            return None;
-                        }
                         let idf = (1.0 + (n_f - df + 0.5) / (df + 0.5)).ln();
                         let tf = f64::from(tf);
                         Some((term, idf * tf * (K1 + 1.0) / (tf + saturation)))
@@ -1159,11 +1167,11 @@ mod tests {
             2,
             &mut counts,
         );
-        let (terms, length) = counts.finish();
-        assert_eq!(terms.len(), 1);
-        assert_eq!(terms[0].1, 6);
-        assert_eq!(length, 6);
-        assert_eq!(display_words(&[analyzer])[&terms[0].0], "connection");
+        let terms = counts.finish();
+        assert_eq!(terms.list.len(), 1);
+        assert_eq!(terms.list[0].1, 6);
+        assert_eq!(terms.length, 6);
+        assert_eq!(display_words(&[analyzer])[&terms.list[0].0], "connection");
     }
 
     #[test]
