@@ -57,7 +57,7 @@ pub const BODY_WEIGHT: u32 = 1;
 pub const SIGNATURE_TERMS: usize = 24;
 /// The longest posting list: a term in more signatures keeps the records where it
 /// weighs most (see the module docs).
-pub const MAX_POSTINGS: usize = 300;
+pub const MAX_POSTINGS: usize = 200;
 /// The lowest score a match may have: below it, what two records share is chance
 /// (a common service, a few everyday words).
 pub const MIN_SCORE: f64 = 0.05;
