@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::view::{record_url, visibility_name, ActionItemView};
 use super::{error_chain, RenderError, Site};
+use crate::insights::Insights;
 use crate::metrics::Figures;
 use crate::model::Record;
 use crate::write::OutputFile;
@@ -114,6 +115,7 @@ fn sitemap(site: &Site<'_>) -> Result<OutputFile, RenderError> {
         base.to_string(),
         format!("{base}incidents/"),
         format!("{base}actions/"),
+        format!("{base}insights/"),
     ];
     urls.extend(
         site.selection
@@ -141,6 +143,9 @@ struct Export<'a> {
     profile: &'static str,
     today: String,
     incidents: Vec<IncidentExport<'a>>,
+    /// The insight figures of the exported incidents (docs/insights.md): the same
+    /// object `casebook stats --format json` prints for the same flags.
+    insights: &'a Insights,
 }
 
 /// One record in `incidents.json`.
@@ -265,6 +270,7 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
         profile: site.options.profile.as_str(),
         today: site.options.today.to_string(),
         incidents,
+        insights: &site.insights,
     };
     let mut bytes = serde_json::to_vec_pretty(&export).map_err(|e| RenderError::Template {
         template: "incidents.json".into(),

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::view::{term_slug, ActionItemView, ActionRow, PageNumber, Pager, RecordRef};
-use super::{RenderError, Site};
+use super::{insight_pages, RenderError, Site};
 use crate::metrics::ActionState;
 use crate::model::slug;
 use crate::write::OutputFile;
@@ -151,7 +151,7 @@ pub(super) fn render(site: &Site<'_>) -> Result<Vec<OutputFile>, RenderError> {
         "All incidents".to_string(),
         None,
         all,
-        "incidents",
+        false,
     );
 
     // Severity, service, tag, year, status.
@@ -177,7 +177,7 @@ pub(super) fn render(site: &Site<'_>) -> Result<Vec<OutputFile>, RenderError> {
             format!("{} incidents", g.name),
             description,
             g.records.clone(),
-            "incidents",
+            false,
         );
     }
     push_group_lists(site, &mut jobs, "services", "Service", &services);
@@ -353,7 +353,7 @@ fn push_group_lists<'j>(
             format!("{label} {}", g.name),
             description,
             g.records.clone(),
-            "incidents",
+            matches!(section, "services" | "tags"),
         );
     }
 }
@@ -391,6 +391,8 @@ fn pages(dir: &str, total: usize, per_page: usize) -> Vec<(String, Pager)> {
         .collect()
 }
 
+/// Pushes the numbered pages of one list of incidents. With `summary`, the first
+/// page also shows the small version of the insights over the list's records.
 fn push_lists<'j>(
     site: &'j Site<'_>,
     jobs: &mut Vec<Job<'j>>,
@@ -398,7 +400,7 @@ fn push_lists<'j>(
     title: String,
     description: Option<String>,
     records: Vec<usize>,
-    nav: &'static str,
+    summary: bool,
 ) {
     let records = std::sync::Arc::new(records);
     for (path, pager) in pages(dir, records.len(), PER_PAGE) {
@@ -413,12 +415,15 @@ fn push_lists<'j>(
                 .take(PER_PAGE)
                 .map(|&i| &site.refs[i])
                 .collect();
+            let summary =
+                (summary && pager.number == 1).then(|| insight_pages::summary(site, &records));
             site.page("list.html", path.clone(), |c| {
+                c.insert("summary", &summary);
                 c.insert("title", &title);
                 c.insert("description", &description);
                 c.insert("records", &rows);
                 c.insert("pager", &pager);
-                c.insert("nav", nav);
+                c.insert("nav", "incidents");
             })
         }));
     }

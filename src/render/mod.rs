@@ -17,6 +17,7 @@ pub mod assets;
 mod exports;
 pub mod highlight;
 mod indexes;
+mod insight_pages;
 pub mod markdown;
 pub mod theme;
 pub mod timeline_svg;
@@ -40,9 +41,10 @@ use self::view::{
     ActionItemView, EventView, ImpactView, LinkView, PageView, RecordRef, RecordView, TermView,
 };
 use crate::config::SiteConfig;
+use crate::insights::{Facts, Insights};
 use crate::metrics::Figures;
 use crate::model::{slug, Archive, Record};
-use crate::pipeline::log_time;
+use crate::pipeline::{self, log_time};
 use crate::select::{Profile, Selection};
 use crate::write::{Contents, OutputFile};
 
@@ -101,6 +103,9 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// The name of a record's timeline drawing, written beside its page.
+pub const TIMELINE_FILE: &str = "timeline.svg";
+
 /// Folders at the site root that casebook's own pages use; free pages may not.
 pub const RESERVED_SLUGS: &[&str] = &[
     "incidents",
@@ -112,6 +117,7 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "actions",
     "files",
     "search",
+    "insights",
 ];
 
 /// Element ids the record template uses; body headings never take one of these.
@@ -153,6 +159,16 @@ struct SeverityView<'a> {
 /// Colours for severities site.toml gives none, most severe first.
 const SEVERITY_PALETTE: &[&str] = &["#b91c1c", "#c2410c", "#a16207", "#4b5563"];
 
+/// The colour of the severity at `rank` in site.toml: its own `color`, else the
+/// palette's. Badges and charts use it, so a severity looks the same everywhere.
+pub fn severity_color(config: &SiteConfig, rank: usize) -> &str {
+    config
+        .severities
+        .get(rank)
+        .and_then(|s| s.color.as_deref())
+        .unwrap_or(SEVERITY_PALETTE[rank.min(SEVERITY_PALETTE.len() - 1)])
+}
+
 /// Site-wide values every template gets as `site`.
 #[derive(Serialize)]
 struct SiteView<'a> {
@@ -187,6 +203,10 @@ struct Site<'a> {
     base: tera::Context,
     /// One per selected record, in the selection's order.
     figures: Vec<Figures>,
+    /// What the insights read of each selected record, and the whole build's
+    /// insights (docs/insights.md); service and tag pages take subsets of the facts.
+    facts: Facts,
+    insights: Insights,
     refs: Vec<RecordRef<'a>>,
     index: HashMap<&'a str, usize>,
 }
@@ -200,11 +220,13 @@ pub fn render(
     let started = Instant::now();
     let config = &archive.config;
     let theme = Theme::load(&archive.root, &config.theme)?;
-    let figures: Vec<Figures> = selection
-        .records
-        .par_iter()
-        .map(|r| Figures::of(r, options.today))
-        .collect();
+    log_time(options.timings, "  theme", started);
+    let started = Instant::now();
+    let figures = pipeline::figures(&selection.records, options.today);
+    let facts = pipeline::facts(&selection.records, &figures, config, options.today);
+    let insights = facts.insights();
+    log_time(options.timings, "  figures", started);
+    let started = Instant::now();
     let refs: Vec<RecordRef> = selection
         .records
         .iter()
@@ -233,10 +255,7 @@ pub fn render(
                 name: &s.name,
                 slug: term_slug(&s.name),
                 description: &s.description,
-                color: s
-                    .color
-                    .as_deref()
-                    .unwrap_or(SEVERITY_PALETTE[i.min(SEVERITY_PALETTE.len() - 1)]),
+                color: severity_color(config, i),
             })
             .collect(),
         pages: archive
@@ -258,16 +277,18 @@ pub fn render(
         theme,
         base,
         figures,
+        facts,
+        insights,
         refs,
         index,
     };
-    log_time(options.timings, "  theme", started);
+    log_time(options.timings, "  context", started);
 
     let started = Instant::now();
     let highlighter = Highlighter::default();
     let markdown = Markdown::new(&highlighter, config.trusted_html);
     let assets = Assets::new(archive, selection);
-    let pages: Vec<(OutputFile, Found)> = (0..site.refs.len())
+    let pages: Vec<(Vec<OutputFile>, Found)> = (0..site.refs.len())
         .into_par_iter()
         .map(|i| site.record_page(i, &markdown, &assets))
         .collect::<Result<_, _>>()?;
@@ -282,12 +303,13 @@ pub fn render(
     let mut files = Vec::with_capacity(pages.len() * 2 + 1024);
     let mut copies: BTreeMap<String, PathBuf> = BTreeMap::new();
     for (page, found) in pages {
-        files.push(page);
+        files.extend(page);
         copies.extend(found.copies);
     }
 
     let started = Instant::now();
     files.extend(indexes::render(&site)?);
+    files.push(insight_pages::page(&site)?);
     log_time(options.timings, "  indexes", started);
 
     let started = Instant::now();
@@ -374,14 +396,15 @@ impl<'a> Site<'a> {
         Ok(OutputFile::bytes(path, html))
     }
 
-    /// The page of the `i`th selected record, and the files it brings along (its
-    /// bundle's files and the archive files its links point to).
+    /// The page of the `i`th selected record with its timeline drawing as
+    /// `timeline.svg` beside it, and the files it brings along (its bundle's files
+    /// and the archive files its links point to).
     fn record_page(
         &self,
         i: usize,
         markdown: &Markdown<'_>,
         assets: &Assets<'_>,
-    ) -> Result<(OutputFile, Found), RenderError> {
+    ) -> Result<(Vec<OutputFile>, Found), RenderError> {
         let record = self.selection.records[i];
         let head = &self.refs[i];
         let tz = &self.config.timezone;
@@ -479,7 +502,10 @@ impl<'a> Site<'a> {
         let page = self.page("record.html", path, |c| c.insert("record", &view))?;
         let mut found = found.into_inner();
         found.copies.extend(assets.bundle_files(record));
-        Ok((page, found))
+        let drawing = view.timeline_svg.map(|svg| {
+            OutputFile::bytes(format!("{}{TIMELINE_FILE}", record_url(&record.id)), svg)
+        });
+        Ok((std::iter::once(page).chain(drawing).collect(), found))
     }
 
     /// A free page from `content/pages/` at `/<slug>/`.
