@@ -90,6 +90,7 @@ pub enum Deny {
 
 /// Options of `casebook check`.
 #[derive(Debug, Args)]
+#[command(after_long_help = crate::rules::Rule::help_table())]
 pub struct CheckArgs {
     /// How to print findings
     #[arg(long, value_enum, default_value_t = Format::Human)]
