@@ -5,8 +5,12 @@
 //! After a deliberate change of output, refresh the expected files with
 //! `SNAPSHOTS=overwrite cargo test --test insights` and review the diff.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::TestArchive;
 
 const TODAY: &str = "2025-03-15";
 
@@ -15,14 +19,32 @@ fn fixtures() -> PathBuf {
 }
 
 fn casebook(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_casebook"))
+    common::casebook()
         .arg("--root")
         .arg(root)
         .args(["--color", "never"])
         .args(args)
-        .env_remove("SOURCE_DATE_EPOCH")
         .output()
         .expect("casebook runs")
+}
+
+/// A temporary copy of the insights fixture, to add records to.
+fn fixture_copy() -> TestArchive {
+    let archive = TestArchive::empty();
+    let from = fixtures().join("archive");
+    archive.write(
+        "site.toml",
+        std::fs::read(from.join("site.toml")).expect("site.toml"),
+    );
+    for entry in std::fs::read_dir(from.join("content/incidents")).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name();
+        archive.record(
+            name.to_str().expect("a UTF-8 name"),
+            std::fs::read(entry.path()).expect("a record"),
+        );
+    }
+    archive
 }
 
 fn stdout(output: &Output) -> String {
@@ -177,18 +199,13 @@ fn an_unknown_service_is_a_usage_error_with_a_suggestion() {
 
 #[test]
 fn records_with_errors_stop_the_report() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let archive = fixtures().join("archive");
-    std::fs::copy(archive.join("site.toml"), dir.path().join("site.toml")).expect("copy");
-    let incidents = dir.path().join("content/incidents");
-    std::fs::create_dir_all(&incidents).expect("mkdir");
-    std::fs::write(
-        incidents.join("broken.md"),
+    let archive = fixture_copy();
+    archive.record(
+        "broken.md",
         "---\nid: INC-9\ntitle: Broken\ndate: 2025-01-01\nseverity: SEV9\nstatus: resolved\n---\n",
-    )
-    .expect("write");
+    );
     for command in ["actions", "stats"] {
-        let output = casebook(dir.path(), &[command, "--today", TODAY]);
+        let output = casebook(archive.root(), &[command, "--today", TODAY]);
         assert_eq!(output.status.code(), Some(1), "{command}");
         assert!(stdout(&output).is_empty(), "{command}");
         let err = stderr(&output);
@@ -198,21 +215,13 @@ fn records_with_errors_stop_the_report() {
 
 #[test]
 fn nothing_from_a_record_reaches_the_terminal_as_control_characters() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("site.toml"),
-        "title = \"t\"\nbase_url = \"/\"\n",
-    )
-    .expect("write");
-    let incidents = dir.path().join("content/incidents");
-    std::fs::create_dir_all(&incidents).expect("mkdir");
-    std::fs::write(
-        incidents.join("a.md"),
+    let archive = TestArchive::with_config("title = \"t\"\nbase_url = \"/\"\n");
+    archive.record(
+        "a.md",
         "---\nid: INC-1\ntitle: A\ndate: 2025-01-01\nseverity: SEV1\nstatus: investigating\n\
          review: approved\naction_items:\n  - title: \"red \\e[31m text\"\n    owner: x\n    due: 2025-02-01\n---\n",
-    )
-    .expect("write");
-    let output = casebook(dir.path(), &["actions", "--today", TODAY]);
+    );
+    let output = casebook(archive.root(), &["actions", "--today", TODAY]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains("red \u{fffd}[31m text"), "{text}");
@@ -221,14 +230,9 @@ fn nothing_from_a_record_reaches_the_terminal_as_control_characters() {
 
 #[test]
 fn stats_and_actions_select_records_like_build() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("site.toml"),
+    let archive = TestArchive::with_config(
         "title = \"t\"\nbase_url = \"/\"\ndefault_visibility = \"public\"\n",
-    )
-    .expect("write");
-    let incidents = dir.path().join("content/incidents");
-    std::fs::create_dir_all(&incidents).expect("mkdir");
+    );
     let record = |id: &str, extra: &str| {
         format!(
             "---\nid: {id}\ntitle: {id}\ndate: 2025-01-01\nseverity: SEV1\nstatus: investigating\n\
@@ -240,12 +244,12 @@ fn stats_and_actions_select_records_like_build() {
         ("INTERNAL", "review: approved\nvisibility: internal\n"),
         ("DRAFT", ""),
     ] {
-        std::fs::write(incidents.join(format!("{id}.md")), record(id, extra)).expect("write");
+        archive.record(&format!("{id}.md"), record(id, extra));
     }
     let incidents_in = |args: &[&str]| -> Vec<String> {
         let mut all = vec!["actions", "--today", TODAY, "--format", "json"];
         all.extend_from_slice(args);
-        let output = casebook(dir.path(), &all);
+        let output = casebook(archive.root(), &all);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let items: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
         let mut ids: Vec<String> = items
@@ -263,7 +267,7 @@ fn stats_and_actions_select_records_like_build() {
     let count = |args: &[&str]| -> u64 {
         let mut all = vec!["stats", "--today", TODAY, "--format", "json"];
         all.extend_from_slice(args);
-        let output = casebook(dir.path(), &all);
+        let output = casebook(archive.root(), &all);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let stats: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
         stats["totals"]["incidents"].as_u64().expect("a count")
@@ -291,16 +295,8 @@ fn build_fixture(extra: &[&str]) -> tempfile::TempDir {
 
 /// A copy of the insights fixture plus an internal record and a draft, so that
 /// `--profile` and `--drafts` change the figures.
-fn fixture_with_internal_and_draft() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let from = fixtures().join("archive");
-    std::fs::copy(from.join("site.toml"), dir.path().join("site.toml")).expect("copy");
-    let incidents = dir.path().join("content/incidents");
-    std::fs::create_dir_all(&incidents).expect("mkdir");
-    for entry in std::fs::read_dir(from.join("content/incidents")).expect("read_dir") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), incidents.join(entry.file_name())).expect("copy");
-    }
+fn fixture_with_internal_and_draft() -> TestArchive {
+    let archive = fixture_copy();
     for (id, date, extra) in [
         (
             "INC-6",
@@ -309,18 +305,17 @@ fn fixture_with_internal_and_draft() -> tempfile::TempDir {
         ),
         ("INC-7", "2024-12-02", "review: draft\n"),
     ] {
-        std::fs::write(
-            incidents.join(format!("{id}.md")),
+        archive.record(
+            &format!("{id}.md"),
             format!(
                 "---\nid: {id}\ntitle: {id}\ndate: {date}\nseverity: SEV3\nstatus: resolved\n\
                  {extra}started: \"08:00\"\ndetected: \"08:30\"\nresolved: \"12:00\"\n\
                  services: [db]\naction_items:\n  - title: follow up {id}\n    owner: erin\n\
                  \x20   due: 2025-03-01\n---\n"
             ),
-        )
-        .expect("write");
+        );
     }
-    dir
+    archive
 }
 
 fn text_of(element: scraper::ElementRef<'_>) -> String {
@@ -373,7 +368,7 @@ fn cli_tables(text: &str) -> Vec<(String, Vec<Vec<String>>)> {
 #[test]
 fn the_page_incidents_json_and_the_cli_agree() {
     let archive = fixture_with_internal_and_draft();
-    let root = archive.path();
+    let root = archive.root();
     for (flags, incidents) in [
         (&[][..], 6),
         (&["--profile", "public"][..], 5),
