@@ -15,6 +15,7 @@ use super::{error_chain, RenderError, Site};
 use crate::insights::Insights;
 use crate::metrics::Figures;
 use crate::model::Record;
+use crate::table::push_csv_row;
 use crate::write::OutputFile;
 
 /// The version of the `incidents.json` schema.
@@ -302,14 +303,14 @@ const CSV_HEADER: &[&str] = &[
 fn csv(site: &Site<'_>) -> OutputFile {
     let base = &site.options.base_url;
     let mut out = String::new();
-    push_row(&mut out, CSV_HEADER.iter().copied());
+    push_csv_row(&mut out, CSV_HEADER.iter().copied());
     for r in &site.selection.records {
         let url = format!("{base}{}", record_url(&r.id));
         let date = r.date.to_string();
         for item in &r.action_items {
             let v = ActionItemView::new(item, site.options.today);
             let due = v.due.clone().unwrap_or_default();
-            push_row(
+            push_csv_row(
                 &mut out,
                 [
                     r.id.as_str(),
@@ -331,48 +332,4 @@ fn csv(site: &Site<'_>) -> OutputFile {
         }
     }
     OutputFile::bytes("action-items.csv", out)
-}
-
-/// Appends one CSV row (RFC 4180: CRLF line ends, fields with `,`, `"`, CR or LF
-/// quoted, quotes doubled). A field that a spreadsheet would read as a formula
-/// (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`.
-fn push_row<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
-    for (i, field) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let defused;
-        let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            defused = format!("'{field}");
-            defused.as_str()
-        } else {
-            field
-        };
-        if field.contains([',', '"', '\r', '\n']) {
-            out.push('"');
-            out.push_str(&field.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(field);
-        }
-    }
-    out.push_str("\r\n");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_quotes_and_defuses() {
-        let mut out = String::new();
-        push_row(
-            &mut out,
-            ["a,b", "say \"hi\"", "=1+1", "-x", "@SUM(A1)", "plain"],
-        );
-        assert_eq!(
-            out,
-            "\"a,b\",\"say \"\"hi\"\"\",'=1+1,'-x,'@SUM(A1),plain\r\n"
-        );
-    }
 }
