@@ -14,20 +14,23 @@ use super::view::{record_url, visibility_name, ActionItemView};
 use super::{error_chain, RenderError, Site};
 use crate::metrics::Figures;
 use crate::model::Record;
-use crate::write::OutputFile;
+use crate::write::{OutputFile, Sink};
 
 /// The version of the `incidents.json` schema.
 pub const JSON_VERSION: u32 = 1;
 /// How many of the newest incidents the feed carries.
 pub const FEED_ENTRIES: usize = 50;
 
-/// Renders every machine output.
-pub(super) fn render(site: &Site<'_>) -> Result<Vec<OutputFile>, RenderError> {
-    let mut files = vec![feed(site)?, sitemap(site)?, json(site)?, csv(site)];
-    files.push(site.page("404.html", "404.html".into(), |c| {
+/// Renders every machine output into `sink`.
+pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError> {
+    sink.put(feed(site)?)?;
+    sink.put(sitemap(site)?)?;
+    sink.put(json(site)?)?;
+    sink.put(csv(site))?;
+    sink.put(site.page("404.html", "404.html".into(), |c| {
         c.insert("root", &site_root(site));
-    })?);
-    Ok(files)
+    })?)?;
+    Ok(())
 }
 
 /// The root for pages served at any depth: the base URL's path.
