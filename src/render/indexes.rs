@@ -9,9 +9,10 @@
 //!
 //! A record appears in many lists (all incidents, its severity, year, status, each
 //! of its services and tags), so its table row is rendered once per page depth by
-//! the theme's `partials/record_row.html` and shared by every list at that depth;
-//! action items likewise with `partials/action_row.html`. Each page is one job; the
-//! jobs render in parallel.
+//! the theme's `partials/record_row.html` and shared by every list at that depth.
+//! An action item appears in one list of its state (and, while open, its owner's),
+//! so action rows are rendered with their page. Each page is one job; the jobs
+//! render in parallel.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -92,14 +93,13 @@ type Job<'j> = Box<dyn Fn() -> Result<OutputFile, RenderError> + Send + Sync + '
 /// cached for each depth up to it.
 const DEPTHS: usize = 3;
 
-/// Table rows rendered once per record or action item and page depth, then shared
-/// by every list page at that depth.
+/// Record rows rendered once per record and page depth, then shared by every list
+/// page at that depth; and every action item, sorted.
 struct Rows<'s, 'a> {
     site: &'s Site<'a>,
     /// Every action item, sorted: by state, then due date, then record.
     items: Vec<ItemAt>,
     records: Vec<[OnceLock<String>; DEPTHS]>,
-    actions: Vec<[OnceLock<String>; DEPTHS]>,
 }
 
 impl<'s, 'a> Rows<'s, 'a> {
@@ -107,7 +107,6 @@ impl<'s, 'a> Rows<'s, 'a> {
         Rows {
             site,
             records: (0..site.refs.len()).map(|_| Default::default()).collect(),
-            actions: (0..items.len()).map(|_| Default::default()).collect(),
             items,
         }
     }
@@ -125,25 +124,15 @@ impl<'s, 'a> Rows<'s, 'a> {
         }
     }
 
-    /// The row of the `n`th action item (in [`Rows::items`] order).
-    fn action(&self, n: usize, depth: usize) -> Result<Cow<'_, str>, RenderError> {
-        let make = || {
-            let row = self.site.action_row(&self.items[n]);
-            self.site
-                .fragment("partials/action_row.html", depth, |c| c.insert("a", &row))
-        };
-        match self.actions[n].get(depth) {
-            Some(cell) => cached(cell, make).map(Cow::Borrowed),
-            None => make().map(Cow::Owned),
-        }
-    }
-
     fn records_html(&self, list: &[usize], depth: usize) -> Result<Vec<Cow<'_, str>>, RenderError> {
         list.iter().map(|&i| self.record(i, depth)).collect()
     }
 
-    fn actions_html(&self, list: &[usize], depth: usize) -> Result<Vec<Cow<'_, str>>, RenderError> {
-        list.iter().map(|&n| self.action(n, depth)).collect()
+    /// The action items at these positions of [`Rows::items`], for a template.
+    fn actions(&self, list: &[usize]) -> Vec<ActionRow<'_>> {
+        list.iter()
+            .map(|&n| self.site.action_row(&self.items[n]))
+            .collect()
     }
 }
 
@@ -434,7 +423,7 @@ struct StateSection<'a> {
     title: &'static str,
     count: usize,
     url: Option<String>,
-    rows: Vec<Cow<'a, str>>,
+    rows: Vec<ActionRow<'a>>,
 }
 
 /// One owner's line on the overview page.
@@ -577,18 +566,16 @@ impl<'j, 'a> Indexes<'j, 'a> {
             })
             .collect();
         self.jobs.push(Box::new(move || {
-            let sections = previews
+            let sections: Vec<StateSection> = previews
                 .iter()
-                .map(|(key, title, list, count)| {
-                    Ok(StateSection {
-                        key,
-                        title,
-                        count: *count,
-                        url: (*count > 0).then(|| format!("actions/{key}/")),
-                        rows: rows.actions_html(list, 1)?,
-                    })
+                .map(|(key, title, list, count)| StateSection {
+                    key,
+                    title,
+                    count: *count,
+                    url: (*count > 0).then(|| format!("actions/{key}/")),
+                    rows: rows.actions(list),
                 })
-                .collect::<Result<Vec<_>, RenderError>>()?;
+                .collect();
             site.page("actions.html", "actions/index.html".into(), |c| {
                 c.insert("title", "Action items");
                 c.insert("counts", &counts);
@@ -622,10 +609,10 @@ impl<'j, 'a> Indexes<'j, 'a> {
             self.jobs.push(Box::new(move || {
                 let start = (pager.number - 1) * ACTIONS_PER_PAGE;
                 let end = (start + ACTIONS_PER_PAGE).min(items.len());
-                let html = rows.actions_html(&items[start..end], depth(&path))?;
+                let page_rows = rows.actions(&items[start..end]);
                 site.page("action_list.html", path.clone(), |c| {
                     c.insert("title", &title);
-                    c.insert("rows", &html);
+                    c.insert("rows", &page_rows);
                     c.insert("pager", &pager);
                     c.insert("nav", "actions");
                 })

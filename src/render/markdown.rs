@@ -11,7 +11,7 @@
 //! never touches code. Raw HTML in the Markdown is sanitized with ammonia unless
 //! site.toml sets `trusted_html = true`.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use pulldown_cmark::{
     html, Alignment, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
@@ -258,11 +258,7 @@ pub struct HeadingAnchors;
 
 impl Pass for HeadingAnchors {
     fn apply<'a>(&self, events: &mut Vec<Event<'a>>, doc: &mut Doc<'_>) {
-        let mut seen: HashMap<String, usize> = doc
-            .reserved_ids
-            .iter()
-            .map(|id| (id.to_string(), 1))
-            .collect();
+        let mut seen: HashSet<String> = HashSet::new();
         let mut anchors: Vec<(usize, String)> = Vec::new();
         let mut open: Option<(usize, HeadingLevel, String)> = None;
         for (i, event) in events.iter().enumerate() {
@@ -273,7 +269,7 @@ impl Pass for HeadingAnchors {
                 (Event::Text(t) | Event::Code(t), Some((_, _, title))) => title.push_str(t),
                 (Event::End(TagEnd::Heading(_)), Some(_)) => {
                     if let Some((at, level, title)) = open.take() {
-                        let id = unique_id(&heading_slug(&title), &mut seen);
+                        let id = unique_id(&heading_slug(&title), doc.reserved_ids, &mut seen);
                         if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
                             doc.toc.push(TocEntry {
                                 level: level as u8,
@@ -333,13 +329,15 @@ pub fn heading_slug(text: &str) -> String {
     }
 }
 
-fn unique_id(base: &str, seen: &mut HashMap<String, usize>) -> String {
+fn unique_id(base: &str, reserved: &[&str], seen: &mut HashSet<String>) -> String {
+    let taken = |id: &str, seen: &HashSet<String>| reserved.contains(&id) || seen.contains(id);
     let mut id = base.to_string();
-    while let Some(count) = seen.get_mut(&id) {
-        *count += 1;
-        id = format!("{base}-{count}");
+    let mut n = 1;
+    while taken(&id, seen) {
+        n += 1;
+        id = format!("{base}-{n}");
     }
-    seen.insert(id.clone(), 1);
+    seen.insert(id.clone());
     id
 }
 

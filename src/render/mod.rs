@@ -298,37 +298,59 @@ pub fn render(
         copies.extend(f.copies);
     }
 
+    // The index pages (many small jobs) and the rest (exports, mostly one long
+    // job each) share the threads.
     let started = Instant::now();
-    indexes::render(&site, out)?;
-    log_time(options.timings, "  indexes", started);
+    let (indexed, rest) = rayon::join(
+        || {
+            let result = indexes::render(&site, out);
+            log_time(options.timings, "  indexes", started);
+            result
+        },
+        || {
+            let result = site.rest(&markdown, &assets, copies, out);
+            log_time(options.timings, "  exports", started);
+            result
+        },
+    );
+    indexed.and(rest)
+}
 
-    let started = Instant::now();
-    for page in &archive.pages {
-        let (file, found) = site.free_page(page, &markdown, &assets)?;
-        out.put(file)?;
-        copies.extend(found.copies);
-    }
-    exports::render(&site, out)?;
-    if !site.theme.statics.contains_key(HIGHLIGHT_CSS) {
-        out.put(OutputFile::bytes(HIGHLIGHT_CSS, highlight::stylesheet()))?;
-    }
-    for (path, file) in &site.theme.statics {
-        out.put(match file {
-            ThemeFile::Embedded(bytes) => OutputFile::bytes(path.clone(), bytes.to_vec()),
-            ThemeFile::Disk(source) => OutputFile {
-                path: path.clone(),
-                contents: Contents::Copy(source.clone()),
-            },
+impl Site<'_> {
+    /// Free pages, machine outputs, static files and copied archive files.
+    fn rest(
+        &self,
+        markdown: &Markdown<'_>,
+        assets: &Assets<'_>,
+        mut copies: BTreeMap<String, PathBuf>,
+        out: &dyn Sink,
+    ) -> Result<(), RenderError> {
+        for page in &self.archive.pages {
+            let (file, found) = self.free_page(page, markdown, assets)?;
+            out.put(file)?;
+            copies.extend(found.copies);
+        }
+        exports::render(self, out)?;
+        if !self.theme.statics.contains_key(HIGHLIGHT_CSS) {
+            out.put(OutputFile::bytes(HIGHLIGHT_CSS, highlight::stylesheet()))?;
+        }
+        for (path, file) in &self.theme.statics {
+            out.put(match file {
+                ThemeFile::Embedded(bytes) => OutputFile::bytes(path.clone(), bytes.to_vec()),
+                ThemeFile::Disk(source) => OutputFile {
+                    path: path.clone(),
+                    contents: Contents::Copy(source.clone()),
+                },
+            })?;
+        }
+        copies.into_par_iter().try_for_each(|(path, source)| {
+            out.put(OutputFile {
+                path,
+                contents: Contents::Copy(source),
+            })
         })?;
+        Ok(())
     }
-    copies.into_par_iter().try_for_each(|(path, source)| {
-        out.put(OutputFile {
-            path,
-            contents: Contents::Copy(source),
-        })
-    })?;
-    log_time(options.timings, "  exports", started);
-    Ok(())
 }
 
 /// The generated stylesheet for highlighted code; a theme's static file of the
