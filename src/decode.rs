@@ -66,8 +66,8 @@ pub struct Input<'a> {
     pub source: &'a Arc<Source>,
     pub path: &'a Path,
     pub bundle: Option<&'a Path>,
-    /// The Markdown body and its offset, for `.md` records; YAML records carry `body:`.
-    pub body: Option<(String, usize)>,
+    /// The offset of the Markdown body in `.md` records; YAML records carry `body:`.
+    pub body_offset: Option<usize>,
     pub config: &'a SiteConfig,
 }
 
@@ -93,7 +93,7 @@ pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Opt
             .push(Diagnostic::new(Rule::FrontMatter, message).at(d.source, root.span));
         return None;
     }
-    let yaml_record = input.body.is_none();
+    let yaml_record = input.body_offset.is_none();
     let mut known: Vec<&str> = RECORD_KEYS.to_vec();
     if yaml_record {
         known.push("body");
@@ -171,14 +171,14 @@ pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Opt
         .get("extra")
         .map(to_json)
         .unwrap_or(serde_json::Value::Object(Default::default()));
-    let (body, body_offset) = match input.body {
-        Some(body) => body,
+    let (yaml_body, body_offset) = match input.body_offset {
+        Some(offset) => (None, offset),
         None => match root.get("body") {
             Some(node) => match d.string(node, "body") {
-                Some(text) => (text.value, block_start(&d.source.text, node.span)),
-                None => (String::new(), node.span.start),
+                Some(text) => (Some(text.value), block_start(&d.source.text, node.span)),
+                None => (Some(String::new()), node.span.start),
             },
-            None => (String::new(), d.source.text.len()),
+            None => (Some(String::new()), d.source.text.len()),
         },
     };
 
@@ -205,8 +205,8 @@ pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Opt
         related,
         links,
         extra,
-        body,
         body_offset,
+        yaml_body,
     })
 }
 

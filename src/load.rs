@@ -290,14 +290,10 @@ fn load_record(
             .at(&source, Span::new(0, 0));
         return (None, vec![diag]);
     }
-    let (yaml_text, yaml_offset, body) = match candidate.format {
+    let (yaml_text, yaml_offset, body_offset) = match candidate.format {
         Format::Yaml => (source.text.as_str(), 0, None),
         Format::Markdown => match split_front_matter(&source.text) {
-            Ok(fm) => (
-                fm.yaml,
-                fm.yaml_offset,
-                Some((fm.body.to_string(), fm.body_offset)),
-            ),
+            Ok(fm) => (fm.yaml, fm.yaml_offset, Some(fm.body_offset)),
             Err((message, span)) => {
                 return (
                     None,
@@ -325,7 +321,7 @@ fn load_record(
         source: &source,
         path: &candidate.path,
         bundle: candidate.bundle.as_deref(),
-        body,
+        body_offset,
         config,
     };
     let record = decode::record(&root_node, input, &mut diags);

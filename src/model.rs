@@ -195,9 +195,21 @@ pub struct Record {
     pub related: Vec<Spanned<String>>,
     pub links: Vec<Link>,
     pub extra: serde_json::Value,
-    /// The Markdown body and its byte offset in the file.
-    pub body: String,
+    /// The body's byte offset in the file (for findings that point into the body).
     pub body_offset: usize,
+    /// The body of a YAML record (`body:`, indentation removed); `.md` bodies are
+    /// read from the source text instead of being copied.
+    pub yaml_body: Option<String>,
+}
+
+impl Record {
+    /// The Markdown body.
+    pub fn body(&self) -> &str {
+        match &self.yaml_body {
+            Some(body) => body,
+            None => self.source.text.get(self.body_offset..).unwrap_or_default(),
+        }
+    }
 }
 
 /// A free page from `content/pages/`.

@@ -6,7 +6,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use jiff::civil::Date;
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use rayon::prelude::*;
@@ -15,6 +17,15 @@ use crate::config::SiteConfig;
 use crate::diag::{Diagnostic, Span};
 use crate::model::{slug, Archive, Record, Review};
 use crate::rules::Rule;
+
+/// The Markdown extensions casebook reads bodies with (the renderer uses the same).
+pub fn markdown_options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
 
 /// Wording that assigns blame; matched case-insensitively on whole words outside code.
 pub const BLAME_PHRASES: &[&str] = &[
@@ -212,7 +223,7 @@ fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Ve
             .unwrap_or_default()
     });
     let blame = config.level(Rule::BlameLanguage).is_some();
-    for (event, range) in Parser::new_ext(&record.body, Options::all()).into_offset_iter() {
+    for (event, range) in Parser::new_ext(record.body(), markdown_options()).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { level, .. }) if level <= HeadingLevel::H3 => {
                 heading = Some(String::new())
@@ -268,32 +279,27 @@ fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Ve
     }
 }
 
-fn blame_words(record: &Record, text: &str, offset: usize, diags: &mut Vec<Diagnostic>) {
-    let lower = text.to_lowercase();
-    if lower.len() != text.len() {
-        return blame_words_unaligned(record, &lower, offset, diags);
-    }
-    for phrase in BLAME_PHRASES {
-        for (at, _) in lower.match_indices(phrase) {
-            if is_word_at(&lower, at, phrase.len()) {
-                diags.push(blame_finding(
-                    record,
-                    phrase,
-                    Span::new(offset + at, offset + at + phrase.len()),
-                ));
-            }
-        }
-    }
+/// One automaton for every phrase, built once: a single pass per text, no lowercasing.
+fn blame_matcher() -> &'static AhoCorasick {
+    static MATCHER: OnceLock<AhoCorasick> = OnceLock::new();
+    MATCHER.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(BLAME_PHRASES)
+            .unwrap_or_else(|_| unreachable!("the phrase list is a valid pattern set"))
+    })
 }
 
-/// Lower-casing changed byte lengths (rare scripts): report without exact columns.
-fn blame_words_unaligned(record: &Record, lower: &str, offset: usize, diags: &mut Vec<Diagnostic>) {
-    for phrase in BLAME_PHRASES {
-        if lower
-            .match_indices(phrase)
-            .any(|(at, _)| is_word_at(lower, at, phrase.len()))
-        {
-            diags.push(blame_finding(record, phrase, Span::new(offset, offset)));
+fn blame_words(record: &Record, text: &str, offset: usize, diags: &mut Vec<Diagnostic>) {
+    for found in blame_matcher().find_iter(text) {
+        if is_word_at(text, found.start(), found.len()) {
+            let phrase = BLAME_PHRASES[found.pattern().as_usize()];
+            diags.push(blame_finding(
+                record,
+                phrase,
+                Span::new(offset + found.start(), offset + found.end()),
+            ));
         }
     }
 }

@@ -463,7 +463,7 @@ impl<'a> Site<'a> {
             toc: Vec::new(),
             raw_html: false,
         };
-        let body = markdown.render(&record.body, &mut doc);
+        let body = markdown.render(record.body(), &mut doc);
         let timeline = record
             .timeline
             .iter()

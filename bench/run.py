@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""casebook's benchmark: measures casebook against its peers on generated archives.
+
+Generates archives of 1,000 / 10,000 / 50,000 records with shared/bench/gen_corpus.py
+(cached between runs), then times `casebook check`, `casebook build` (cold: no previous
+output; warm: rebuilding over an existing output), reports the search index's size, and,
+when Hugo is installed, builds the same Markdown with Hugo, alternating runs, and reports
+casebook/Hugo as a ratio of medians. Writes a Markdown table and a JSON file.
+
+Usage: bench/run.py [--sizes 1000,10000,50000] [--runs 5] [--smoke] [--out DIR]
+See docs/performance.md.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = "2026-10-31"  # gen_corpus.py's default --end-date: only deliberate items are overdue
+
+
+def find_generator():
+    env = os.environ.get("CASEBOOK_CORPUS_GEN")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO.parent / "shared" / "bench" / "gen_corpus.py")
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    sys.exit("bench: cannot find gen_corpus.py; set CASEBOOK_CORPUS_GEN to its path")
+
+
+def corpus(size, cache):
+    """The archive of `size` records, generated once and kept in the cache folder."""
+    out = cache / f"corpus-{size}"
+    if not (out / "site.toml").is_file():
+        print(f"bench: generating {size} records in {out}", file=sys.stderr)
+        subprocess.run([sys.executable, str(find_generator()), str(out), "--incidents", str(size), "--force"],
+                       check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def warm(path):
+    """Reads every file once so runs measure the program, not the disk."""
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                with open(os.path.join(root, name), "rb") as f:
+                    while f.read(1 << 20):
+                        pass
+            except OSError:
+                pass
+
+
+def run(cmd, cwd=None):
+    """Runs a command; returns (wall seconds, peak resident MiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise RuntimeError(f"{' '.join(map(str, cmd))} exited {code}:\n{stderr[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def tree_size(path):
+    total, pages = 0, 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            total += os.path.getsize(os.path.join(root, name))
+            pages += name.endswith(".html")
+    return total, pages
+
+
+def gzip_size(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as f:
+                total += len(gzip.compress(f.read(), 6))
+    return total
+
+
+def median_of(samples):
+    return statistics.median(s[0] for s in samples), max(s[1] for s in samples)
+
+
+def hugo_site(archive, dest):
+    """The same Markdown as a Hugo site: one page per record plus taxonomy pages."""
+    if dest.exists():
+        return dest
+    content = dest / "content" / "incidents"
+    content.mkdir(parents=True)
+    src = archive / "content" / "incidents"
+    for entry in sorted(src.iterdir()):
+        if entry.name.startswith(("_", ".")):
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, content / entry.name)
+        elif entry.suffix == ".md":
+            shutil.copy(entry, content / entry.name)
+    layouts = dest / "layouts" / "_default"
+    layouts.mkdir(parents=True)
+    (layouts / "baseof.html").write_text(
+        "<!doctype html><html><head><title>{{ .Title }}</title></head><body>{{ block \"main\" . }}{{ end }}</body></html>\n")
+    (layouts / "single.html").write_text(
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1><p>{{ .Date.Format \"2006-01-02\" }} {{ .Params.severity }}</p>"
+        "{{ range .Params.services }}<a href=\"/services/{{ . | urlize }}/\">{{ . }}</a>{{ end }}"
+        "{{ .TableOfContents }}{{ .Content }}{{ end }}\n")
+    (layouts / "list.html").write_text(
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1><ul>{{ range .Paginator.Pages }}"
+        "<li><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></li>{{ end }}</ul>{{ end }}\n")
+    (dest / "config.toml").write_text(
+        'baseURL = "https://incidents.example.com/"\ntitle = "bench"\ndisableKinds = ["RSS"]\n'
+        "paginate = 100\n[taxonomies]\ntag = \"tags\"\nservice = \"services\"\nseverity = \"severity\"\n"
+        "[markup.highlight]\nnoClasses = false\n[markup.goldmark.renderer]\nunsafe = false\n")
+    return dest
+
+
+def bench_size(size, args, binary, cache, hugo):
+    archive = corpus(size, cache)
+    warm(archive)
+    result = {"records": size}
+    work = Path(tempfile.mkdtemp(prefix="casebook-bench-"))
+    try:
+        check = [run([binary, "--root", archive, "check", "--today", TODAY, "-q", "--format", "json"])
+                 for _ in range(args.runs)]
+        result["check_s"], result["check_mib"] = median_of(check)
+
+        out = work / "site"
+        build_cmd = [binary, "--root", archive, "build", "--today", TODAY, "-q", "--output", out]
+        cold = []
+        for _ in range(args.runs):
+            shutil.rmtree(out, ignore_errors=True)
+            cold.append(run(build_cmd))
+        result["build_cold_s"], result["build_cold_mib"] = median_of(cold)
+        warm_runs = [run(build_cmd) for _ in range(args.runs)]
+        result["build_warm_s"], result["build_warm_mib"] = median_of(warm_runs)
+        result["output_bytes"], result["pages"] = tree_size(out)
+        search = out / "search"
+        if search.is_dir():
+            result["search_index_bytes"], _ = tree_size(search)
+            result["search_index_gzip_bytes"] = gzip_size(search)
+
+        if hugo and size <= args.hugo_max:
+            site = hugo_site(archive, cache / f"hugo-{size}")
+            warm(site)
+            hugo_out = work / "hugo"
+            hugo_cmd = [hugo, "--quiet", "-s", site, "-d", hugo_out]
+            ours, theirs = [], []
+            for _ in range(args.runs):  # alternate so both see the same machine load
+                shutil.rmtree(out, ignore_errors=True)
+                ours.append(run(build_cmd))
+                shutil.rmtree(hugo_out, ignore_errors=True)
+                theirs.append(run(hugo_cmd))
+            ours_s, _ = median_of(ours)
+            result["hugo_s"], result["hugo_mib"] = median_of(theirs)
+            result["hugo_pages"] = tree_size(hugo_out)[1]
+            result["hugo_over_casebook"] = result["hugo_s"] / ours_s
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def markdown(results, machine):
+    lines = [f"Machine: {machine}", "",
+             "| records | check s | check MiB | build cold s | build warm s | build MiB | output MB | pages "
+             "| search index MB (gzip) | Hugo s | Hugo MiB | Hugo / casebook |",
+             "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for r in results:
+        def f(key, fmt="{:.2f}", scale=1.0):
+            return fmt.format(r[key] / scale) if key in r else "n/a"
+        search = (f"{r['search_index_bytes'] / 1e6:.1f} ({r['search_index_gzip_bytes'] / 1e6:.1f})"
+                  if "search_index_bytes" in r else "n/a")
+        lines.append(
+            f"| {r['records']:,} | {f('check_s')} | {f('check_mib', '{:.0f}')} | {f('build_cold_s')} "
+            f"| {f('build_warm_s')} | {f('build_cold_mib', '{:.0f}')} | {f('output_bytes', '{:.0f}', 1e6)} "
+            f"| {r.get('pages', 'n/a'):,} | {search} | {f('hugo_s')} | {f('hugo_mib', '{:.0f}')} "
+            f"| {f('hugo_over_casebook', '{:.1f}x')} |")
+    lines += ["", "Growth (cost per record relative to the smallest size; 1.0 is linear):", ""]
+    base = results[0]
+    for r in results[1:]:
+        scale = r["records"] / base["records"]
+        parts = []
+        for key in ("check_s", "build_cold_s"):
+            if key in r and key in base and base[key] > 0:
+                parts.append(f"{key.replace('_s', '')}: {r[key] / base[key] / scale:.2f}")
+        lines.append(f"- {base['records']:,} -> {r['records']:,}: " + ", ".join(parts))
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--hugo-max", type=int, default=10000, help="largest size to build with Hugo")
+    parser.add_argument("--smoke", action="store_true", help="100 records, one run: checks the bench works")
+    parser.add_argument("--out", default=str(REPO / "target" / "bench"))
+    parser.add_argument("--cache", default=os.environ.get("CASEBOOK_BENCH_CACHE",
+                                                          str(Path.home() / ".cache" / "casebook-bench")))
+    args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.runs, args.hugo_max = "100", 1, 100
+    sizes = [int(s) for s in args.sizes.split(",")]
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    binary = REPO / "target" / "release" / "casebook"
+    hugo = shutil.which("hugo")
+    machine = f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    results = [bench_size(size, args, binary, cache, hugo) for size in sizes]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = markdown(results, machine)
+    (out / "results.md").write_text(table)
+    (out / "results.json").write_text(json.dumps({"machine": machine, "runs": args.runs, "results": results},
+                                                 indent=2, sort_keys=True) + "\n")
+    print(table)
+    print(f"bench: wrote {out / 'results.md'} and {out / 'results.json'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
