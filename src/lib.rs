@@ -8,11 +8,13 @@
 
 #![recursion_limit = "256"]
 
+pub mod charts;
 pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod decode;
 pub mod diag;
+pub mod insights;
 pub mod load;
 pub mod metrics;
 pub mod model;
@@ -20,6 +22,7 @@ pub mod pipeline;
 pub mod render;
 pub mod rules;
 pub mod select;
+pub mod table;
 pub mod validate;
 pub mod write;
 pub mod yaml;
