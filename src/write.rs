@@ -88,14 +88,14 @@ impl Destination {
         };
         let root = root.canonicalize().map_err(io_error(root))?;
         let full = absolute(output).map_err(io_error(output))?;
+        if full.parent().is_none() {
+            return Err(refuse("it is the root directory"));
+        }
         let name = full
             .file_name()
             .ok_or_else(|| refuse("it names no folder"))?
             .to_string_lossy()
             .into_owned();
-        if full.parent().is_none() {
-            return Err(refuse("it is the root directory"));
-        }
         if std::env::var_os("HOME").is_some_and(|home| same_path(&full, Path::new(&home))) {
             return Err(refuse("it is the home directory"));
         }

@@ -148,14 +148,18 @@ fn is_plain(text: &str) -> bool {
 }
 
 /// The ammonia policy for bodies that contain raw HTML: ammonia's safe tag list,
-/// plus the ids and classes casebook's own passes emit; only http(s) and mailto
-/// URLs (relative URLs pass through).
+/// plus the ids, classes and attributes casebook's own passes emit, and task-list
+/// checkboxes (always disabled checkboxes); only http(s) and mailto URLs. Relative
+/// URLs in raw HTML pass through as written (they work for a bundle's own files,
+/// which sit beside the page).
 fn sanitizer() -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::default();
     builder
-        .add_generic_attributes(["id", "class", "title", "scope"])
+        .add_generic_attributes(["id", "class", "title", "scope", "aria-hidden", "tabindex"])
         .add_tags(["input"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("input", ["checked"])
+        .set_tag_attribute_value("input", "type", "checkbox")
+        .set_tag_attribute_value("input", "disabled", "")
         .url_schemes(["http", "https", "mailto"].into_iter().collect());
     builder
 }
