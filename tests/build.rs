@@ -108,13 +108,13 @@ fn the_demo_archive_has_every_page() {
 fn a_record_page_shows_the_record() {
     let (_tmp, out) = built(&demo(), &[]);
     let doc = html(&out, "incidents/INC-2024-0918/index.html");
-    assert_eq!(
-        texts(&doc, "h1"),
-        ["Database connection pool exhaustion"]
-    );
+    assert_eq!(texts(&doc, "h1"), ["Database connection pool exhaustion"]);
     assert_eq!(texts(&doc, ".badges .sev"), ["SEV1"]);
     let figures = texts(&doc, ".figures div");
-    assert!(figures.contains(&"Time to detect 13 min".to_string()), "{figures:?}");
+    assert!(
+        figures.contains(&"Time to detect 13 min".to_string()),
+        "{figures:?}"
+    );
     assert!(figures.contains(&"Duration 1 h".to_string()), "{figures:?}");
     // The timeline as a table and as a drawing with its phases.
     assert_eq!(doc.select(&sel("table.timeline tbody tr")).count(), 12);
@@ -126,7 +126,10 @@ fn a_record_page_shows_the_record() {
         .select(&sel(".facts a[href*='services/']"))
         .filter_map(|a| a.value().attr("href"))
         .collect();
-    assert!(services.contains(&"../../services/users-db/"), "{services:?}");
+    assert!(
+        services.contains(&"../../services/users-db/"),
+        "{services:?}"
+    );
     // Headings have anchors, and the table of contents points at them.
     assert!(doc.select(&sel("#s-body h2#summary")).next().is_some());
     let toc: Vec<_> = doc
@@ -138,7 +141,10 @@ fn a_record_page_shows_the_record() {
     assert!(doc.select(&sel("th:not([scope])")).next().is_none());
     // Code is highlighted with classes.
     let code = html(&out, "incidents/INC-2023-0412/index.html");
-    assert!(code.select(&sel("pre.code span[class^='hl-']")).next().is_some());
+    assert!(code
+        .select(&sel("pre.code span[class^='hl-']"))
+        .next()
+        .is_some());
     // Related records that are in the build are listed with their date and severity.
     let related = texts(&doc, "#s-related li");
     assert!(
@@ -146,7 +152,10 @@ fn a_record_page_shows_the_record() {
         "{related:?}"
     );
     // The search form and the navigation are on every page.
-    let form = doc.select(&sel("form[role=search]")).next().expect("search form");
+    let form = doc
+        .select(&sel("form[role=search]"))
+        .next()
+        .expect("search form");
     assert_eq!(form.value().attr("action"), Some("../../search/"));
     assert_eq!(
         texts(&doc, "header nav a"),
@@ -215,12 +224,17 @@ fn a_public_build_leaves_internal_records_out_everywhere() {
     for (path, bytes) in files(&out) {
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains(id), "{path} names the internal record {id}");
-        assert!(!text.contains(title), "{path} has the internal record's title");
+        assert!(
+            !text.contains(title),
+            "{path} has the internal record's title"
+        );
     }
     assert!(out.join("incidents/INC-2024-0918/index.html").is_file());
     // The internal build has it.
     let (_tmp2, internal) = built(&demo(), &[]);
-    assert!(internal.join(format!("incidents/{id}/index.html")).is_file());
+    assert!(internal
+        .join(format!("incidents/{id}/index.html"))
+        .is_file());
 }
 
 #[test]
@@ -253,7 +267,10 @@ fn injection_attempts_come_out_inert() {
                     !attr.starts_with("on"),
                     "{path}: event handler {attr}=\"{value}\" on <{name}>"
                 );
-                assert!(attr != "style" && attr != "formaction", "{path}: {attr} on <{name}>");
+                assert!(
+                    attr != "style" && attr != "formaction",
+                    "{path}: {attr} on <{name}>"
+                );
                 let squeezed: String = value
                     .chars()
                     .filter(|c| !c.is_whitespace() && !c.is_control())
@@ -282,7 +299,9 @@ fn injection_attempts_come_out_inert() {
         [r#"<script>alert("links")</script>"#]
     );
     assert_eq!(doc.select(&sel("#s-links a")).count(), 1);
-    assert!(texts(&doc, "pre.code").concat().contains(r#"<script>alert("code")</script>"#));
+    assert!(texts(&doc, "pre.code")
+        .concat()
+        .contains(r#"<script>alert("code")</script>"#));
     // Spreadsheet formulas are defused in the CSV.
     let csv = std::fs::read_to_string(out.join("action-items.csv")).expect("csv");
     assert!(csv.contains(r#""'=HYPERLINK("#), "{csv}");
@@ -316,7 +335,10 @@ fn a_failing_check_writes_nothing() {
     let output = build(&fixture("broken"), &out, &[]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("required field `title` is missing"), "{stderr}");
+    assert!(
+        stderr.contains("required field `title` is missing"),
+        "{stderr}"
+    );
     assert!(stderr.contains("the site was not built"), "{stderr}");
     assert!(!out.exists());
     assert_eq!(std::fs::read_dir(tmp.path()).expect("list").count(), 0);
@@ -354,7 +376,10 @@ fn refused_output_paths_leave_the_disk_untouched() {
     for (out, why) in [
         (archive.root().to_path_buf(), "archive's root"),
         (parent.clone(), "contains the archive"),
-        (archive.path("content/site"), "inside the archive's `content/`"),
+        (
+            archive.path("content/site"),
+            "inside the archive's `content/`",
+        ),
         (foreign.path().to_path_buf(), "was not written by casebook"),
         (home.path().to_path_buf(), "home directory"),
         (PathBuf::from("/"), "root directory"),
@@ -427,7 +452,10 @@ fn archive_templates_and_static_files_override_the_theme() {
         "body { color: teal }\n"
     );
     assert!(out.join("img/logo.txt").is_file());
-    assert!(out.join("sort.js").is_file(), "theme files not overridden stay");
+    assert!(
+        out.join("sort.js").is_file(),
+        "theme files not overridden stay"
+    );
     assert_links_resolve(&out, "/");
 }
 
@@ -435,7 +463,10 @@ fn archive_templates_and_static_files_override_the_theme() {
 fn long_lists_are_paginated() {
     let archive = TestArchive::new();
     for n in 0..205 {
-        archive.record(&format!("2024-01-01-r{n:03}.md"), ok_record(&format!("INC-{n:03}")));
+        archive.record(
+            &format!("2024-01-01-r{n:03}.md"),
+            ok_record(&format!("INC-{n:03}")),
+        );
     }
     let (_tmp, out) = built(archive.root(), &[]);
     let first = html(&out, "incidents/index.html");
@@ -462,5 +493,8 @@ fn incidents_json_has_every_record_with_its_figures() {
     assert_eq!(pool["figures"]["time_to_detect"], 780);
     assert_eq!(pool["figures"]["duration"], 3600);
     assert_eq!(pool["action_items"][0]["state"], "done");
-    assert_eq!(pool["url"], "https://incidents.example.com/incidents/INC-2024-0918/");
+    assert_eq!(
+        pool["url"],
+        "https://incidents.example.com/incidents/INC-2024-0918/"
+    );
 }

@@ -35,8 +35,8 @@ fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
 
 /// Parses an HTML file of the site.
 pub fn html(dir: &Path, rel: &str) -> Html {
-    let text = std::fs::read_to_string(dir.join(rel))
-        .unwrap_or_else(|e| panic!("cannot read {rel}: {e}"));
+    let text =
+        std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"));
     Html::parse_document(&text)
 }
 
@@ -77,7 +77,10 @@ pub fn broken_links(dir: &Path, base_path: &str) -> Vec<Broken> {
         let doc = html(dir, page);
         let mut targets: Vec<(&'static str, String)> = Vec::new();
         for element in doc.select(&with_href) {
-            targets.push(("href", element.value().attr("href").unwrap_or("").to_string()));
+            targets.push((
+                "href",
+                element.value().attr("href").unwrap_or("").to_string(),
+            ));
         }
         for element in doc.select(&with_src) {
             targets.push(("src", element.value().attr("src").unwrap_or("").to_string()));
