@@ -184,11 +184,10 @@ fn normalize(folder: &Path, rel: &str) -> Result<PathBuf, String> {
         .collect();
     for component in Path::new(rel).components() {
         match component {
-            Component::ParentDir => {
-                if parts.pop().is_none() {
-                    return Err("climbs above the site root".into());
-                }
+            Component::ParentDir if parts.pop().is_none() => {
+                return Err("climbs above the site root".into());
             }
+            Component::ParentDir => {}
             Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
             _ => {}
         }
