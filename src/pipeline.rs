@@ -119,7 +119,9 @@ pub enum BuildError {
 
 /// Builds the site of the archive at `root`: every stage in order, each timed.
 /// Writes nothing when the check finds errors, or when the output path is unsafe
-/// (that is checked before anything else runs).
+/// (that is checked before anything else runs). Render streams each file into a
+/// staging folder as soon as it is made (so its time includes writing the files);
+/// the write stage then swaps the complete folder in.
 pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
     let destination = Destination::prepare(&options.output, root)?;
     let Checked { archive, report } = check(root, options.today, options.timings)?;
@@ -139,6 +141,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
     log_time(options.timings, "select", started);
 
     let started = Instant::now();
+    let staging = destination.begin()?;
     let render_options = RenderOptions {
         today: options.today,
         base_url: options
@@ -148,16 +151,17 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
         profile: options.select.profile,
         timings: options.timings,
     };
-    let files = render::render(&archive, &selection, &render_options)?;
+    render::render(&archive, &selection, &render_options, &staging)?;
+    let written = staging.len();
     log_time(options.timings, "render", started);
 
     let started = Instant::now();
-    destination.commit(&files)?;
+    staging.commit()?;
     log_time(options.timings, "write", started);
 
     Ok(Built {
         report,
-        written: Some(files.len()),
+        written: Some(written),
         published: selection.records.len(),
         records,
         output: destination.path().to_path_buf(),

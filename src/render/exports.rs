@@ -8,6 +8,7 @@
 //! spreadsheet formulas.
 
 use jiff::Timestamp;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::view::{record_url, visibility_name, ActionItemView};
@@ -16,20 +17,23 @@ use crate::insights::Insights;
 use crate::metrics::Figures;
 use crate::model::Record;
 use crate::table::push_csv_row;
-use crate::write::OutputFile;
+use crate::write::{OutputFile, Sink};
 
 /// The version of the `incidents.json` schema.
 pub const JSON_VERSION: u32 = 1;
 /// How many of the newest incidents the feed carries.
 pub const FEED_ENTRIES: usize = 50;
 
-/// Renders every machine output.
-pub(super) fn render(site: &Site<'_>) -> Result<Vec<OutputFile>, RenderError> {
-    let mut files = vec![feed(site)?, sitemap(site)?, json(site)?, csv(site)];
-    files.push(site.page("404.html", "404.html".into(), |c| {
+/// Renders every machine output into `sink`.
+pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError> {
+    sink.put(feed(site)?)?;
+    sink.put(sitemap(site)?)?;
+    sink.put(json(site)?)?;
+    sink.put(csv(site))?;
+    sink.put(site.page("404.html", "404.html".into(), |c| {
         c.insert("root", &site_root(site));
-    })?);
-    Ok(files)
+    })?)?;
+    Ok(())
 }
 
 /// The root for pages served at any depth: the base URL's path.
@@ -135,7 +139,8 @@ fn sitemap(site: &Site<'_>) -> Result<OutputFile, RenderError> {
     })
 }
 
-/// The whole of `incidents.json`.
+/// The head of `incidents.json`; the `incidents` array follows, one incident per
+/// line (serialized in parallel, and easy to grep and diff).
 #[derive(Serialize)]
 struct Export<'a> {
     version: u32,
@@ -143,10 +148,17 @@ struct Export<'a> {
     base_url: &'a str,
     profile: &'static str,
     today: String,
-    incidents: Vec<IncidentExport<'a>>,
     /// The insight figures of the exported incidents (docs/insights.md): the same
     /// object `casebook stats --format json` prints for the same flags.
     insights: &'a Insights,
+}
+
+fn json_error(e: serde_json::Error) -> RenderError {
+    RenderError::Template {
+        template: "incidents.json".into(),
+        path: "incidents.json".into(),
+        message: error_chain(&e),
+    }
 }
 
 /// One record in `incidents.json`.
@@ -202,7 +214,7 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
     let incidents = site
         .selection
         .records
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, r)| IncidentExport {
             id: &r.id,
@@ -263,22 +275,26 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
                 .collect(),
             extra: &r.extra,
         })
-        .collect();
-    let export = Export {
+        .map(|incident| serde_json::to_vec(&incident))
+        .collect::<Result<Vec<Vec<u8>>, _>>()
+        .map_err(json_error)?;
+    let head = serde_json::to_vec(&Export {
         version: JSON_VERSION,
         title: &site.config.title,
         base_url: base,
         profile: site.options.profile.as_str(),
         today: site.options.today.to_string(),
-        incidents,
         insights: &site.insights,
-    };
-    let mut bytes = serde_json::to_vec_pretty(&export).map_err(|e| RenderError::Template {
-        template: "incidents.json".into(),
-        path: "incidents.json".into(),
-        message: error_chain(&e),
-    })?;
-    bytes.push(b'\n');
+    })
+    .map_err(json_error)?;
+    let mut bytes = Vec::with_capacity(incidents.iter().map(|i| i.len() + 2).sum::<usize>() + 256);
+    bytes.extend_from_slice(&head[..head.len() - 1]);
+    bytes.extend_from_slice(b",\"incidents\":[");
+    for (i, incident) in incidents.iter().enumerate() {
+        bytes.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        bytes.extend_from_slice(incident);
+    }
+    bytes.extend_from_slice(b"\n]}\n");
     Ok(OutputFile::bytes("incidents.json", bytes))
 }
 
