@@ -464,7 +464,16 @@ fn incidents_per_month(
         insights.period.first, insights.period.last, insights.totals.incidents
     );
     if let Some(top) = busiest.filter(|m| m.total > 0) {
-        let _ = write!(description, "; the most, {}, in {}", top.total, top.month);
+        let tied = months.iter().filter(|m| m.total == top.total).count();
+        if tied == 1 {
+            let _ = write!(description, "; the most, {}, in {}", top.total, top.month);
+        } else {
+            let _ = write!(
+                description,
+                "; at most {} in a month, in {tied} months",
+                top.total
+            );
+        }
     }
     description.push('.');
     let id = format!("{prefix}incidents-per-month");

@@ -284,3 +284,26 @@ fn the_fixture_charts_draw_the_fixture_figures() {
         .description
         .contains("done or overdue, 60.0% are done"));
 }
+
+#[test]
+fn descriptions_say_when_months_tie() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/insights/archive");
+    let (config, _) = crate::config::SiteConfig::load(&root).expect("site.toml");
+    let (archive, _) = crate::load::load(&root, config);
+    let today: jiff::civil::Date = "2025-03-15".parse().expect("date");
+    let records: Vec<&crate::model::Record> = archive.records.iter().collect();
+    let figures = pipeline::figures(&records, today);
+    let facts = pipeline::facts(&records, &figures, &archive.config, today);
+    let db: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].services.iter().any(|s| s.as_str() == "db"))
+        .collect();
+    let charts = summary_charts(&facts.subset(&db), &archive.config, "s-");
+    assert!(
+        charts[0]
+            .description
+            .ends_with("2 in all; at most 1 in a month, in 2 months."),
+        "{}",
+        charts[0].description
+    );
+    assert!(charts.iter().all(|c| c.id.starts_with("s-")));
+}
