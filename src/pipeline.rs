@@ -79,7 +79,7 @@ pub fn figures(records: &[&Record], today: Date) -> Vec<Figures> {
 }
 
 /// Pairs each record with its figures, for the [`Facts`] of the insights.
-pub fn entries<'a>(records: &[&'a Record], figures: &'a [Figures]) -> Vec<Entry<'a>> {
+fn entries<'a>(records: &[&'a Record], figures: &'a [Figures]) -> Vec<Entry<'a>> {
     records
         .iter()
         .zip(figures)
@@ -128,7 +128,9 @@ pub enum BuildError {
 
 /// Builds the site of the archive at `root`: every stage in order, each timed.
 /// Writes nothing when the check finds errors, or when the output path is unsafe
-/// (that is checked before anything else runs).
+/// (that is checked before anything else runs). Render streams each file into a
+/// staging folder as soon as it is made (so its time includes writing the files);
+/// the write stage then swaps the complete folder in.
 pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
     let destination = Destination::prepare(&options.output, root)?;
     let Checked { archive, report } = check(root, options.today, options.timings)?;
@@ -152,6 +154,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
     log_time(options.timings, "link", started);
 
     let started = Instant::now();
+    let staging = destination.begin()?;
     let render_options = RenderOptions {
         today: options.today,
         base_url: options
@@ -161,16 +164,17 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
         profile: options.select.profile,
         timings: options.timings,
     };
-    let files = render::render(&archive, &selection, &links, &render_options)?;
+    render::render(&archive, &selection, &links, &render_options, &staging)?;
+    let written = staging.len();
     log_time(options.timings, "render", started);
 
     let started = Instant::now();
-    destination.commit(&files)?;
+    staging.commit()?;
     log_time(options.timings, "write", started);
 
     Ok(Built {
         report,
-        written: Some(files.len()),
+        written: Some(written),
         published: selection.records.len(),
         records,
         output: destination.path().to_path_buf(),

@@ -5,7 +5,8 @@
 //! turning every id the document's [`Doc::mentions`] finds into a link to that
 //! record's page. Code spans are not text events, so they stay as written.
 //! [`summary_html`] does the same for a record's summary, which is shown as plain
-//! text: everything escaped, mentions linked.
+//! text: everything escaped, mentions linked; [`escape_with_links`] serves plain
+//! inline text that skips the Markdown parse.
 
 use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
 
@@ -100,21 +101,28 @@ pub fn summary_html(summary: &str, find: &FindMentions<'_>) -> String {
         }
     });
     mentions.sort_by_key(|m| m.0);
-    let mut html = String::with_capacity(summary.len() + mentions.len() * 48);
+    escape_with_links(summary, &mentions)
+}
+
+/// Plain text as HTML: escaped, with the given mentions (sorted by offset) as links,
+/// written as the Markdown renderer writes a link.
+pub fn escape_with_links(text: &str, mentions: &[(usize, usize, String)]) -> String {
+    let mut html = String::with_capacity(text.len() + mentions.len() * 48);
     let mut at = 0;
     for (start, len, url) in mentions {
-        if start < at {
+        let (start, end) = (*start, start + len);
+        if start < at || text.get(start..end).is_none() {
             continue;
         }
-        html.push_str(&escape(&summary[at..start]));
-        html.push_str(&format!(
-            "<a class=\"mention\" href=\"{}\">{}</a>",
-            escape(&url),
-            escape(&summary[start..start + len])
-        ));
-        at = start + len;
+        html.push_str(&escape(&text[at..start]));
+        html.push_str("<a href=\"");
+        html.push_str(&escape(url));
+        html.push_str("\">");
+        html.push_str(&escape(&text[start..end]));
+        html.push_str("</a>");
+        at = end;
     }
-    html.push_str(&escape(&summary[at..]));
+    html.push_str(&escape(&text[at..]));
     html
 }
 
@@ -168,7 +176,7 @@ mod tests {
     fn summaries_are_escaped_text_with_links() {
         assert_eq!(
             summary_html("<b>INC-1</b> & `INC-1`", &find),
-            "&lt;b&gt;<a class=\"mention\" href=\"../INC-1/\">INC-1</a>&lt;/b&gt; &amp; `INC-1`"
+            "&lt;b&gt;<a href=\"../INC-1/\">INC-1</a>&lt;/b&gt; &amp; `INC-1`"
         );
     }
 }
