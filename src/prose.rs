@@ -18,7 +18,7 @@
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use crate::model::Record;
-use crate::render::markdown::options as markdown_options;
+use crate::render::markdown::{is_plain, options as markdown_options};
 
 /// Which field of the record a piece comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,6 +132,19 @@ pub fn nest(depth: &mut usize, delta: isize) {
 
 impl Walker {
     fn markdown(&mut self, field: Field, markdown: &str, visit: &mut impl FnMut(&Piece<'_>)) {
+        // Plain text (most timeline events and titles) is one run of prose as written,
+        // exactly as the renderer shows it without parsing.
+        if is_plain(markdown) {
+            if !markdown.is_empty() {
+                visit(&Piece {
+                    field,
+                    context: Context::Prose,
+                    text: markdown,
+                    parts: &[(0, 0, true)],
+                });
+            }
+            return;
+        }
         let mut code_blocks = 0usize;
         let mut links = 0usize;
         let mut html_links = 0usize;

@@ -139,7 +139,7 @@ impl<'h> Markdown<'h> {
 /// itself, escaped: the fast path for the many timeline entries that are plain
 /// sentences. Emphasis, code, links, HTML, entities, escapes and line breaks can
 /// appear anywhere; lists, headings, quotes and code blocks only at the start.
-fn is_plain(text: &str) -> bool {
+pub fn is_plain(text: &str) -> bool {
     let anywhere = |b: u8| {
         matches!(
             b,
