@@ -119,6 +119,10 @@ impl<'a> IdIndex<'a> {
             while i < bytes.len() && is_id_byte(bytes[i]) {
                 i += 1;
             }
+            if i == start {
+                i += 1;
+                continue;
+            }
             let run = &text[start..i];
             if let Some((index, id)) = self.resolve(run) {
                 if Some(index) != exclude && in_prose(text, start, i) {
