@@ -251,6 +251,39 @@ struct Scan {
 pub fn link<'a>(records: &[&'a Record], config: &SiteConfig) -> LinkGraph<'a> {
     let ids = IdIndex::new(records);
     let want_similar = similar::enabled(&config.similar);
+    let (analyzers, scans) = scan_all(records, &ids, want_similar);
+    let (mentions, terms): (Vec<Vec<usize>>, Vec<Terms>) =
+        scans.into_iter().map(|s| (s.mentions, s.terms)).unzip();
+    let mut links: Vec<Links> = records
+        .iter()
+        .enumerate()
+        .zip(mentions)
+        .map(|((i, record), mentions)| Links {
+            related: related(record, i, &ids),
+            mentions,
+            ..Links::default()
+        })
+        .collect();
+    for (target, list) in backlinks(records, &links).into_iter().enumerate() {
+        links[target].backlinks = list;
+    }
+    if want_similar {
+        let linked: Vec<Vec<usize>> = links.iter().map(linked_either_way).collect();
+        let ranked = similar::rank(records, terms, &analyzers, &linked, config);
+        for (l, matches) in links.iter_mut().zip(ranked) {
+            l.similar = matches;
+        }
+    }
+    LinkGraph { ids, links }
+}
+
+/// Reads every record once, in parallel work units of consecutive records, each with
+/// its own [`Analyzer`]; returns the analyzers and one [`Scan`] per record, in order.
+fn scan_all(
+    records: &[&Record],
+    ids: &IdIndex<'_>,
+    want_similar: bool,
+) -> (Vec<Analyzer>, Vec<Scan>) {
     let chunk_size = (records.len() / (4 * rayon::current_num_threads())).max(SCAN_CHUNK);
     let chunks: Vec<(Analyzer, Vec<Scan>)> = records
         .par_chunks(chunk_size)
@@ -262,7 +295,7 @@ pub fn link<'a>(records: &[&'a Record], config: &SiteConfig) -> LinkGraph<'a> {
                 .enumerate()
                 .map(|(i, record)| {
                     let index = chunk * chunk_size + i;
-                    scan(record, index, &ids, want_similar.then_some(&mut analyzer))
+                    scan(record, index, ids, want_similar.then_some(&mut analyzer))
                 })
                 .collect();
             (analyzer, scans)
@@ -274,28 +307,26 @@ pub fn link<'a>(records: &[&'a Record], config: &SiteConfig) -> LinkGraph<'a> {
         analyzers.push(analyzer);
         scans.extend(chunk);
     }
+    (analyzers, scans)
+}
 
-    let mut links: Vec<Links> = records
-        .iter()
-        .enumerate()
-        .map(|(i, record)| {
-            let mut related = Vec::new();
-            for id in &record.related {
-                if let Some(target) = ids.get(id).filter(|&t| t != i) {
-                    if !related.contains(&target) {
-                        related.push(target);
-                    }
-                }
+/// The records record `i` names in `related:` that are in the set: written order,
+/// no repeats, not itself.
+fn related(record: &Record, i: usize, ids: &IdIndex<'_>) -> Vec<usize> {
+    let mut related = Vec::new();
+    for id in &record.related {
+        if let Some(target) = ids.get(id).filter(|&t| t != i) {
+            if !related.contains(&target) {
+                related.push(target);
             }
-            Links {
-                related,
-                ..Links::default()
-            }
-        })
-        .collect();
-    for (i, scan) in scans.iter_mut().enumerate() {
-        links[i].mentions = std::mem::take(&mut scan.mentions);
+        }
     }
+    related
+}
+
+/// Every record's backlinks: the records whose `related` or mentions hold it, each
+/// once with how it links, newest first.
+fn backlinks(records: &[&Record], links: &[Links]) -> Vec<Vec<Backlink>> {
     let mut incoming: Vec<Vec<Backlink>> = vec![Vec::new(); records.len()];
     for (from, l) in links.iter().enumerate() {
         for (targets, by_related) in [(&l.related, true), (&l.mentions, false)] {
@@ -313,30 +344,20 @@ pub fn link<'a>(records: &[&'a Record], config: &SiteConfig) -> LinkGraph<'a> {
             }
         }
     }
-    for (target, mut list) in incoming.into_iter().enumerate() {
+    for list in &mut incoming {
         list.sort_by(|a, b| newest_first(records[a.from], records[b.from]));
-        links[target].backlinks = list;
     }
+    incoming
+}
 
-    if want_similar {
-        let linked: Vec<Vec<usize>> = links
-            .iter()
-            .map(|l| {
-                let mut all: Vec<usize> = l.related.clone();
-                all.extend(&l.mentions);
-                all.extend(l.backlinks.iter().map(|b| b.from));
-                all.sort_unstable();
-                all.dedup();
-                all
-            })
-            .collect();
-        let terms = scans.into_iter().map(|s| s.terms).collect();
-        let ranked = similar::rank(records, terms, &analyzers, &linked, config);
-        for (l, matches) in links.iter_mut().zip(ranked) {
-            l.similar = matches;
-        }
-    }
-    LinkGraph { ids, links }
+/// The records a record is linked with either way, sorted: not repeated as similar.
+fn linked_either_way(links: &Links) -> Vec<usize> {
+    let mut all: Vec<usize> = links.related.clone();
+    all.extend(&links.mentions);
+    all.extend(links.backlinks.iter().map(|b| b.from));
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
 /// The archive's order: newest first, then by id.
