@@ -67,7 +67,8 @@ fn bench(root: &Path) {
     }
     let peak = memory_kib("VmHWM");
     let (wall, cpu) = best.unwrap_or_default();
-    let mib = |kib: Option<u64>| kib.map_or("-".to_string(), |k| format!("{:.0}", k as f64 / 1024.0));
+    let mib =
+        |kib: Option<u64>| kib.map_or("-".to_string(), |k| format!("{:.0}", k as f64 / 1024.0));
     println!(
         "{:>8} {:>7} {:>9.0} {:>9.0} {:>11} {:>11} {:>9}",
         records.len(),

@@ -614,9 +614,10 @@ impl Scratch {
     }
 }
 
-/// Ranks the similar records of every record. `terms[i]` are record `i`'s terms
-/// from [`Analyzer::add`] and [`TermCounts::finish`]; `linked[i]` (sorted) are the records it is already linked
-/// with either way, which are not repeated as similar. Parallel over records.
+/// Ranks the similar records of every record. `terms[i]` are record `i`'s terms from
+/// [`Analyzer::add`] and [`TermCounts::finish`]; `linked[i]` (sorted) are the records
+/// it is already linked with either way, which are not repeated as similar.
+/// Parallel over records.
 pub fn rank(
     records: &[&Record],
     terms: Vec<Terms>,
