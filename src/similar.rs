@@ -440,7 +440,8 @@ impl Analyzer {
         self.serial += 1;
         TermCounts {
             serial: self.serial,
-            ..TermCounts::default()
+            slots: Vec::with_capacity(256),
+            length: 0,
         }
     }
 
@@ -557,10 +558,6 @@ struct Doc {
     signature: Vec<(u32, f32)>,
     services: Vec<u32>,
     tags: Vec<u32>,
-    /// One bit per service / tag id modulo 64: two records whose masks do not meet
-    /// share none, which rules most candidates out without comparing lists.
-    service_mask: u64,
-    tag_mask: u64,
     severity: usize,
 }
 
@@ -657,6 +654,10 @@ pub fn rank(
 /// The inverted index over every record's signature, services and tags.
 struct Index<'r> {
     docs: Vec<Doc>,
+    /// Per record, one bit per service id and per tag id modulo 64: two records whose
+    /// masks do not meet share none. Kept apart from `docs` so that ruling out a
+    /// candidate reads 16 bytes.
+    masks: Vec<(u64, u64)>,
     /// The term hash of each term index.
     terms: Vec<u64>,
     /// Posting lists, one after another: term `t`'s records are
@@ -712,8 +713,13 @@ impl<'r> Index<'r> {
                         Some((term, idf * tf * (K1 + 1.0) / (tf + saturation)))
                     })
                     .collect();
-                weighted.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                weighted.truncate(SIGNATURE_TERMS);
+                let heavier =
+                    |a: &(u64, f64), b: &(u64, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+                if weighted.len() > SIGNATURE_TERMS {
+                    weighted.select_nth_unstable_by(SIGNATURE_TERMS - 1, heavier);
+                    weighted.truncate(SIGNATURE_TERMS);
+                }
+                weighted.sort_unstable_by(heavier);
                 let norm = weighted.iter().map(|w| w.1 * w.1).sum::<f64>().sqrt();
                 weighted
                     .into_iter()
@@ -771,8 +777,6 @@ impl<'r> Index<'r> {
                 signature.sort_unstable_by_key(|&(t, _)| t);
                 Doc {
                     signature,
-                    service_mask: mask(&own_services),
-                    tag_mask: mask(&own_tags),
                     services: own_services,
                     tags: own_tags,
                     severity: config.severity_rank(&record.severity),
@@ -781,8 +785,13 @@ impl<'r> Index<'r> {
             .collect();
         services.weigh(n);
         tags.weigh(n);
+        let masks = docs
+            .iter()
+            .map(|doc| (mask(&doc.services), mask(&doc.tags)))
+            .collect();
         Index {
             docs,
+            masks,
             terms,
             offsets,
             cut,
@@ -952,14 +961,14 @@ impl Ranker<'_, '_> {
     /// Scores record `e` in full if its bound admits it. `sum` is its accumulated text
     /// score: the exact one unless `cut`, when the signatures are compared instead.
     fn consider(&self, e: usize, sum: f64, cut: bool, top: &mut TopK) {
-        let index = self.index;
-        let (doc, other) = (&index.docs[self.d], &index.docs[e]);
         if e == self.d
-            || !top.admits(self.best_possible(doc, other, sum))
+            || !top.admits(self.best_possible(e, sum))
             || self.linked.binary_search(&e).is_ok()
         {
             return;
         }
+        let index = self.index;
+        let (doc, other) = (&index.docs[self.d], &index.docs[e]);
         let text = if cut { index.text(doc, other) } else { sum };
         if let Some(score) = index.score(doc, other, text, self.settings) {
             if top.admits(score) {
@@ -972,14 +981,15 @@ impl Ranker<'_, '_> {
     /// the masks allow and the severity shared. Computed in the same order as
     /// [`Index::score`] with each part at or above its value, so floating-point
     /// rounding keeps it an upper bound.
-    fn best_possible(&self, doc: &Doc, other: &Doc, text: f64) -> f64 {
+    fn best_possible(&self, e: usize, text: f64) -> f64 {
         let s = self.settings;
-        let services = if doc.service_mask & other.service_mask != 0 {
+        let (own, other) = (self.index.masks[self.d], self.index.masks[e]);
+        let services = if own.0 & other.0 != 0 {
             s.services_weight
         } else {
             0.0
         };
-        let tags = if doc.tag_mask & other.tag_mask != 0 {
+        let tags = if own.1 & other.1 != 0 {
             s.tags_weight
         } else {
             0.0
