@@ -14,7 +14,7 @@
 //!   stemmed with the Snowball English stemmer. Each term is weighted with BM25
 //!   (`k1` = 1.2, `b` = 0.75); the signature is the [`SIGNATURE_TERMS`] heaviest terms
 //!   that at least one other record has, divided by the norm of the record's
-//!   heaviest terms of all (see [`signature`]).
+//!   heaviest terms of all (see `signature`).
 //! - `services`, `tags`: weighted Jaccard overlap, each name weighing
 //!   `ln(1 + records / records with the name)`: sharing a rare service counts for
 //!   more than sharing one that half the archive names.
