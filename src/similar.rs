@@ -661,15 +661,7 @@ struct Index<'r> {
     /// masks do not meet share none. Kept apart from `docs` so that ruling out a
     /// candidate reads 16 bytes.
     masks: Vec<(u64, u64)>,
-    /// The term hash of each term index.
-    terms: Vec<u64>,
-    /// Posting lists, one after another: term `t`'s records are
-    /// `post_docs[offsets[t]..offsets[t + 1]]`, with the term's weight in each.
-    offsets: Vec<usize>,
-    /// Per term, whether its posting list was cut to MAX_POSTINGS records.
-    cut: Vec<bool>,
-    post_docs: Vec<u32>,
-    post_weights: Vec<f32>,
+    postings: Postings,
     services: Interner<'r>,
     tags: Interner<'r>,
     severity_levels: usize,
@@ -678,24 +670,7 @@ struct Index<'r> {
 impl<'r> Index<'r> {
     fn build(records: &[&'r Record], docs: Vec<Terms>, config: &SiteConfig) -> Index<'r> {
         let n = records.len();
-        let df: FxHashMap<u64, u32> = docs
-            .par_chunks(512)
-            .map(|chunk| {
-                let mut df: FxHashMap<u64, u32> = FxHashMap::default();
-                for doc in chunk {
-                    for &(term, _) in &doc.list {
-                        *df.entry(term).or_insert(0) += 1;
-                    }
-                }
-                df
-            })
-            .reduce(FxHashMap::default, |a, b| {
-                let (small, mut large) = if a.len() < b.len() { (a, b) } else { (b, a) };
-                for (term, count) in small {
-                    *large.entry(term).or_insert(0) += count;
-                }
-                large
-            });
+        let df = document_frequencies(&docs);
         let total_length: u64 = docs.iter().map(|doc| doc.length).sum();
         let average = (total_length as f64 / n as f64).max(1.0);
         let n_f = n as f64;
@@ -720,38 +695,7 @@ impl<'r> Index<'r> {
             })
             .collect();
 
-        // Posting lists: sort every (term, record, weight) once, then group. A term in
-        // one signature only is left out (it matches nothing); a term in more than
-        // MAX_POSTINGS keeps the records where it weighs most.
-        let mut entries: Vec<(u64, u32, f32)> = signatures
-            .iter()
-            .enumerate()
-            .flat_map(|(d, sig)| sig.iter().map(move |&(t, w)| (t, d as u32, w)))
-            .collect();
-        entries.par_sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0).then(b.2.total_cmp(&a.2)).then(a.1.cmp(&b.1))
-        });
-        let mut term_ids: FxHashMap<u64, u32> = FxHashMap::default();
-        let mut terms = Vec::new();
-        let mut offsets = vec![0];
-        let mut cut = Vec::new();
-        let mut post_docs = Vec::new();
-        let mut post_weights = Vec::new();
-        for group in entries.chunk_by(|a, b| a.0 == b.0) {
-            if group.len() < 2 {
-                continue;
-            }
-            let (kept, left) = group.split_at(group.len().min(MAX_POSTINGS));
-            let mut kept: Vec<(u32, f32)> = kept.iter().map(|e| (e.1, e.2)).collect();
-            kept.sort_unstable_by_key(|e| e.0);
-            term_ids.insert(group[0].0, terms.len() as u32);
-            terms.push(group[0].0);
-            cut.push(!left.is_empty());
-            post_docs.extend(kept.iter().map(|e| e.0));
-            post_weights.extend(kept.iter().map(|e| e.1));
-            offsets.push(post_docs.len());
-        }
-        drop(entries);
+        let postings = Postings::build(&signatures);
 
         let mut services = Interner::default();
         let mut tags = Interner::default();
@@ -764,7 +708,7 @@ impl<'r> Index<'r> {
                 let own_tags = tags.add(record.tags.iter().map(|s| s.as_str()), d);
                 let mut signature: Vec<(u32, f32)> = sig
                     .into_iter()
-                    .filter_map(|(t, w)| term_ids.get(&t).map(|&i| (i, w)))
+                    .filter_map(|(t, w)| postings.ids.get(&t).map(|&i| (i, w)))
                     .collect();
                 signature.sort_unstable_by_key(|&(t, _)| t);
                 Doc {
@@ -784,11 +728,7 @@ impl<'r> Index<'r> {
         Index {
             docs,
             masks,
-            terms,
-            offsets,
-            cut,
-            post_docs,
-            post_weights,
+            postings,
             services,
             tags,
             severity_levels: config.severities.len(),
@@ -845,7 +785,7 @@ impl<'r> Index<'r> {
             .iter()
             .filter_map(|&(term, weight)| {
                 let (_, theirs) = other.signature.iter().find(|(t, _)| *t == term)?;
-                let word = words.get(&self.terms[term as usize])?;
+                let word = words.get(&self.postings.terms[term as usize])?;
                 Some((weight * theirs, word.as_str()))
             })
             .collect();
@@ -862,6 +802,88 @@ impl<'r> Index<'r> {
                 .map(|(_, w)| w.to_string())
                 .collect(),
         }
+    }
+}
+
+/// How many records have each term: counted per block of records in parallel, then
+/// added up (integers, so the order of adding does not matter).
+fn document_frequencies(docs: &[Terms]) -> FxHashMap<u64, u32> {
+    docs.par_chunks(512)
+        .map(|chunk| {
+            let mut df: FxHashMap<u64, u32> = FxHashMap::default();
+            for doc in chunk {
+                for &(term, _) in &doc.list {
+                    *df.entry(term).or_insert(0) += 1;
+                }
+            }
+            df
+        })
+        .reduce(FxHashMap::default, |a, b| {
+            let (small, mut large) = if a.len() < b.len() { (a, b) } else { (b, a) };
+            for (term, count) in small {
+                *large.entry(term).or_insert(0) += count;
+            }
+            large
+        })
+}
+
+/// The inverted index proper: for each term, the records whose signature holds it.
+struct Postings {
+    /// Term hash to term index.
+    ids: FxHashMap<u64, u32>,
+    /// The term hash of each term index.
+    terms: Vec<u64>,
+    /// Posting lists, one after another: term `t`'s records are
+    /// `docs[offsets[t]..offsets[t + 1]]`, with the term's weight in each.
+    offsets: Vec<usize>,
+    docs: Vec<u32>,
+    weights: Vec<f32>,
+    /// Per term, whether its list was cut to [`MAX_POSTINGS`] records.
+    cut: Vec<bool>,
+}
+
+impl Postings {
+    /// Sorts every (term, record, weight) of the signatures once, then groups them. A
+    /// term in one signature only is left out (it matches nothing); a term in more
+    /// than [`MAX_POSTINGS`] keeps the records where it weighs most.
+    fn build(signatures: &[Vec<(u64, f32)>]) -> Postings {
+        let mut entries: Vec<(u64, u32, f32)> = signatures
+            .iter()
+            .enumerate()
+            .flat_map(|(d, sig)| sig.iter().map(move |&(t, w)| (t, d as u32, w)))
+            .collect();
+        entries.par_sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then(b.2.total_cmp(&a.2)).then(a.1.cmp(&b.1))
+        });
+        let mut postings = Postings {
+            ids: FxHashMap::default(),
+            terms: Vec::new(),
+            offsets: vec![0],
+            docs: Vec::new(),
+            weights: Vec::new(),
+            cut: Vec::new(),
+        };
+        for group in entries.chunk_by(|a, b| a.0 == b.0) {
+            if group.len() < 2 {
+                continue;
+            }
+            let (kept, left) = group.split_at(group.len().min(MAX_POSTINGS));
+            let mut kept: Vec<(u32, f32)> = kept.iter().map(|e| (e.1, e.2)).collect();
+            kept.sort_unstable_by_key(|e| e.0);
+            postings.ids.insert(group[0].0, postings.terms.len() as u32);
+            postings.terms.push(group[0].0);
+            postings.cut.push(!left.is_empty());
+            postings.docs.extend(kept.iter().map(|e| e.0));
+            postings.weights.extend(kept.iter().map(|e| e.1));
+            postings.offsets.push(postings.docs.len());
+        }
+        postings
+    }
+
+    /// The records and weights of term `t`.
+    fn list(&self, t: u32) -> (&[u32], &[f32]) {
+        let range = self.offsets[t as usize]..self.offsets[t as usize + 1];
+        (&self.docs[range.clone()], &self.weights[range])
     }
 }
 
@@ -925,12 +947,11 @@ impl Ranker<'_, '_> {
         let doc = &index.docs[self.d];
         let mut cut = false;
         for &(term, weight) in &doc.signature {
-            let range = index.offsets[term as usize]..index.offsets[term as usize + 1];
-            let (docs, weights) = (&index.post_docs[range.clone()], &index.post_weights[range]);
+            let (docs, weights) = index.postings.list(term);
             for (&e, &other) in docs.iter().zip(weights) {
                 scratch.add(e, weight * other);
             }
-            cut |= index.cut[term as usize];
+            cut |= index.postings.cut[term as usize];
         }
         let mut top = TopK::new(self.settings.count);
         let reached = scratch.reached;
