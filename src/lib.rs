@@ -16,5 +16,6 @@ pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod rules;
+pub mod search;
 pub mod validate;
 pub mod yaml;

@@ -1,0 +1,694 @@
+//! Records to an in-memory index: terms with their postings and positions, the
+//! facet values of every document, and what a result shows.
+//!
+//! Runs in parallel: the documents are cut into contiguous batches, and each batch is
+//! analyzed on its own thread with its own vocabulary (stemming each distinct word
+//! once). The vocabularies are then merged in sorted order, so term numbers, and with
+//! them the output bytes, do not depend on how the work was split.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use std::hash::Hasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxHashMap, FxHasher};
+
+use super::text::{self, Kind};
+use super::Document;
+use crate::config::SiteConfig;
+
+/// The fields of a document, in this order, in [`FIELD_WEIGHTS`]: the title; the
+/// keywords (id, severity, status, services, tags); the summary; the body (the
+/// Markdown body, timeline events, action items, impact, people).
+/// How much a match in each field counts, and how strongly the field's length
+/// normalizes it (BM25F's `w` and `b`), indexed by [`Field`].
+pub const FIELD_WEIGHTS: [f64; 4] = [5.0, 3.0, 2.0, 1.0];
+const FIELD_B: [f64; 4] = [0.3, 0.3, 0.5, 0.75];
+/// BM25's term-frequency saturation.
+pub const K1: f64 = 1.2;
+/// Positions left empty between fields and between separate pieces of text, so a
+/// phrase never matches across them.
+const GAP: u32 = 4;
+
+/// One term of the index with everything a query needs about it.
+#[derive(Debug, Default)]
+pub struct TermData {
+    pub term: String,
+    /// Other words that stem to this term, for prefix matching as the user types.
+    pub variants: Vec<String>,
+    pub df: u32,
+    /// Per document (ascending): varint doc-id delta, then one byte of impact.
+    pub postings: Vec<u8>,
+    /// Per document, in the same order: varint count, then varint position deltas.
+    pub positions: Vec<u8>,
+}
+
+/// A facet: a structured field the results can be narrowed by.
+#[derive(Debug)]
+pub struct Facet {
+    /// The URL parameter (`severity`, `service`, ...).
+    pub name: &'static str,
+    pub label: &'static str,
+    pub values: Vec<String>,
+    /// Display names where they differ from the values.
+    pub labels: Option<Vec<String>>,
+    /// Per value, the documents that have it (ascending).
+    pub docs: Vec<Vec<u32>>,
+}
+
+/// What a result shows, with facet values as indexes into [`Facet::values`].
+#[derive(Debug, serde::Serialize)]
+pub struct DocMeta {
+    pub id: String,
+    pub title: String,
+    pub date: String,
+    pub url: String,
+    pub severity: u32,
+    pub status: u32,
+    pub services: Vec<u32>,
+    pub tags: Vec<u32>,
+    pub open: usize,
+    pub overdue: usize,
+    pub excerpt: String,
+}
+
+/// The whole index before it is encoded into files.
+#[derive(Debug)]
+pub struct Index {
+    pub documents: usize,
+    pub terms: Vec<TermData>,
+    pub facets: Vec<Facet>,
+    pub docs: Vec<DocMeta>,
+}
+
+/// Builds the index of `docs`, in their order (document number = position).
+pub fn build(docs: &[Document], config: &SiteConfig) -> Index {
+    let batch_size = docs
+        .len()
+        .div_ceil(rayon::current_num_threads() * 2)
+        .max(64);
+    let batches: Vec<Batch> = docs
+        .par_chunks(batch_size)
+        .map(|chunk| analyze_batch(chunk))
+        .collect();
+    let (facets, values) = facets(docs, config);
+    let metas = docs
+        .par_iter()
+        .zip(values.into_par_iter())
+        .map(|(doc, v)| doc_meta(doc, v))
+        .collect();
+    let terms = merge(batches, docs.len());
+    Index {
+        documents: docs.len(),
+        terms,
+        facets,
+        docs: metas,
+    }
+}
+
+/// A batch's vocabulary and the analyzed documents in it.
+struct Batch {
+    /// Local term number -> term.
+    terms: Vec<String>,
+    /// (local term, a different word that stems to it).
+    variants: Vec<(u32, String)>,
+    docs: Vec<DocTerms>,
+}
+
+/// One document's terms: per term its frequency in each field and its positions.
+struct DocTerms {
+    lengths: [u32; 4],
+    /// In order of first occurrence.
+    entries: Vec<Entry>,
+    /// For each entry in order: varint count, then varint position deltas.
+    positions: Vec<u8>,
+}
+
+/// One term of one document.
+struct Entry {
+    /// A batch-local term number until [`merge`] makes it global.
+    term: u32,
+    tf: [u16; 4],
+    /// Where its positions start in [`DocTerms::positions`], and their byte length.
+    positions: (u32, u32),
+}
+
+/// Turns words into batch-local term numbers, stemming each distinct word once, and
+/// collects a document's occurrences without sorting (a counting pass per document).
+struct Analyzer {
+    stemmer: rust_stemmers::Stemmer,
+    /// Every distinct word seen and its term.
+    words: HashTable<WordEntry>,
+    /// The bytes of words longer than a [`WordKey`] holds inline.
+    long_words: Vec<u8>,
+    ids: FxHashMap<Box<str>, u32>,
+    terms: Vec<String>,
+    variants: Vec<(u32, String)>,
+    /// Per local term: 1 + its entry number in the current document, or 0.
+    slot: Vec<u32>,
+    /// (entry number, position) of each occurrence in the current document.
+    occurrences: Vec<(u32, u32)>,
+}
+
+impl Analyzer {
+    fn new() -> Analyzer {
+        Analyzer {
+            stemmer: text::stemmer(),
+            words: HashTable::new(),
+            long_words: Vec::new(),
+            ids: FxHashMap::default(),
+            terms: Vec::new(),
+            variants: Vec::new(),
+            slot: Vec::new(),
+            occurrences: Vec::new(),
+        }
+    }
+
+    fn term_id(&mut self, word: &str, kind: Kind) -> Option<u32> {
+        let key = WordKey::of(word);
+        let long_words = &self.long_words;
+        let found = self.words.find(key.hash, |entry| {
+            entry.key == key
+                && (word.len() <= INLINE_WORD
+                    || &long_words[entry.long as usize..entry.long as usize + word.len()]
+                        == word.as_bytes())
+        });
+        if let Some(entry) = found {
+            return (entry.term != NO_TERM).then_some(entry.term);
+        }
+        let id = text::term(&self.stemmer, word, kind).map(|term| {
+            let id = match self.ids.get(term.as_ref()) {
+                Some(&id) => id,
+                None => {
+                    let id = self.terms.len() as u32;
+                    self.ids.insert(term.as_ref().into(), id);
+                    self.terms.push(term.to_string());
+                    self.slot.push(0);
+                    id
+                }
+            };
+            if term != word {
+                self.variants.push((id, word.to_string()));
+            }
+            id
+        });
+        let long = self.long_words.len() as u32;
+        if word.len() > INLINE_WORD {
+            self.long_words.extend_from_slice(word.as_bytes());
+        }
+        let entry = WordEntry {
+            key,
+            long,
+            term: id.unwrap_or(NO_TERM),
+        };
+        self.words.insert_unique(key.hash, entry, |e| e.key.hash);
+        id
+    }
+
+    fn analyze(&mut self, doc: &Document) -> DocTerms {
+        let mut lengths = [0u32; 4];
+        let mut entries: Vec<Entry> = Vec::new();
+        self.occurrences.clear();
+        let mut pos = 0u32;
+        for (field, pieces) in field_texts(doc).iter().enumerate() {
+            for piece in pieces {
+                pos = text::for_each_word(piece, pos, |word, at, kind| {
+                    let Some(id) = self.term_id(word, kind) else {
+                        return;
+                    };
+                    let slot = &mut self.slot[id as usize];
+                    if *slot == 0 {
+                        entries.push(Entry {
+                            term: id,
+                            tf: [0; 4],
+                            positions: (0, 0),
+                        });
+                        *slot = entries.len() as u32;
+                    }
+                    let entry = *slot - 1;
+                    let tf = &mut entries[entry as usize].tf[field];
+                    *tf = tf.saturating_add(1);
+                    self.occurrences.push((entry, at));
+                    if kind == Kind::Word {
+                        lengths[field] += 1;
+                    }
+                }) + GAP;
+            }
+        }
+        // Group positions by entry: count, then place each in its entry's run.
+        let mut starts = vec![0u32; entries.len() + 1];
+        for &(entry, _) in &self.occurrences {
+            starts[entry as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut grouped = vec![0u32; self.occurrences.len()];
+        let mut next = starts.clone();
+        for &(entry, at) in &self.occurrences {
+            grouped[next[entry as usize] as usize] = at;
+            next[entry as usize] += 1;
+        }
+        let mut positions = Vec::with_capacity(grouped.len() * 2);
+        for (i, entry) in entries.iter_mut().enumerate() {
+            self.slot[entry.term as usize] = 0;
+            let run = &grouped[starts[i] as usize..starts[i + 1] as usize];
+            let start = positions.len();
+            write_varint(&mut positions, run.len() as u64);
+            let mut last = 0;
+            for &at in run {
+                write_varint(&mut positions, u64::from(at - last));
+                last = at;
+            }
+            entry.positions = (start as u32, (positions.len() - start) as u32);
+        }
+        DocTerms {
+            lengths,
+            entries,
+            positions,
+        }
+    }
+}
+
+/// Words up to this many bytes are compared inline, without following a pointer.
+const INLINE_WORD: usize = 16;
+/// [`WordEntry::term`] of a stop word.
+const NO_TERM: u32 = u32::MAX;
+
+/// A word's hash, length and first bytes: equal keys mean equal words when the
+/// word fits inline.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct WordKey {
+    hash: u64,
+    head: u128,
+    len: u32,
+}
+
+impl WordKey {
+    fn of(word: &str) -> WordKey {
+        let bytes = word.as_bytes();
+        let mut head = [0u8; INLINE_WORD];
+        let n = bytes.len().min(INLINE_WORD);
+        head[..n].copy_from_slice(&bytes[..n]);
+        let head = u128::from_le_bytes(head);
+        let mut hasher = FxHasher::default();
+        hasher.write_u128(head);
+        if bytes.len() > INLINE_WORD {
+            hasher.write(&bytes[INLINE_WORD..]);
+        }
+        hasher.write_usize(bytes.len());
+        WordKey {
+            hash: hasher.finish(),
+            head,
+            len: bytes.len() as u32,
+        }
+    }
+}
+
+struct WordEntry {
+    key: WordKey,
+    /// Where a long word's bytes start in [`Analyzer::long_words`].
+    long: u32,
+    term: u32,
+}
+
+/// The text of each field of a record, as separate pieces.
+fn field_texts<'a>(doc: &'a Document) -> [Vec<&'a str>; 4] {
+    let r = doc.record;
+    let mut keywords = vec![r.id.as_str(), r.severity.as_str(), r.status.as_str()];
+    keywords.extend(r.services.iter().map(|s| s.as_str()));
+    keywords.extend(r.tags.iter().map(|s| s.as_str()));
+    let mut body = vec![r.body()];
+    body.extend(r.timeline.iter().map(|e| e.event.as_str()));
+    body.extend(r.action_items.iter().map(|a| a.title.as_str()));
+    body.extend(r.impact.description.as_deref());
+    body.extend(r.commander.as_deref());
+    body.extend(r.authors.iter().map(String::as_str));
+    [
+        vec![r.title.as_str()],
+        keywords,
+        r.summary.iter().map(|s| s.as_str()).collect(),
+        body,
+    ]
+}
+
+fn analyze_batch(docs: &[Document]) -> Batch {
+    let mut analyzer = Analyzer::new();
+    let out = docs.iter().map(|doc| analyzer.analyze(doc)).collect();
+    Batch {
+        terms: analyzer.terms,
+        variants: analyzer.variants,
+        docs: out,
+    }
+}
+
+/// Appends `value` as a LEB128 varint (7 bits a byte, low bits first).
+pub fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// The number of bytes [`write_varint`] takes for `value`.
+fn varint_len(value: u32) -> usize {
+    (32 - value.leading_zeros()).div_ceil(7).max(1) as usize
+}
+
+/// The saturated, length-normalized term frequency of BM25F as one byte (1..=255);
+/// the browser multiplies it by the term's idf, which it derives from `df`.
+pub fn impact(tf: [u16; 4], lengths: [u32; 4], averages: [f64; 4]) -> u8 {
+    let mut weighted = 0.0;
+    for f in 0..4 {
+        if tf[f] > 0 {
+            let norm = 1.0 - FIELD_B[f] + FIELD_B[f] * f64::from(lengths[f]) / averages[f].max(1.0);
+            weighted += FIELD_WEIGHTS[f] * f64::from(tf[f]) / norm;
+        }
+    }
+    let saturated = weighted / (K1 + weighted);
+    (saturated * 255.0).round().clamp(1.0, 255.0) as u8
+}
+
+/// Merges the batches' vocabularies into one sorted vocabulary, then lays out each
+/// term's postings and positions in document order. The second step runs in
+/// parallel over ranges of terms; each range scans every document.
+fn merge(mut batches: Vec<Batch>, documents: usize) -> Vec<TermData> {
+    let mut vocabulary: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for batch in &batches {
+        for term in &batch.terms {
+            vocabulary.entry(term.as_str()).or_default();
+        }
+    }
+    for batch in &batches {
+        for (id, word) in &batch.variants {
+            if let Some(set) = vocabulary.get_mut(batch.terms[*id as usize].as_str()) {
+                set.insert(word.as_str());
+            }
+        }
+    }
+    let mut terms: Vec<TermData> = vocabulary
+        .iter()
+        .map(|(term, variants)| TermData {
+            term: term.to_string(),
+            variants: variants.iter().map(|v| v.to_string()).collect(),
+            ..TermData::default()
+        })
+        .collect();
+    let number: FxHashMap<&str, u32> = vocabulary
+        .keys()
+        .enumerate()
+        .map(|(i, t)| (*t, i as u32))
+        .collect();
+    let remaps: Vec<Vec<u32>> = batches
+        .iter()
+        .map(|b| b.terms.iter().map(|t| number[t.as_str()]).collect())
+        .collect();
+    drop(number);
+    drop(vocabulary);
+    batches
+        .par_iter_mut()
+        .zip(&remaps)
+        .for_each(|(batch, remap)| {
+            for entry in batch.docs.iter_mut().flat_map(|d| d.entries.iter_mut()) {
+                entry.term = remap[entry.term as usize];
+            }
+        });
+    let mut averages = [0f64; 4];
+    for doc in batches.iter().flat_map(|b| &b.docs) {
+        for (avg, len) in averages.iter_mut().zip(doc.lengths) {
+            *avg += f64::from(len);
+        }
+    }
+    for avg in &mut averages {
+        *avg /= documents.max(1) as f64;
+    }
+    let docs: Vec<&DocTerms> = batches.iter().flat_map(|b| &b.docs).collect();
+    let parts = rayon::current_num_threads().max(1) * 2;
+    let per_part = terms.len().div_ceil(parts).max(1);
+    terms
+        .par_chunks_mut(per_part)
+        .enumerate()
+        .for_each(|(part, range)| {
+            let first = (part * per_part) as u32;
+            let end = first + range.len() as u32;
+            let mine = |entry: &&Entry| entry.term >= first && entry.term < end;
+            // First pass: exact sizes, so the second never reallocates.
+            let mut last_doc = vec![0u32; range.len()];
+            let mut sizes = vec![(0usize, 0usize); range.len()];
+            for (doc_id, doc) in docs.iter().enumerate() {
+                for entry in doc.entries.iter().filter(mine) {
+                    let local = (entry.term - first) as usize;
+                    sizes[local].0 += varint_len(doc_id as u32 - last_doc[local]) + 1;
+                    sizes[local].1 += entry.positions.1 as usize;
+                    last_doc[local] = doc_id as u32;
+                }
+            }
+            for (data, (postings, positions)) in range.iter_mut().zip(sizes) {
+                data.postings = Vec::with_capacity(postings);
+                data.positions = Vec::with_capacity(positions);
+            }
+            last_doc.fill(0);
+            for (doc_id, doc) in docs.iter().enumerate() {
+                let doc_id = doc_id as u32;
+                for entry in doc.entries.iter().filter(mine) {
+                    let local = (entry.term - first) as usize;
+                    let data = &mut range[local];
+                    write_varint(&mut data.postings, u64::from(doc_id - last_doc[local]));
+                    data.postings.push(impact(entry.tf, doc.lengths, averages));
+                    last_doc[local] = doc_id;
+                    data.df += 1;
+                    let (start, len) = entry.positions;
+                    data.positions
+                        .extend_from_slice(&doc.positions[start as usize..(start + len) as usize]);
+                }
+            }
+        });
+    terms
+}
+
+/// Per document, the value indexes of each facet (in facet order).
+type FacetValues = Vec<Vec<u32>>;
+
+/// The facets and, per document, its values in each.
+fn facets(docs: &[Document], config: &SiteConfig) -> (Vec<Facet>, Vec<FacetValues>) {
+    let mut severities: Vec<String> = config
+        .severity_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut statuses = config.statuses.clone();
+    for doc in docs {
+        let r = doc.record;
+        if !severities.contains(&r.severity) {
+            severities.push(r.severity.clone());
+        }
+        if !statuses.contains(&r.status.value) {
+            statuses.push(r.status.value.clone());
+        }
+    }
+    let years: BTreeSet<i16> = docs.iter().map(|d| d.record.date.year()).collect();
+    let years: Vec<String> = years.iter().rev().map(|y| y.to_string()).collect();
+    let services: BTreeSet<&str> = docs
+        .iter()
+        .flat_map(|d| d.record.services.iter().map(|s| s.as_str()))
+        .collect();
+    let tags: BTreeSet<&str> = docs
+        .iter()
+        .flat_map(|d| d.record.tags.iter().map(|s| s.as_str()))
+        .collect();
+    let position = |list: &[String], v: &str| list.iter().position(|x| x == v).unwrap_or(0) as u32;
+    let numbered = |set: &BTreeSet<&str>| -> FxHashMap<String, u32> {
+        set.iter()
+            .enumerate()
+            .map(|(i, s)| (s.to_string(), i as u32))
+            .collect()
+    };
+    let (service_number, tag_number) = (numbered(&services), numbered(&tags));
+    let services_list: Vec<String> = services.iter().map(|s| s.to_string()).collect();
+    let tags_list: Vec<String> = tags.iter().map(|s| s.to_string()).collect();
+    let per_doc: Vec<FacetValues> = docs
+        .par_iter()
+        .map(|doc| {
+            let r = doc.record;
+            let mut svc: Vec<u32> = r
+                .services
+                .iter()
+                .map(|s| service_number[s.as_str()])
+                .collect();
+            svc.sort_unstable();
+            svc.dedup();
+            let mut tag: Vec<u32> = r.tags.iter().map(|s| tag_number[s.as_str()]).collect();
+            tag.sort_unstable();
+            tag.dedup();
+            let mut actions = Vec::new();
+            if doc.figures.actions.open > 0 {
+                actions.push(0);
+            }
+            if doc.figures.actions.overdue > 0 {
+                actions.push(1);
+            }
+            vec![
+                vec![position(&severities, &r.severity)],
+                svc,
+                tag,
+                vec![position(&years, &r.date.year().to_string())],
+                vec![position(&statuses, &r.status)],
+                actions,
+            ]
+        })
+        .collect();
+    let mut facets = vec![
+        facet("severity", "Severity", severities),
+        facet("service", "Service", services_list),
+        facet("tag", "Tag", tags_list),
+        facet("year", "Year", years),
+        facet("status", "Status", statuses),
+        facet(
+            "actions",
+            "Action items",
+            vec!["open".into(), "overdue".into()],
+        ),
+    ];
+    facets[5].labels = Some(vec!["Open or overdue items".into(), "Overdue items".into()]);
+    for (doc, values) in per_doc.iter().enumerate() {
+        for (facet, values) in facets.iter_mut().zip(values) {
+            for &v in values {
+                facet.docs[v as usize].push(doc as u32);
+            }
+        }
+    }
+    (facets, per_doc)
+}
+
+fn facet(name: &'static str, label: &'static str, values: Vec<String>) -> Facet {
+    Facet {
+        name,
+        label,
+        docs: vec![Vec::new(); values.len()],
+        values,
+        labels: None,
+    }
+}
+
+/// How long an excerpt is, at most, in characters.
+pub const EXCERPT_CHARS: usize = 240;
+
+fn doc_meta(doc: &Document, values: FacetValues) -> DocMeta {
+    let r = doc.record;
+    let source = match &r.summary {
+        Some(summary) => plain_text(summary),
+        None => plain_text(first_paragraph(r.body())),
+    };
+    DocMeta {
+        id: r.id.value.clone(),
+        title: r.title.clone(),
+        date: r.date.to_string(),
+        url: doc.url.clone(),
+        severity: values[0][0],
+        services: values[1].clone(),
+        tags: values[2].clone(),
+        status: values[4][0],
+        open: doc.figures.actions.open,
+        overdue: doc.figures.actions.overdue,
+        excerpt: excerpt(&source, EXCERPT_CHARS),
+    }
+}
+
+/// The first paragraph of a Markdown body: the first block of text lines that is
+/// not a heading, a fence, a table, a list or a quote.
+fn first_paragraph(body: &str) -> &str {
+    let mut start = None;
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let t = line.trim();
+        let prose = !t.is_empty()
+            && !t.starts_with(['#', '`', '~', '|', '>', '-', '*', '<', '!'])
+            && !t.starts_with(|c: char| c.is_ascii_digit() && t.contains(". "));
+        match (start, prose) {
+            (None, true) => start = Some(offset),
+            (Some(s), false) => return &body[s..offset],
+            _ => {}
+        }
+        offset += line.len();
+    }
+    start.map_or("", |s| &body[s..])
+}
+
+/// Markdown to plain text: inline markup removed, whitespace collapsed.
+fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser};
+    let mut out = String::with_capacity(markdown.len());
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `text` cut at a word boundary to at most `max` characters, with an ellipsis.
+fn excerpt(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+    let head = &text[..cut];
+    let head = head.rfind(' ').map_or(head, |i| &head[..i]);
+    format!("{}…", head.trim_end_matches([',', ';', ':', '.', ' ']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_take_seven_bits_a_byte() {
+        let mut bytes = Vec::new();
+        for value in [0u64, 1, 127, 128, 300, 1 << 20] {
+            write_varint(&mut bytes, value);
+        }
+        assert_eq!(bytes, [0, 1, 127, 0x80, 1, 0xac, 2, 0x80, 0x80, 0x40]);
+        for value in [0u32, 1, 127, 128, 300, 1 << 20, u32::MAX] {
+            let mut one = Vec::new();
+            write_varint(&mut one, u64::from(value));
+            assert_eq!(varint_len(value), one.len(), "{value}");
+        }
+    }
+
+    #[test]
+    fn impact_weights_title_above_body_and_saturates() {
+        let avg = [6.0, 5.0, 30.0, 800.0];
+        let lengths = [6, 5, 30, 800];
+        let title = impact([1, 0, 0, 0], lengths, avg);
+        let summary = impact([0, 0, 1, 0], lengths, avg);
+        let body = impact([0, 0, 0, 1], lengths, avg);
+        assert!(
+            title > summary && summary > body,
+            "{title} {summary} {body}"
+        );
+        let many = impact([0, 0, 0, 50], lengths, avg);
+        assert!(many > body && many < 255);
+        // A long body dilutes a single mention.
+        assert!(impact([0, 0, 0, 1], [6, 5, 30, 8000], avg) < body);
+    }
+
+    #[test]
+    fn excerpts_cut_at_words() {
+        assert_eq!(excerpt("short text", 40), "short text");
+        assert_eq!(excerpt("one two three four", 10), "one two…");
+    }
+
+    #[test]
+    fn first_paragraph_skips_headings_and_blocks() {
+        let body = "## Summary\n\n| a | b |\n\nThe pool ran\ndry at noon.\n\nMore.\n";
+        assert_eq!(first_paragraph(body), "The pool ran\ndry at noon.\n");
+        assert_eq!(
+            plain_text("The **pool** ran `dry`\nat [noon](x)."),
+            "The pool ran dry at noon."
+        );
+    }
+}
