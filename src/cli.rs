@@ -72,6 +72,8 @@ pub enum Command {
     New(NewArgs),
     /// Print the JSON Schema of the front matter, for editors
     Schema,
+    /// Check the archive, then build the static website
+    Build(BuildArgs),
 }
 
 /// What fails a run besides errors.
@@ -103,6 +105,37 @@ pub struct TodayArg {
     /// The day that decides what is overdue [default: SOURCE_DATE_EPOCH, else the system date]
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub today: Option<Date>,
+}
+
+/// Which records a build publishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Profile {
+    /// Every record, for readers inside the company
+    Internal,
+    /// Only records that are not `visibility: internal`
+    Public,
+}
+
+/// Options of `casebook build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Where to write the site [default: site.toml's `output_dir`, else `public`]
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// The site's address, overriding site.toml's `base_url`
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Publish records with `review: draft` too (left out by default)
+    #[arg(long)]
+    pub drafts: bool,
+    /// Which records to publish
+    #[arg(long, value_enum, default_value_t = Profile::Internal)]
+    pub profile: Profile,
+    #[command(flatten)]
+    pub today: TodayArg,
+    /// Print how long each stage took
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Options of `casebook init`.

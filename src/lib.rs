@@ -1,7 +1,10 @@
 //! casebook turns a git repository of incident postmortems into a static website.
 //!
 //! The pipeline, one module per stage: [`load`] reads records into the [`model`],
-//! [`validate`] checks them, and the commands in [`cli`] drive the stages.
+//! [`validate`] checks them, [`select`] picks the records a build publishes,
+//! [`render`] turns them into pages, [`search`] indexes them for the search page,
+//! and [`write`] puts the site on disk safely.
+//! [`pipeline`] runs the stages in order; the commands in [`cli`] drive it.
 //! Findings are [`diag::Diagnostic`] values, printed by one reporter.
 
 #![recursion_limit = "256"]
@@ -15,7 +18,10 @@ pub mod load;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;
+pub mod render;
 pub mod rules;
 pub mod search;
+pub mod select;
 pub mod validate;
+pub mod write;
 pub mod yaml;

@@ -1,9 +1,9 @@
-//! The stages in order: load -> validate (-> link -> render -> write, for `build`).
+//! The stages in order: load -> validate (-> select -> render -> write, for `build`).
 //!
 //! Commands call these functions instead of wiring stages themselves, so `check`
 //! and `build` always see the same findings.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use jiff::civil::Date;
@@ -11,7 +11,10 @@ use jiff::civil::Date;
 use crate::config::{ConfigError, SiteConfig};
 use crate::diag::{Diagnostic, Level, Report};
 use crate::model::Archive;
-use crate::{load, validate};
+use crate::render::{RenderError, RenderOptions};
+use crate::select::SelectOptions;
+use crate::write::{Destination, WriteError};
+use crate::{load, render, select, validate};
 
 /// A loaded, checked archive and its findings (levels already set by site.toml).
 pub struct Checked {
@@ -51,6 +54,87 @@ pub fn check(root: &Path, today: Date, timings: bool) -> Result<Checked, SetupEr
     Ok(Checked {
         report: Report::new(diags),
         archive,
+    })
+}
+
+/// Settings of one `casebook build`, resolved from flags and site.toml.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    /// The output folder (already resolved against the current folder or the root).
+    pub output: PathBuf,
+    /// Overrides site.toml's `base_url`; ends with `/`.
+    pub base_url: Option<String>,
+    pub select: SelectOptions,
+    pub today: Date,
+    pub timings: bool,
+}
+
+/// What a build did: the findings, and whether the site was written.
+pub struct Built {
+    pub report: Report,
+    /// Files written, or `None` when errors stopped the build before writing.
+    pub written: Option<usize>,
+    /// Records published and records in the archive.
+    pub published: usize,
+    pub records: usize,
+    pub output: PathBuf,
+}
+
+/// Why a build stopped without a result (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+/// Builds the site of the archive at `root`: every stage in order, each timed.
+/// Writes nothing when the check finds errors, or when the output path is unsafe
+/// (that is checked before anything else runs).
+pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
+    let destination = Destination::prepare(&options.output, root)?;
+    let Checked { archive, report } = check(root, options.today, options.timings)?;
+    let records = archive.records.len();
+    if report.count(Level::Error) > 0 {
+        return Ok(Built {
+            report,
+            written: None,
+            published: 0,
+            records,
+            output: destination.path().to_path_buf(),
+        });
+    }
+
+    let started = Instant::now();
+    let selection = select::select(&archive, options.select);
+    log_time(options.timings, "select", started);
+
+    let started = Instant::now();
+    let render_options = RenderOptions {
+        today: options.today,
+        base_url: options
+            .base_url
+            .clone()
+            .unwrap_or_else(|| archive.config.base_url.clone()),
+        profile: options.select.profile,
+        timings: options.timings,
+    };
+    let files = render::render(&archive, &selection, &render_options)?;
+    log_time(options.timings, "render", started);
+
+    let started = Instant::now();
+    destination.commit(&files)?;
+    log_time(options.timings, "write", started);
+
+    Ok(Built {
+        report,
+        written: Some(files.len()),
+        published: selection.records.len(),
+        records,
+        output: destination.path().to_path_buf(),
     })
 }
 

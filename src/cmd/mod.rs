@@ -9,8 +9,9 @@ use jiff::civil::Date;
 use crate::cli::{Cli, Command, GlobalArgs, TodayArg};
 use crate::config::SiteConfig;
 use crate::diag::Format;
-use crate::pipeline::SetupError;
+use crate::pipeline::{BuildError, SetupError};
 
+pub mod build;
 pub mod check;
 pub mod init;
 pub mod new;
@@ -30,6 +31,8 @@ pub enum Outcome {
 pub enum Failure {
     #[error(transparent)]
     Setup(#[from] SetupError),
+    #[error(transparent)]
+    Build(BuildError),
     #[error("{0}")]
     Usage(String),
     #[error("{context}: {source}")]
@@ -37,6 +40,15 @@ pub enum Failure {
         context: String,
         source: std::io::Error,
     },
+}
+
+impl From<BuildError> for Failure {
+    fn from(error: BuildError) -> Failure {
+        match error {
+            BuildError::Setup(setup) => Failure::Setup(setup),
+            other => Failure::Build(other),
+        }
+    }
 }
 
 impl Failure {
@@ -55,6 +67,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => init::run(global, args),
         Command::New(args) => new::run(global, args),
         Command::Schema => schema::run(global),
+        Command::Build(args) => build::run(global, args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

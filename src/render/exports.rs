@@ -1,0 +1,372 @@
+//! The machine outputs: `feed.xml` (Atom), `sitemap.xml`, `incidents.json`,
+//! `action-items.csv`, and the `404.html` page.
+//!
+//! The feed and sitemap are Tera templates of the theme (so a theme can change
+//! them) and carry absolute URLs built from the base URL. `incidents.json` follows
+//! the schema in docs/incidents-json.md; its [`JSON_VERSION`] changes whenever a
+//! field changes meaning or goes away. The CSV follows RFC 4180 and defuses
+//! spreadsheet formulas.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::view::{record_url, visibility_name, ActionItemView};
+use super::{error_chain, RenderError, Site};
+use crate::metrics::Figures;
+use crate::model::Record;
+use crate::write::OutputFile;
+
+/// The version of the `incidents.json` schema.
+pub const JSON_VERSION: u32 = 1;
+/// How many of the newest incidents the feed carries.
+pub const FEED_ENTRIES: usize = 50;
+
+/// Renders every machine output.
+pub(super) fn render(site: &Site<'_>) -> Result<Vec<OutputFile>, RenderError> {
+    let mut files = vec![feed(site)?, sitemap(site)?, json(site)?, csv(site)];
+    files.push(site.page("404.html", "404.html".into(), |c| {
+        c.insert("root", &site_root(site));
+    })?);
+    Ok(files)
+}
+
+/// The root for pages served at any depth: the base URL's path.
+fn site_root(site: &Site<'_>) -> String {
+    super::base_path(&site.options.base_url)
+}
+
+/// One entry of the Atom feed.
+#[derive(Serialize)]
+struct FeedEntry<'a> {
+    id: &'a str,
+    title: &'a str,
+    url: String,
+    updated: String,
+    published: String,
+    summary: Option<&'a str>,
+    severity: &'a str,
+    status: &'a str,
+    services: Vec<&'a str>,
+}
+
+/// When a record last changed, as far as its data says: its latest timestamp, or
+/// the start of its day.
+fn updated(record: &Record, tz: &jiff::tz::TimeZone) -> Timestamp {
+    let m = &record.moments;
+    let day = record
+        .date
+        .to_zoned(tz.clone())
+        .map(|z| z.timestamp())
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    [
+        &m.started,
+        &m.detected,
+        &m.acknowledged,
+        &m.mitigated,
+        &m.resolved,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|t| t.value)
+    .chain(record.timeline.iter().map(|e| e.at.value))
+    .fold(day, Timestamp::max)
+}
+
+fn feed(site: &Site<'_>) -> Result<OutputFile, RenderError> {
+    let tz = &site.config.timezone;
+    let base = &site.options.base_url;
+    let entries: Vec<FeedEntry> = site
+        .selection
+        .records
+        .iter()
+        .take(FEED_ENTRIES)
+        .map(|r| FeedEntry {
+            id: &r.id,
+            title: &r.title,
+            url: format!("{base}{}", record_url(&r.id)),
+            updated: updated(r, tz).to_string(),
+            published: r
+                .date
+                .to_zoned(tz.clone())
+                .map(|z| z.timestamp().to_string())
+                .unwrap_or_default(),
+            summary: r.summary.as_ref().map(|s| s.as_str()),
+            severity: &r.severity,
+            status: &r.status,
+            services: r.services.iter().map(|s| s.as_str()).collect(),
+        })
+        .collect();
+    let feed_updated = entries
+        .iter()
+        .map(|e| e.updated.as_str())
+        .max()
+        .unwrap_or("1970-01-01T00:00:00Z")
+        .to_string();
+    site.page("feed.xml", "feed.xml".into(), |c| {
+        c.insert("entries", &entries);
+        c.insert("updated", &feed_updated);
+    })
+}
+
+fn sitemap(site: &Site<'_>) -> Result<OutputFile, RenderError> {
+    let base = &site.options.base_url;
+    let mut urls: Vec<String> = vec![
+        base.to_string(),
+        format!("{base}incidents/"),
+        format!("{base}actions/"),
+    ];
+    urls.extend(
+        site.selection
+            .records
+            .iter()
+            .map(|r| format!("{base}{}", record_url(&r.id))),
+    );
+    urls.extend(
+        site.archive
+            .pages
+            .iter()
+            .map(|p| format!("{base}{}/", crate::model::slug(&p.slug))),
+    );
+    site.page("sitemap.xml", "sitemap.xml".into(), |c| {
+        c.insert("urls", &urls);
+    })
+}
+
+/// The whole of `incidents.json`.
+#[derive(Serialize)]
+struct Export<'a> {
+    version: u32,
+    title: &'a str,
+    base_url: &'a str,
+    profile: &'static str,
+    today: String,
+    incidents: Vec<IncidentExport<'a>>,
+}
+
+/// One record in `incidents.json`.
+#[derive(Serialize)]
+struct IncidentExport<'a> {
+    id: &'a str,
+    title: &'a str,
+    url: String,
+    source_path: String,
+    date: String,
+    severity: &'a str,
+    status: &'a str,
+    review: &'static str,
+    visibility: &'static str,
+    summary: Option<&'a str>,
+    started: Option<String>,
+    detected: Option<String>,
+    acknowledged: Option<String>,
+    mitigated: Option<String>,
+    resolved: Option<String>,
+    services: Vec<&'a str>,
+    tags: Vec<&'a str>,
+    commander: Option<&'a str>,
+    authors: &'a [String],
+    impact: &'a crate::model::Impact,
+    figures: &'a Figures,
+    timeline: Vec<EventExport<'a>>,
+    action_items: Vec<ActionItemView<'a>>,
+    related: Vec<&'a str>,
+    links: Vec<LinkExport<'a>>,
+    extra: &'a serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct EventExport<'a> {
+    at: String,
+    event: &'a str,
+    source: Option<&'a str>,
+    actor: Option<&'a str>,
+    kind: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct LinkExport<'a> {
+    title: &'a str,
+    url: Option<&'a str>,
+}
+
+fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
+    let base = &site.options.base_url;
+    let stamp =
+        |t: &Option<crate::diag::Spanned<Timestamp>>| t.as_ref().map(|t| t.value.to_string());
+    let incidents = site
+        .selection
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| IncidentExport {
+            id: &r.id,
+            title: &r.title,
+            url: format!("{base}{}", record_url(&r.id)),
+            source_path: r
+                .path
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+            date: r.date.to_string(),
+            severity: &r.severity,
+            status: &r.status,
+            review: r.review.as_str(),
+            visibility: visibility_name(r.visibility),
+            summary: r.summary.as_ref().map(|s| s.as_str()),
+            started: stamp(&r.moments.started),
+            detected: stamp(&r.moments.detected),
+            acknowledged: stamp(&r.moments.acknowledged),
+            mitigated: stamp(&r.moments.mitigated),
+            resolved: stamp(&r.moments.resolved),
+            services: r.services.iter().map(|s| s.as_str()).collect(),
+            tags: r.tags.iter().map(|s| s.as_str()).collect(),
+            commander: r.commander.as_deref(),
+            authors: &r.authors,
+            impact: &r.impact,
+            figures: &site.figures[i],
+            timeline: r
+                .timeline
+                .iter()
+                .map(|e| EventExport {
+                    at: e.at.value.to_string(),
+                    event: &e.event,
+                    source: e.source.as_deref(),
+                    actor: e.actor.as_deref(),
+                    kind: e.kind.as_deref(),
+                })
+                .collect(),
+            action_items: r
+                .action_items
+                .iter()
+                .map(|a| ActionItemView::new(a, site.options.today))
+                .collect(),
+            related: r
+                .related
+                .iter()
+                .map(|id| id.as_str())
+                .filter(|id| site.selection.contains(id))
+                .collect(),
+            links: r
+                .links
+                .iter()
+                .map(|l| LinkExport {
+                    title: &l.title,
+                    url: super::markdown::is_safe_url(&l.url).then_some(l.url.as_str()),
+                })
+                .collect(),
+            extra: &r.extra,
+        })
+        .collect();
+    let export = Export {
+        version: JSON_VERSION,
+        title: &site.config.title,
+        base_url: base,
+        profile: site.options.profile.as_str(),
+        today: site.options.today.to_string(),
+        incidents,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&export).map_err(|e| RenderError::Template {
+        template: "incidents.json".into(),
+        path: "incidents.json".into(),
+        message: error_chain(&e),
+    })?;
+    bytes.push(b'\n');
+    Ok(OutputFile::bytes("incidents.json", bytes))
+}
+
+/// The CSV columns, in order.
+const CSV_HEADER: &[&str] = &[
+    "record_id",
+    "record_title",
+    "record_date",
+    "severity",
+    "item_id",
+    "title",
+    "owner",
+    "priority",
+    "due",
+    "status",
+    "state",
+    "kind",
+    "link",
+    "url",
+];
+
+fn csv(site: &Site<'_>) -> OutputFile {
+    let base = &site.options.base_url;
+    let mut out = String::new();
+    push_row(&mut out, CSV_HEADER.iter().copied());
+    for r in &site.selection.records {
+        let url = format!("{base}{}", record_url(&r.id));
+        let date = r.date.to_string();
+        for item in &r.action_items {
+            let v = ActionItemView::new(item, site.options.today);
+            let due = v.due.clone().unwrap_or_default();
+            push_row(
+                &mut out,
+                [
+                    r.id.as_str(),
+                    r.title.as_str(),
+                    &date,
+                    &r.severity,
+                    v.id.unwrap_or(""),
+                    v.title,
+                    v.owner.unwrap_or(""),
+                    v.priority.unwrap_or(""),
+                    &due,
+                    v.status,
+                    v.state,
+                    v.kind.unwrap_or(""),
+                    v.link.unwrap_or(""),
+                    &url,
+                ],
+            );
+        }
+    }
+    OutputFile::bytes("action-items.csv", out)
+}
+
+/// Appends one CSV row (RFC 4180: CRLF line ends, fields with `,`, `"`, CR or LF
+/// quoted, quotes doubled). A field that a spreadsheet would read as a formula
+/// (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`.
+fn push_row<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
+    for (i, field) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let defused;
+        let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            defused = format!("'{field}");
+            defused.as_str()
+        } else {
+            field
+        };
+        if field.contains([',', '"', '\r', '\n']) {
+            out.push('"');
+            out.push_str(&field.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(field);
+        }
+    }
+    out.push_str("\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses() {
+        let mut out = String::new();
+        push_row(
+            &mut out,
+            ["a,b", "say \"hi\"", "=1+1", "-x", "@SUM(A1)", "plain"],
+        );
+        assert_eq!(
+            out,
+            "\"a,b\",\"say \"\"hi\"\"\",'=1+1,'-x,'@SUM(A1),plain\r\n"
+        );
+    }
+}

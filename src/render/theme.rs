@@ -1,0 +1,246 @@
+//! The theme: Tera templates and static files, layered file by file.
+//!
+//! Three layers, each overriding the one before it for any file of the same name:
+//! 1. the default theme, embedded in the binary from [`DEFAULT_THEME`] (one table
+//!    built with `include_bytes!`), so casebook works from any folder;
+//! 2. the archive's `themes/<name>/templates/` and `themes/<name>/static/`, when
+//!    site.toml sets `theme = "<name>"`;
+//! 3. the archive root's own `templates/` and `static/`.
+//!
+//! A theme's files never come from outside the archive: symlinks that leave it
+//! are refused.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+/// Every file of the default theme, by its path inside the theme.
+pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
+    (
+        "templates/base.html",
+        include_bytes!("../../themes/default/templates/base.html"),
+    ),
+    (
+        "templates/macros.html",
+        include_bytes!("../../themes/default/templates/macros.html"),
+    ),
+    (
+        "templates/index.html",
+        include_bytes!("../../themes/default/templates/index.html"),
+    ),
+    (
+        "templates/record.html",
+        include_bytes!("../../themes/default/templates/record.html"),
+    ),
+    (
+        "templates/list.html",
+        include_bytes!("../../themes/default/templates/list.html"),
+    ),
+    (
+        "templates/terms.html",
+        include_bytes!("../../themes/default/templates/terms.html"),
+    ),
+    (
+        "templates/actions.html",
+        include_bytes!("../../themes/default/templates/actions.html"),
+    ),
+    (
+        "templates/action_list.html",
+        include_bytes!("../../themes/default/templates/action_list.html"),
+    ),
+    (
+        "templates/page.html",
+        include_bytes!("../../themes/default/templates/page.html"),
+    ),
+    (
+        "templates/404.html",
+        include_bytes!("../../themes/default/templates/404.html"),
+    ),
+    (
+        "templates/feed.xml",
+        include_bytes!("../../themes/default/templates/feed.xml"),
+    ),
+    (
+        "templates/sitemap.xml",
+        include_bytes!("../../themes/default/templates/sitemap.xml"),
+    ),
+    (
+        "static/style.css",
+        include_bytes!("../../themes/default/static/style.css"),
+    ),
+    (
+        "static/sort.js",
+        include_bytes!("../../themes/default/static/sort.js"),
+    ),
+];
+
+/// Where one theme file comes from.
+#[derive(Clone, Debug)]
+pub enum ThemeFile {
+    Embedded(&'static [u8]),
+    Disk(PathBuf),
+}
+
+/// Why the theme could not be loaded (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ThemeError {
+    #[error("site.toml picks theme `{0}`, but themes/{0}/ does not exist")]
+    Missing(String),
+    #[error("cannot read theme file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("theme file {} is a symlink that leaves the archive", .0.display())]
+    Escapes(PathBuf),
+    #[error("template {0} is not UTF-8")]
+    NotUtf8(String),
+    #[error("template error: {0}")]
+    Template(String),
+}
+
+/// The merged theme: templates compiled into Tera, static files to copy.
+pub struct Theme {
+    pub tera: tera::Tera,
+    /// Static files by output path (relative to the site root).
+    pub statics: BTreeMap<String, ThemeFile>,
+}
+
+impl Theme {
+    /// Loads the default theme, then `themes/<name>/`, then the archive's overrides.
+    pub fn load(root: &Path, name: &str) -> Result<Theme, ThemeError> {
+        let mut files: BTreeMap<String, ThemeFile> = DEFAULT_THEME
+            .iter()
+            .map(|(path, bytes)| (path.to_string(), ThemeFile::Embedded(bytes)))
+            .collect();
+        let canonical_root = root.canonicalize().map_err(|source| ThemeError::Read {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        if name != "default" || root.join("themes/default").is_dir() {
+            let dir = root.join("themes").join(name);
+            if !dir.is_dir() {
+                return Err(ThemeError::Missing(name.to_string()));
+            }
+            overlay(&mut files, &dir, &canonical_root)?;
+        }
+        overlay(&mut files, root, &canonical_root)?;
+
+        let mut templates = Vec::new();
+        let mut statics = BTreeMap::new();
+        for (path, file) in files {
+            if let Some(name) = path.strip_prefix("templates/") {
+                let bytes = read(&file)?;
+                let text =
+                    String::from_utf8(bytes).map_err(|_| ThemeError::NotUtf8(path.clone()))?;
+                templates.push((name.to_string(), text));
+            } else if let Some(name) = path.strip_prefix("static/") {
+                statics.insert(name.to_string(), file);
+            }
+        }
+        let mut tera = tera::Tera::default();
+        tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+        tera.set_escape_fn(super::escape);
+        tera.add_raw_templates(templates)
+            .map_err(|e| ThemeError::Template(super::error_chain(&e)))?;
+        Ok(Theme { tera, statics })
+    }
+}
+
+/// Reads a theme file's bytes.
+pub fn read(file: &ThemeFile) -> Result<Vec<u8>, ThemeError> {
+    match file {
+        ThemeFile::Embedded(bytes) => Ok(bytes.to_vec()),
+        ThemeFile::Disk(path) => std::fs::read(path).map_err(|source| ThemeError::Read {
+            path: path.clone(),
+            source,
+        }),
+    }
+}
+
+/// Adds `dir/templates/**` and `dir/static/**` over `files`. Hidden files and
+/// folders (starting with `.`) are skipped.
+fn overlay(
+    files: &mut BTreeMap<String, ThemeFile>,
+    dir: &Path,
+    canonical_root: &Path,
+) -> Result<(), ThemeError> {
+    for sub in ["templates", "static"] {
+        let base = dir.join(sub);
+        if !base.is_dir() {
+            continue;
+        }
+        let walker = WalkDir::new(&base)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            let entry = entry.map_err(|e| ThemeError::Read {
+                path: base.clone(),
+                source: e.into(),
+            })?;
+            let path = entry.path();
+            let target = if entry.path_is_symlink() {
+                let target = path.canonicalize().map_err(|source| ThemeError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                if !target.starts_with(canonical_root) {
+                    return Err(ThemeError::Escapes(path.to_path_buf()));
+                }
+                if !target.is_file() {
+                    continue;
+                }
+                target
+            } else if entry.file_type().is_file() {
+                path.to_path_buf()
+            } else {
+                continue;
+            };
+            let Ok(relative) = path.strip_prefix(dir) else {
+                continue;
+            };
+            let key = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            files.insert(key, ThemeFile::Disk(target));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_theme_compiles() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let theme = Theme::load(tmp.path(), "default").expect("theme");
+        assert!(theme.tera.get_template_names().any(|n| n == "record.html"));
+        assert!(theme.statics.contains_key("style.css"));
+    }
+
+    #[test]
+    fn archive_files_override_one_by_one() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(tmp.path().join("static")).expect("mkdir");
+        std::fs::write(tmp.path().join("static/style.css"), "body{}").expect("write");
+        let theme = Theme::load(tmp.path(), "default").expect("theme");
+        assert!(matches!(theme.statics["style.css"], ThemeFile::Disk(_)));
+        assert!(matches!(theme.statics["sort.js"], ThemeFile::Embedded(_)));
+    }
+
+    #[test]
+    fn a_missing_theme_is_an_error() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        assert!(matches!(
+            Theme::load(tmp.path(), "nope"),
+            Err(ThemeError::Missing(_))
+        ));
+    }
+}

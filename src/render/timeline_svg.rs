@@ -1,0 +1,149 @@
+//! Draws a record's timeline as an SVG time axis: the phases of the incident
+//! (undetected, responding, recovering) as bands, its key moments (started,
+//! detected, acknowledged, mitigated, resolved) as labelled marks, and each
+//! timeline event as a tick with its text as a tooltip.
+//!
+//! [`draw`] returns a complete `<svg>` element as a string, so the same drawing can
+//! be inlined in the record's page or written out as a file of its own. Every text
+//! from the record is escaped; the drawing uses classes (`tl-*`) styled by the
+//! theme, with presentation attributes as a fallback when it stands alone.
+
+use std::fmt::Write as _;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use super::escape;
+use crate::model::Record;
+
+const WIDTH: f64 = 800.0;
+const LEFT: f64 = 16.0;
+const RIGHT: f64 = 16.0;
+const AXIS_Y: f64 = 96.0;
+const ROW: f64 = 16.0;
+/// Rough width of one label character at the drawing's font size.
+const CHAR_WIDTH: f64 = 6.4;
+
+/// One key moment of the incident, as drawn.
+struct Mark {
+    name: &'static str,
+    at: Timestamp,
+}
+
+/// The SVG drawing of `record`'s timeline, or `None` when it has fewer than two
+/// distinct instants (nothing to lay out on an axis).
+pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
+    let m = &record.moments;
+    let marks: Vec<Mark> = [
+        ("started", &m.started),
+        ("detected", &m.detected),
+        ("acknowledged", &m.acknowledged),
+        ("mitigated", &m.mitigated),
+        ("resolved", &m.resolved),
+    ]
+    .into_iter()
+    .filter_map(|(name, at)| at.as_ref().map(|at| Mark { name, at: at.value }))
+    .collect();
+    let instants = marks
+        .iter()
+        .map(|m| m.at)
+        .chain(record.timeline.iter().map(|e| e.at.value));
+    let (first, last) = instants.fold(None, |acc: Option<(Timestamp, Timestamp)>, t| {
+        Some(acc.map_or((t, t), |(a, b)| (a.min(t), b.max(t))))
+    })?;
+    if first == last {
+        return None;
+    }
+    let span = last.duration_since(first).as_secs_f64();
+    let x =
+        |t: Timestamp| LEFT + (WIDTH - LEFT - RIGHT) * t.duration_since(first).as_secs_f64() / span;
+    let multi_day = first.to_zoned(tz.clone()).date() != last.to_zoned(tz.clone()).date();
+    let label = |t: Timestamp| {
+        let z = t.to_zoned(tz.clone());
+        if multi_day {
+            z.strftime("%m-%d %H:%M").to_string()
+        } else {
+            z.strftime("%H:%M").to_string()
+        }
+    };
+
+    let mut rows: Vec<f64> = Vec::new();
+    let mut labels = String::new();
+    for mark in &marks {
+        let text = format!("{} {}", mark.name, label(mark.at));
+        let left = x(mark.at);
+        let width = text.len() as f64 * CHAR_WIDTH;
+        let start = left.min(WIDTH - RIGHT - width).max(0.0);
+        let row = match rows.iter().position(|&end| end + 6.0 < start) {
+            Some(row) => row,
+            None => {
+                rows.push(0.0);
+                rows.len() - 1
+            }
+        };
+        rows[row] = start + width;
+        let y = AXIS_Y - 12.0 - ROW * row as f64;
+        let _ = write!(
+            labels,
+            "<g class=\"tl-mark tl-{name}\"><line x1=\"{left:.1}\" y1=\"{top:.1}\" x2=\"{left:.1}\" y2=\"{bottom:.1}\" stroke=\"currentColor\"/><text x=\"{start:.1}\" y=\"{y:.1}\" fill=\"currentColor\">{text}</text></g>",
+            name = mark.name,
+            top = y + 3.0,
+            bottom = AXIS_Y + 6.0,
+            text = escape(&text),
+        );
+    }
+
+    let mut svg = String::with_capacity(4096);
+    let height = AXIS_Y + 36.0;
+    let _ = write!(
+        svg,
+        "<svg class=\"timeline-axis\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-labelledby=\"tl-title-{id}\" font-family=\"system-ui, sans-serif\" font-size=\"11\"><title id=\"tl-title-{id}\">Timeline of {title}, {from} to {to}</title>",
+        id = escape(&record.id),
+        title = escape(&record.title),
+        from = escape(&label(first)),
+        to = escape(&label(last)),
+    );
+    for (class, name, from, to) in [
+        ("tl-undetected", "undetected", &m.started, &m.detected),
+        ("tl-responding", "responding", &m.detected, &m.mitigated),
+        ("tl-recovering", "recovering", &m.mitigated, &m.resolved),
+    ] {
+        if let (Some(from), Some(to)) = (from, to) {
+            let (a, b) = (x(from.value), x(to.value));
+            if b > a {
+                let _ = write!(
+                    svg,
+                    "<rect class=\"tl-phase {class}\" x=\"{a:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"12\" fill=\"currentColor\" fill-opacity=\"0.2\"><title>{name}</title></rect>",
+                    y = AXIS_Y - 6.0,
+                    w = b - a,
+                );
+            }
+        }
+    }
+    let _ = write!(
+        svg,
+        "<line class=\"tl-axis\" x1=\"{LEFT}\" y1=\"{AXIS_Y}\" x2=\"{x2}\" y2=\"{AXIS_Y}\" stroke=\"currentColor\"/>",
+        x2 = WIDTH - RIGHT,
+    );
+    svg.push_str(&labels);
+    for event in &record.timeline {
+        let ex = x(event.at.value);
+        let kind = event.kind.as_deref().unwrap_or("other");
+        let _ = write!(
+            svg,
+            "<circle class=\"tl-event tl-kind-{kind}\" cx=\"{ex:.1}\" cy=\"{AXIS_Y}\" r=\"4\" fill=\"currentColor\"><title>{time} {text}</title></circle>",
+            kind = escape(kind),
+            time = escape(&label(event.at.value)),
+            text = escape(&event.event),
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text class=\"tl-tick\" x=\"{LEFT}\" y=\"{y:.1}\" fill=\"currentColor\">{from}</text><text class=\"tl-tick\" x=\"{x2}\" y=\"{y:.1}\" text-anchor=\"end\" fill=\"currentColor\">{to}</text></svg>",
+        y = AXIS_Y + 24.0,
+        x2 = WIDTH - RIGHT,
+        from = escape(&label(first)),
+        to = escape(&label(last)),
+    );
+    Some(svg)
+}

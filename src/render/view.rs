@@ -1,0 +1,367 @@
+//! What templates see: serializable views that borrow from the model.
+//!
+//! Templates never receive a [`Record`] itself. A [`RecordView`] holds the record's
+//! fields as they are shown (dates formatted in the site's timezone, durations in
+//! words, slugs and URLs computed, the body as HTML), so a theme needs no logic and
+//! the model can change without breaking themes. Every URL in a view is relative to
+//! the site root (`incidents/INC-1/`); templates put `{{ root }}` in front of it, so
+//! the site works under any base URL and from a folder on disk.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::markdown::TocEntry;
+use crate::config::SiteConfig;
+use crate::metrics::{human_duration, ActionCounts, ActionState, Figures};
+use crate::model::{slug, ActionItem, Record, Visibility};
+
+/// The URL (relative to the site root) of a record's page.
+pub fn record_url(id: &str) -> String {
+    format!("incidents/{id}/")
+}
+
+/// The slug of a severity or status name; never empty, so its page has a URL.
+pub fn term_slug(name: &str) -> String {
+    let s = slug(name);
+    if s.is_empty() {
+        "x".repeat(name.chars().count().max(1))
+    } else {
+        s
+    }
+}
+
+/// A service, tag, severity or status with the URL of its index page.
+#[derive(Clone, Debug, Serialize)]
+pub struct TermView<'a> {
+    pub name: &'a str,
+    pub slug: String,
+    pub url: String,
+}
+
+impl<'a> TermView<'a> {
+    /// The term `name` listed under `section` (`services`, `tags`, ...).
+    pub fn new(section: &str, name: &'a str) -> TermView<'a> {
+        let slug = term_slug(name);
+        TermView {
+            name,
+            url: format!("{section}/{slug}/"),
+            slug,
+        }
+    }
+}
+
+/// A short reference to a record, for lists and tables: related records,
+/// backlinks, similar incidents and every index page.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordRef<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub url: String,
+    pub date: String,
+    pub severity: &'a str,
+    pub severity_slug: String,
+    /// 0 for the most severe level of site.toml, for sorting.
+    pub severity_rank: usize,
+    pub status: &'a str,
+    pub review: &'static str,
+    pub services: Vec<&'a str>,
+    /// The incident's duration in words, when known.
+    pub duration: Option<String>,
+    pub duration_seconds: Option<i64>,
+    pub actions: ActionCounts,
+}
+
+impl<'a> RecordRef<'a> {
+    pub fn new(record: &'a Record, figures: &Figures, config: &SiteConfig) -> RecordRef<'a> {
+        RecordRef {
+            id: &record.id,
+            title: &record.title,
+            url: record_url(&record.id),
+            date: record.date.to_string(),
+            severity: &record.severity,
+            severity_slug: term_slug(&record.severity),
+            severity_rank: config.severity_rank(&record.severity),
+            status: &record.status,
+            review: record.review.as_str(),
+            services: record.services.iter().map(|s| s.as_str()).collect(),
+            duration: figures.duration.map(human_duration),
+            duration_seconds: figures.duration,
+            actions: figures.actions,
+        }
+    }
+}
+
+/// One computed figure (time to detect, ...), in words and in seconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct FigureView {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub seconds: i64,
+}
+
+/// The figures a record has, in reading order; missing ones are left out.
+pub fn figure_views(figures: &Figures) -> Vec<FigureView> {
+    [
+        ("time_to_detect", "Time to detect", figures.time_to_detect),
+        (
+            "time_to_acknowledge",
+            "Time to acknowledge",
+            figures.time_to_acknowledge,
+        ),
+        (
+            "time_to_mitigate",
+            "Time to mitigate",
+            figures.time_to_mitigate,
+        ),
+        (
+            "time_to_resolve",
+            "Time to resolve",
+            figures.time_to_resolve,
+        ),
+        ("duration", "Duration", figures.duration),
+    ]
+    .into_iter()
+    .filter_map(|(key, label, seconds)| {
+        seconds.map(|seconds| FigureView {
+            key,
+            label,
+            value: human_duration(seconds),
+            seconds,
+        })
+    })
+    .collect()
+}
+
+/// One key moment (started, detected, ...), formatted in the site's timezone.
+#[derive(Clone, Debug, Serialize)]
+pub struct MomentView {
+    pub name: &'static str,
+    pub time: String,
+    /// RFC 3339, for `<time datetime>`.
+    pub iso: String,
+}
+
+/// The record's key moments in order.
+pub fn moment_views(record: &Record, tz: &TimeZone) -> Vec<MomentView> {
+    let m = &record.moments;
+    [
+        ("started", &m.started),
+        ("detected", &m.detected),
+        ("acknowledged", &m.acknowledged),
+        ("mitigated", &m.mitigated),
+        ("resolved", &m.resolved),
+    ]
+    .into_iter()
+    .filter_map(|(name, at)| {
+        at.as_ref().map(|at| MomentView {
+            name,
+            time: format_time(at.value, tz, None),
+            iso: at.value.to_string(),
+        })
+    })
+    .collect()
+}
+
+/// `2024-09-18 14:23`, or just `14:23` when the day is `same_day`.
+pub fn format_time(at: Timestamp, tz: &TimeZone, same_day: Option<Date>) -> String {
+    let z = at.to_zoned(tz.clone());
+    if same_day == Some(z.date()) {
+        z.strftime("%H:%M").to_string()
+    } else {
+        z.strftime("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// The impact block, with the figures people scan for first.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImpactView<'a> {
+    pub users: Option<u64>,
+    pub requests_failed_pct: Option<f64>,
+    pub revenue: Option<f64>,
+    pub currency: &'a str,
+    /// `yes` or `no`, when the record says.
+    pub data_loss: Option<&'static str>,
+    pub slo_breach: Option<&'static str>,
+    pub description: Option<&'a str>,
+    /// Whether any of the above is set.
+    pub any: bool,
+}
+
+impl<'a> ImpactView<'a> {
+    pub fn new(record: &'a Record, config: &'a SiteConfig) -> ImpactView<'a> {
+        let i = &record.impact;
+        ImpactView {
+            users: i.users,
+            requests_failed_pct: i.requests_failed_pct,
+            revenue: i.revenue,
+            currency: &config.currency,
+            data_loss: i.data_loss.map(yes_no),
+            slo_breach: i.slo_breach.map(yes_no),
+            description: i.description.as_deref(),
+            any: i.users.is_some()
+                || i.requests_failed_pct.is_some()
+                || i.revenue.is_some()
+                || i.data_loss.is_some()
+                || i.slo_breach.is_some()
+                || i.description.is_some(),
+        }
+    }
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// One row of the timeline table; `event` is HTML rendered from inline Markdown.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventView<'a> {
+    pub time: String,
+    pub iso: String,
+    pub event: String,
+    pub source: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub kind: Option<&'a str>,
+}
+
+/// An action item as shown, with its state on the build's day.
+#[derive(Clone, Debug, Serialize)]
+pub struct ActionItemView<'a> {
+    pub id: Option<&'a str>,
+    pub title: &'a str,
+    pub owner: Option<&'a str>,
+    pub priority: Option<&'a str>,
+    pub due: Option<String>,
+    pub status: &'static str,
+    /// `overdue`, `open`, `in-progress`, `done` or `wont-do`.
+    pub state: &'static str,
+    pub overdue: bool,
+    pub kind: Option<&'a str>,
+    /// The item's link when it is a safe URL; unsafe ones are dropped.
+    pub link: Option<&'a str>,
+}
+
+impl<'a> ActionItemView<'a> {
+    pub fn new(item: &'a ActionItem, today: Date) -> ActionItemView<'a> {
+        let state = ActionState::of(item, today);
+        ActionItemView {
+            id: item.id.as_ref().map(|id| id.as_str()),
+            title: &item.title,
+            owner: item.owner.as_deref(),
+            priority: item.priority.as_deref(),
+            due: item.due.as_ref().map(|d| d.value.to_string()),
+            status: item.status.as_str(),
+            state: state.as_str(),
+            overdue: state == ActionState::Overdue,
+            kind: item.kind.as_deref(),
+            link: item
+                .link
+                .as_deref()
+                .filter(|url| super::markdown::is_safe_url(url) && is_absolute_url(url)),
+        }
+    }
+}
+
+/// Action-item links point outside the archive: only absolute http(s) or mailto.
+fn is_absolute_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("mailto:")
+}
+
+/// An action item on the archive-wide action page, with its record.
+#[derive(Clone, Debug, Serialize)]
+pub struct ActionRow<'a> {
+    #[serde(flatten)]
+    pub item: ActionItemView<'a>,
+    pub record: &'a RecordRef<'a>,
+}
+
+/// A reference under `links:`; `url` is `None` when it was not a safe URL.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkView<'a> {
+    pub title: &'a str,
+    pub url: Option<&'a str>,
+}
+
+/// Everything a record's page shows.
+///
+/// `related` lists the records named in the record's `related:` that are in this
+/// build. `backlinks` (records that name or mention this one) and `similar` (the
+/// nearest records by text, services and tags) are the cross-linking stage's to
+/// fill: the render stage builds them empty, the default theme's `record.html` has
+/// a block for each that shows only when its list is non-empty, and a stage that
+/// computes them sets these fields before the page is rendered.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordView<'a> {
+    #[serde(flatten)]
+    pub head: &'a RecordRef<'a>,
+    pub status_slug: String,
+    pub visibility: &'static str,
+    pub summary: Option<&'a str>,
+    pub moments: Vec<MomentView>,
+    pub services: Vec<TermView<'a>>,
+    pub tags: Vec<TermView<'a>>,
+    pub commander: Option<&'a str>,
+    pub authors: &'a [String],
+    pub impact: ImpactView<'a>,
+    pub figures: Vec<FigureView>,
+    pub timeline: Vec<EventView<'a>>,
+    /// The timeline drawn as an inline `<svg>` (see `timeline_svg`).
+    pub timeline_svg: Option<String>,
+    pub action_items: Vec<ActionItemView<'a>>,
+    /// The body as sanitized HTML, and its `##`/`###` headings.
+    pub body: String,
+    pub toc: Vec<TocEntry>,
+    pub links: Vec<LinkView<'a>>,
+    /// The record file relative to the archive root, and its address in the
+    /// repository when site.toml sets `repository_url`.
+    pub source_path: String,
+    pub source_url: Option<String>,
+    pub related: Vec<&'a RecordRef<'a>>,
+    pub backlinks: Vec<&'a RecordRef<'a>>,
+    pub similar: Vec<&'a RecordRef<'a>>,
+    pub extra: &'a serde_json::Value,
+}
+
+/// The visibility's name for templates and exports.
+pub fn visibility_name(v: Visibility) -> &'static str {
+    match v {
+        Visibility::Public => "public",
+        Visibility::Internal => "internal",
+    }
+}
+
+/// A free page from `content/pages/`.
+#[derive(Clone, Debug, Serialize)]
+pub struct PageView<'a> {
+    pub title: &'a str,
+    pub slug: &'a str,
+    pub url: String,
+    pub body: String,
+    pub toc: Vec<TocEntry>,
+}
+
+/// Links to the neighbours of one page of a paginated list.
+#[derive(Clone, Debug, Serialize)]
+pub struct Pager {
+    pub number: usize,
+    pub count: usize,
+    pub total_items: usize,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    /// Every page's number and URL, for a page list under the table.
+    pub pages: Vec<PageNumber>,
+}
+
+/// One entry of a pager's page list.
+#[derive(Clone, Debug, Serialize)]
+pub struct PageNumber {
+    pub number: usize,
+    pub url: String,
+}
