@@ -1,4 +1,5 @@
-//! The stages in order: load -> validate (-> select -> render -> write, for `build`).
+//! The stages in order: load -> validate (-> select -> render -> search index ->
+//! write, for `build`).
 //!
 //! Commands call these functions instead of wiring stages themselves, so `check`
 //! and `build` always see the same findings.
@@ -7,14 +8,17 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use jiff::civil::Date;
+use rayon::prelude::*;
 
 use crate::config::{ConfigError, SiteConfig};
 use crate::diag::{Diagnostic, Level, Report};
+use crate::metrics::Figures;
 use crate::model::Archive;
+use crate::render::view::record_url;
 use crate::render::{RenderError, RenderOptions};
 use crate::select::SelectOptions;
 use crate::write::{Destination, WriteError};
-use crate::{load, render, select, validate};
+use crate::{load, render, search, select, validate};
 
 /// A loaded, checked archive and its findings (levels already set by site.toml).
 pub struct Checked {
@@ -122,8 +126,36 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
         profile: options.select.profile,
         timings: options.timings,
     };
-    let files = render::render(&archive, &selection, &render_options)?;
+    let mut files = render::render(&archive, &selection, &render_options)?;
     log_time(options.timings, "render", started);
+
+    let started = Instant::now();
+    let figures: Vec<Figures> = selection
+        .records
+        .par_iter()
+        .map(|r| Figures::of(r, options.today))
+        .collect();
+    let documents: Vec<search::Document> = selection
+        .records
+        .iter()
+        .zip(&figures)
+        .map(|(record, figures)| search::Document {
+            record,
+            figures,
+            url: record_url(&record.id),
+        })
+        .collect();
+    let (index, stats) = search::index(&documents, &archive.config);
+    files.extend(index);
+    log_time(options.timings, "search", started);
+    if options.timings {
+        eprintln!(
+            "timing:   ({} terms, {} files, {:.1} MB as served)",
+            stats.terms,
+            stats.files,
+            stats.bytes as f64 / 1e6
+        );
+    }
 
     let started = Instant::now();
     destination.commit(&files)?;

@@ -8,7 +8,8 @@
 //! [`view::RecordRef`]; render every record's page in parallel (Markdown body with
 //! highlighted code, timeline table and [`timeline_svg`], action items, related
 //! records); then the index pages ([`indexes`]), the free pages, the machine
-//! outputs ([`exports`]) and the static files. Every link in a page is relative to
+//! outputs ([`exports`]), the search page (its index comes from [`crate::search`])
+//! and the static files. Every link in a page is relative to
 //! the page itself (`{{ root }}` is `./`, `../` or `../../`), so the site works under
 //! any `base_url`, including a sub-path, and from a folder on disk; only the feed,
 //! sitemap, JSON export and 404 page use the base URL itself.
@@ -297,6 +298,12 @@ pub fn render(
         copies.extend(found.copies);
     }
     files.extend(exports::render(&site)?);
+    // The search page; its index is written by the search stage (crate::search).
+    files.push(
+        site.page("search.html", "search/index.html".to_string(), |c| {
+            c.insert("nav", "search");
+        })?,
+    );
     files.push(OutputFile::bytes("highlight.css", highlight::stylesheet()));
     for (path, file) in &site.theme.statics {
         files.retain(|f| f.path != *path);

@@ -58,6 +58,7 @@ struct Manifest<'a> {
     version: u32,
     documents: usize,
     doc_chunk: usize,
+    inline_postings: usize,
     stop_words: &'a [&'a str],
     /// The first term of each term chunk; chunk `i` is `t/i.bin`.
     chunks: Vec<&'a str>,
@@ -158,6 +159,7 @@ pub fn encode(index: &Index) -> Vec<File> {
         version: VERSION,
         documents: index.documents,
         doc_chunk: DOC_CHUNK,
+        inline_postings: INLINE_POSTINGS,
         stop_words: STOP_WORDS,
         chunks: chunks
             .iter()
