@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
 use crate::diag::Format;
+use crate::select::{self, SelectOptions};
 
 /// Turns a git repository of incident postmortems into a fast, searchable static website.
 #[derive(Debug, Parser)]
@@ -74,6 +75,10 @@ pub enum Command {
     Schema,
     /// Check the archive, then build the static website
     Build(BuildArgs),
+    /// List action items across the archive, with their state and days overdue
+    Actions(ActionsArgs),
+    /// Print the insight figures: incident trends, services, action-item follow-through
+    Stats(StatsArgs),
 }
 
 /// What fails a run besides errors.
@@ -85,6 +90,7 @@ pub enum Deny {
 
 /// Options of `casebook check`.
 #[derive(Debug, Args)]
+#[command(after_long_help = crate::rules::Rule::help_table())]
 pub struct CheckArgs {
     /// How to print findings
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -125,17 +131,38 @@ pub struct BuildArgs {
     /// The site's address, overriding site.toml's `base_url`
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Publish records with `review: draft` too (left out by default)
-    #[arg(long)]
-    pub drafts: bool,
-    /// Which records to publish
-    #[arg(long, value_enum, default_value_t = Profile::Internal)]
-    pub profile: Profile,
+    #[command(flatten)]
+    pub select: SelectArgs,
     #[command(flatten)]
     pub today: TodayArg,
     /// Print how long each stage took
     #[arg(long)]
     pub timings: bool,
+}
+
+/// Which records a command publishes or reports on: `build`, `stats` and `actions`
+/// take the same flags, so their figures agree for the same flags.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Include records with `review: draft` (left out by default)
+    #[arg(long)]
+    pub drafts: bool,
+    /// Which records to include
+    #[arg(long, value_enum, default_value_t = Profile::Internal)]
+    pub profile: Profile,
+}
+
+impl SelectArgs {
+    /// The selection these flags ask for.
+    pub fn options(&self) -> SelectOptions {
+        SelectOptions {
+            profile: match self.profile {
+                Profile::Internal => select::Profile::Internal,
+                Profile::Public => select::Profile::Public,
+            },
+            drafts: self.drafts,
+        }
+    }
 }
 
 /// Options of `casebook init`.
@@ -162,4 +189,70 @@ pub struct NewArgs {
     pub bundle: bool,
     #[command(flatten)]
     pub today: TodayArg,
+}
+
+/// How `casebook actions` prints its list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns for a terminal
+    Table,
+    /// One JSON array of items (see docs/actions.md)
+    Json,
+    /// Comma-separated values with a header line, for spreadsheets
+    Csv,
+}
+
+/// What makes `casebook actions` exit 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any listed item is overdue
+    Overdue,
+}
+
+/// Options of `casebook actions`.
+#[derive(Debug, Args)]
+pub struct ActionsArgs {
+    /// List only overdue items (open or in progress, past their due date)
+    #[arg(long)]
+    pub overdue: bool,
+    /// List only this owner's items (letter case ignored)
+    #[arg(long, value_name = "OWNER")]
+    pub owner: Option<String>,
+    /// List only items of incidents that name this service
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// How to print the list
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Exit with 1 when a listed item is overdue, so a scheduled CI job can nag
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub today: TodayArg,
+}
+
+/// How `casebook stats` prints the figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    /// One aligned table per figure
+    Table,
+    /// The figures as JSON, the same object incidents.json carries (docs/insights.md)
+    Json,
+}
+
+/// Options of `casebook stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// How to print the figures
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub today: TodayArg,
+    /// Print how long each stage took
+    #[arg(long)]
+    pub timings: bool,
 }

@@ -175,7 +175,7 @@ pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Opt
         Some(offset) => (None, offset),
         None => match root.get("body") {
             Some(node) => match d.string(node, "body") {
-                Some(text) => (Some(text.value), block_start(&d.source.text, node.span)),
+                Some(text) => (Some(text.value), node.span.start),
                 None => (Some(String::new()), node.span.start),
             },
             None => (Some(String::new()), d.source.text.len()),
@@ -246,15 +246,6 @@ pub fn page(source: &Arc<Source>, path: &Path, diags: &mut Vec<Diagnostic>) -> O
         body: fm.body.to_string(),
         body_offset: fm.body_offset,
     })
-}
-
-/// The first byte of a block scalar's content (the line after `|`).
-fn block_start(text: &str, span: Span) -> usize {
-    let start = span.start.min(text.len());
-    match text.as_bytes().get(start) {
-        Some(b'|') | Some(b'>') => text[start..].find('\n').map_or(start, |i| start + i + 1),
-        _ => start,
-    }
 }
 
 fn to_json(node: &Node) -> serde_json::Value {
@@ -381,14 +372,15 @@ impl Decoder<'_> {
         if valid_id(&id) {
             return Some(id);
         }
-        let diag = Diagnostic::new(
-            Rule::InvalidValue,
+        let message = if matches!(id.as_str(), "." | "..") {
+            format!("id `{}` is not allowed: it names a folder", id.value)
+        } else {
             format!(
                 "id `{}` may only use letters, digits, `.`, `_` and `-`",
                 id.value
-            ),
-        )
-        .at(self.source, node.span);
+            )
+        };
+        let diag = Diagnostic::new(Rule::InvalidValue, message).at(self.source, node.span);
         self.push(diag);
         None
     }
@@ -423,6 +415,8 @@ impl Decoder<'_> {
         let text = self.string(node, what)?;
         match parse_timestamp(&text, date, &self.config.timezone) {
             Ok(ts) => Some(Spanned::new(ts, node.span)),
+            // A bare time without a valid `date`: the finding about `date` says it all.
+            Err(_) if date.is_none() && text.trim().parse::<Time>().is_ok() => None,
             Err(reason) => {
                 let diag = Diagnostic::new(Rule::InvalidValue, format!("`{what}` is `{}`: {reason}", text.value))
                     .at(self.source, node.span)

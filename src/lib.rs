@@ -9,11 +9,13 @@
 
 #![recursion_limit = "256"]
 
+pub mod charts;
 pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod decode;
 pub mod diag;
+pub mod insights;
 pub mod load;
 pub mod metrics;
 pub mod model;
@@ -22,6 +24,7 @@ pub mod render;
 pub mod rules;
 pub mod search;
 pub mod select;
+pub mod table;
 pub mod validate;
 pub mod write;
 pub mod yaml;

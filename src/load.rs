@@ -160,6 +160,10 @@ fn discover(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> 
             }
             continue;
         }
+        // Sockets, pipes and devices are not records: reading a pipe would block.
+        if !entry.file_type().is_file() {
+            continue;
+        }
         if let Some(format) = record_format(&rel) {
             out.push(Candidate {
                 path: rel,
@@ -183,28 +187,37 @@ fn relative(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
 
+fn too_large(rel: &Path, size: u64) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::new(
+            Rule::InputLimit,
+            format!(
+                "file is {size} bytes; records larger than {MAX_RECORD_BYTES} bytes are not read"
+            ),
+        )
+        .in_file(&Source::new(rel, ""))
+        .help("move large logs into a bundle asset and link to it"),
+    )
+}
+
 /// Reads a file as text: refuses huge files, reports non-UTF-8 with its position,
 /// drops a BOM and turns CRLF into LF (columns stay the same).
 fn read_text(root: &Path, rel: &Path) -> Result<Arc<Source>, Box<Diagnostic>> {
     let full = root.join(rel);
     let size = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
     if size > MAX_RECORD_BYTES {
-        return Err(Box::new(
-            Diagnostic::new(
-                Rule::InputLimit,
-                format!(
-                "file is {size} bytes; records larger than {MAX_RECORD_BYTES} bytes are not read"
-            ),
-            )
-            .in_file(&Source::new(rel, ""))
-            .help("move large logs into a bundle asset and link to it"),
-        ));
+        return Err(too_large(rel, size));
     }
     let bytes = std::fs::read(&full).map_err(|error| {
         Diagnostic::new(Rule::FrontMatter, format!("cannot read file: {error}"))
             .in_file(&Source::new(rel, ""))
     })?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    text_source(rel, &bytes)
+}
+
+/// The text of a file's bytes: a BOM dropped, CRLF turned into LF, non-UTF-8 reported.
+fn text_source(rel: &Path, bytes: &[u8]) -> Result<Arc<Source>, Box<Diagnostic>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(Source::new(rel, normalize_newlines(text))),
         Err(error) => {
@@ -281,10 +294,39 @@ fn load_record(
     candidate: &Candidate,
     config: &SiteConfig,
 ) -> (Option<Record>, Vec<Diagnostic>) {
-    let source = match read_text(root, &candidate.path) {
-        Ok(source) => source,
-        Err(diag) => return (None, vec![*diag]),
+    match read_text(root, &candidate.path) {
+        Ok(source) => decode_record(source, candidate, config),
+        Err(diag) => (None, vec![*diag]),
+    }
+}
+
+/// Loads one record from a file's bytes, as if read from `path` (relative to the
+/// archive root; `.md`, `.yaml` or `.yml`). The loader's pure core, without the file
+/// system: property tests and fuzz targets call it with arbitrary bytes.
+pub fn record_from_bytes(
+    path: &Path,
+    bytes: &[u8],
+    config: &SiteConfig,
+) -> (Option<Record>, Vec<Diagnostic>) {
+    let candidate = Candidate {
+        path: path.to_path_buf(),
+        format: record_format(path).unwrap_or(Format::Markdown),
+        bundle: None,
     };
+    if bytes.len() as u64 > MAX_RECORD_BYTES {
+        return (None, vec![*too_large(path, bytes.len() as u64)]);
+    }
+    match text_source(path, bytes) {
+        Ok(source) => decode_record(source, &candidate, config),
+        Err(diag) => (None, vec![*diag]),
+    }
+}
+
+fn decode_record(
+    source: Arc<Source>,
+    candidate: &Candidate,
+    config: &SiteConfig,
+) -> (Option<Record>, Vec<Diagnostic>) {
     if source.text.trim().is_empty() {
         let diag = Diagnostic::new(Rule::FrontMatter, "the record file is empty")
             .at(&source, Span::new(0, 0));

@@ -57,6 +57,12 @@ impl ActionState {
     }
 }
 
+/// Whole days an item due on `due` is overdue on `today`: 0 on the due date itself,
+/// 1 the day after. Only meaningful for items whose state is [`ActionState::Overdue`].
+pub fn days_overdue(due: Date, today: Date) -> i64 {
+    i64::from((today - due).get_days())
+}
+
 /// Counts of a record's action items by state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ActionCounts {
@@ -78,6 +84,10 @@ pub struct Figures {
     pub time_to_resolve: Option<i64>,
     pub duration: Option<i64>,
     pub actions: ActionCounts,
+    /// Each action item's state, in the record's order; `actions` counts these.
+    /// Kept for the insights and `casebook actions`, which need them item by item.
+    #[serde(skip)]
+    pub action_states: Vec<ActionState>,
 }
 
 fn between(from: Option<&Spanned<Timestamp>>, to: Option<&Spanned<Timestamp>>) -> Option<i64> {
@@ -91,9 +101,14 @@ impl Figures {
         let m = &record.moments;
         let start = m.started.as_ref().or(m.detected.as_ref());
         let mut actions = ActionCounts::default();
-        for item in &record.action_items {
+        let action_states: Vec<ActionState> = record
+            .action_items
+            .iter()
+            .map(|item| ActionState::of(item, today))
+            .collect();
+        for state in &action_states {
             actions.total += 1;
-            match ActionState::of(item, today) {
+            match state {
                 ActionState::Overdue => {
                     actions.overdue += 1;
                     actions.open += 1;
@@ -110,6 +125,7 @@ impl Figures {
             time_to_resolve: between(m.detected.as_ref(), m.resolved.as_ref()),
             duration: between(start, m.resolved.as_ref()),
             actions,
+            action_states,
         }
     }
 }

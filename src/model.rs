@@ -5,6 +5,7 @@
 //! Fields that later checks point at keep their [`Span`], so a finding raised after
 //! loading still names the file, line and column of the value.
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -208,6 +209,43 @@ impl Record {
         match &self.yaml_body {
             Some(body) => body,
             None => self.source.text.get(self.body_offset..).unwrap_or_default(),
+        }
+    }
+
+    /// Where a byte range of [`Record::body`] is in the file, for findings in the body.
+    /// A `.md` body is a slice of the file. A YAML record's `body: |` lost its
+    /// indentation, so each body line is matched to its file line; a body in another
+    /// YAML style (folded, quoted) does not keep its lines, and findings in it point
+    /// at the start of `body`.
+    pub fn body_span(&self, range: Range<usize>) -> Span {
+        let Some(body) = &self.yaml_body else {
+            return Span::new(self.body_offset + range.start, self.body_offset + range.end);
+        };
+        let text = &self.source.text;
+        let fallback = Span::new(self.body_offset, self.body_offset);
+        let Some(before) = body.get(..range.start) else {
+            return fallback;
+        };
+        let first_line = text
+            .get(..self.body_offset)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let indent = self.body_offset - first_line;
+        let line = before.matches('\n').count();
+        let column = range.start - before.rfind('\n').map_or(0, |i| i + 1);
+        let line_start = match line {
+            0 => Some(first_line),
+            n => text[first_line..]
+                .match_indices('\n')
+                .nth(n - 1)
+                .map(|(i, _)| first_line + i + 1),
+        };
+        let start = line_start.map_or(usize::MAX, |s| s + indent + column);
+        let end = start.saturating_add(range.len());
+        if text.get(start..end).is_some() && text.get(start..end) == body.get(range) {
+            Span::new(start, end)
+        } else {
+            fallback
         }
     }
 }

@@ -12,8 +12,9 @@ use rayon::prelude::*;
 
 use crate::config::{ConfigError, SiteConfig};
 use crate::diag::{Diagnostic, Level, Report};
+use crate::insights::{Entry, Facts};
 use crate::metrics::Figures;
-use crate::model::Archive;
+use crate::model::{Archive, Record};
 use crate::render::view::record_url;
 use crate::render::{RenderError, RenderOptions};
 use crate::select::SelectOptions;
@@ -59,6 +60,29 @@ pub fn check(root: &Path, today: Date, timings: bool) -> Result<Checked, SetupEr
         report: Report::new(diags),
         archive,
     })
+}
+
+/// Computes the [`Figures`] of each record once, in parallel, in the given order.
+/// Record pages, `incidents.json`, the insights and `casebook actions` all read these.
+pub fn figures(records: &[&Record], today: Date) -> Vec<Figures> {
+    records
+        .par_iter()
+        .map(|record| Figures::of(record, today))
+        .collect()
+}
+
+/// Pairs each record with its figures, for the [`Facts`] of the insights.
+pub fn entries<'a>(records: &[&'a Record], figures: &'a [Figures]) -> Vec<Entry<'a>> {
+    records
+        .iter()
+        .zip(figures)
+        .map(|(&record, figures)| Entry { record, figures })
+        .collect()
+}
+
+/// What the insights read of each record, prepared once (docs/insights.md).
+pub fn facts(records: &[&Record], figures: &[Figures], config: &SiteConfig, today: Date) -> Facts {
+    Facts::new(&entries(records, figures), config, today)
 }
 
 /// Settings of one `casebook build`, resolved from flags and site.toml.

@@ -77,6 +77,22 @@ impl Rule {
         Rule::ALL.iter().copied().find(|r| r.name() == name)
     }
 
+    /// The rules as a table for `casebook check --help`: code, name, default level.
+    pub fn help_table() -> String {
+        let mut text = String::from(
+            "Rules, with their default level (site.toml's [rules] changes it; docs/check.md explains each):\n",
+        );
+        for rule in Rule::ALL {
+            text.push_str(&format!(
+                "  {}  {:<24} {}\n",
+                rule.code(),
+                rule.name(),
+                rule.default_level().as_str()
+            ));
+        }
+        text
+    }
+
     /// Rules about site.toml itself: they are never turned off, they make the run exit 2.
     pub fn is_config(self) -> bool {
         matches!(

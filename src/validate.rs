@@ -174,11 +174,12 @@ fn action_items(record: &Record, today: Date, diags: &mut Vec<Diagnostic>) {
         if let Some(due) = &item.due {
             if due.value < today {
                 let days = (today - due.value).get_days();
+                let plural = if days == 1 { "" } else { "s" };
                 diags.push(
                     Diagnostic::new(
                         Rule::OverdueActionItem,
                         format!(
-                            "action item {name} is overdue: due {}, {days} days ago",
+                            "action item {name} is overdue: due {}, {days} day{plural} ago",
                             due.value
                         ),
                     )
@@ -214,7 +215,6 @@ fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Ve
     let mut headings: Vec<String> = Vec::new();
     let mut heading: Option<String> = None;
     let mut in_code = 0usize;
-    let base = record.body_offset;
     let folder = record.bundle.clone().unwrap_or_else(|| {
         record
             .path
@@ -236,7 +236,7 @@ fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Ve
                     h.push_str(&text);
                 }
                 if blame {
-                    blame_words(record, &text, base + range.start, diags);
+                    blame_words(record, &text, range.start, diags);
                 }
             }
             Event::Code(text) => {
@@ -251,7 +251,7 @@ fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Ve
                     root,
                     &folder,
                     &dest_url,
-                    Span::new(base + range.start, base + range.end),
+                    record.body_span(range),
                     diags,
                 );
             }
@@ -291,6 +291,7 @@ fn blame_matcher() -> &'static AhoCorasick {
     })
 }
 
+/// Blame phrases in one text event; `offset` is where the text starts in the body.
 fn blame_words(record: &Record, text: &str, offset: usize, diags: &mut Vec<Diagnostic>) {
     for found in blame_matcher().find_iter(text) {
         if is_word_at(text, found.start(), found.len()) {
@@ -298,7 +299,7 @@ fn blame_words(record: &Record, text: &str, offset: usize, diags: &mut Vec<Diagn
             diags.push(blame_finding(
                 record,
                 phrase,
-                Span::new(offset + found.start(), offset + found.end()),
+                record.body_span(offset + found.start()..offset + found.end()),
             ));
         }
     }
@@ -371,23 +372,22 @@ fn check_asset(
     let finding = match resolve_relative(folder, &decoded) {
         None => Some(format!("link `{url}` leaves the archive")),
         Some(path) => {
-            let full = root.join(&path);
-            match full.symlink_metadata() {
+            // Resolving follows every symlink on the way, a folder's as well as the
+            // file's; only metadata is read, never the target's content.
+            match root.join(&path).canonicalize() {
                 Err(_) => Some(format!(
                     "link `{url}` points to `{}`, which does not exist",
                     crate::diag::display_path(&path)
                 )),
-                Ok(meta) if meta.file_type().is_symlink() => {
-                    let inside = full
-                        .canonicalize()
-                        .ok()
-                        .zip(root.canonicalize().ok())
-                        .is_some_and(|(t, r)| t.starts_with(r));
+                Ok(target) => {
+                    let inside = target.starts_with(root)
+                        || root.canonicalize().is_ok_and(|r| target.starts_with(r));
                     (!inside).then(|| {
-                        format!("link `{url}` is a symlink that points outside the archive")
+                        format!(
+                            "link `{url}` goes through a symlink that points outside the archive"
+                        )
                     })
                 }
-                Ok(_) => None,
             }
         }
     };
@@ -510,8 +510,13 @@ fn slug_collisions(
                     Diagnostic::new(
                         Rule::SlugCollision,
                         format!(
-                            "{what} `{}` and {what} `{other}` both become the URL `{s}`",
-                            name.value
+                            "{what} `{}` and {what} `{other}` ({}) both become the URL `{s}`",
+                            name.value,
+                            if first.path == record.path {
+                                "in this record".to_string()
+                            } else {
+                                format!("in {}", crate::diag::display_path(&first.path))
+                            }
                         ),
                     )
                     .at(&record.source, name.span)

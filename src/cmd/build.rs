@@ -2,11 +2,10 @@
 
 use std::io::Write;
 
-use crate::cli::{BuildArgs, GlobalArgs, Profile as ProfileArg};
+use crate::cli::{BuildArgs, GlobalArgs};
 use crate::cmd::{today, Failure, Outcome};
 use crate::diag::Format;
 use crate::pipeline::{self, BuildOptions};
-use crate::select::{Profile, SelectOptions};
 
 /// Builds the site; fails (writing nothing) when the check finds errors.
 pub fn run(global: &GlobalArgs, args: &BuildArgs) -> Result<Outcome, Failure> {
@@ -19,13 +18,7 @@ pub fn run(global: &GlobalArgs, args: &BuildArgs) -> Result<Outcome, Failure> {
             .clone()
             .unwrap_or_else(|| global.root.join(&config.output_dir)),
         base_url,
-        select: SelectOptions {
-            profile: match args.profile {
-                ProfileArg::Internal => Profile::Internal,
-                ProfileArg::Public => Profile::Public,
-            },
-            drafts: args.drafts,
-        },
+        select: args.select.options(),
         today,
         timings: args.timings,
     };
@@ -58,7 +51,11 @@ pub fn run(global: &GlobalArgs, args: &BuildArgs) -> Result<Outcome, Failure> {
                     built.published,
                     built.records,
                     options.select.profile.as_str(),
-                    if args.drafts { ", drafts included" } else { "" },
+                    if args.select.drafts {
+                        ", drafts included"
+                    } else {
+                        ""
+                    },
                     built.output.display(),
                 );
             }

@@ -5,11 +5,20 @@ use std::io::Write;
 use crate::cli::{CheckArgs, Deny, GlobalArgs};
 use crate::cmd::{today, Failure, Outcome};
 use crate::diag::Format;
-use crate::pipeline;
+use crate::pipeline::{self, SetupError};
 
 /// Checks the archive; fails on errors, or on warnings with `--deny warnings`.
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, Failure> {
-    let (config, _) = pipeline::load_config(&global.root)?;
+    let (config, _) = match pipeline::load_config(&global.root) {
+        // Tools reading JSON or GitHub commands get site.toml's findings in that format too.
+        Err(SetupError::InvalidConfig(report)) if args.format != Format::Human => {
+            report
+                .write(&mut std::io::stdout().lock(), args.format, false)
+                .map_err(Failure::io("cannot write findings"))?;
+            return Err(Failure::Usage("site.toml has errors".into()));
+        }
+        result => result?,
+    };
     let today = today(&args.today, &config)?;
     let checked = pipeline::check(&global.root, today, args.timings)?;
     let report = &checked.report;

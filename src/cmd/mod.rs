@@ -8,14 +8,17 @@ use jiff::civil::Date;
 
 use crate::cli::{Cli, Command, GlobalArgs, TodayArg};
 use crate::config::SiteConfig;
-use crate::diag::Format;
-use crate::pipeline::{BuildError, SetupError};
+use crate::diag::{Format, Level, Report};
+use crate::model::Archive;
+use crate::pipeline::{self, BuildError, SetupError};
 
+pub mod actions;
 pub mod build;
 pub mod check;
 pub mod init;
 pub mod new;
 pub mod schema;
+pub mod stats;
 
 /// How a command that ran to the end went.
 #[derive(Debug, PartialEq, Eq)]
@@ -68,6 +71,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::New(args) => new::run(global, args),
         Command::Schema => schema::run(global),
         Command::Build(args) => build::run(global, args),
+        Command::Actions(args) => actions::run(global, args),
+        Command::Stats(args) => stats::run(global, args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -109,4 +114,36 @@ pub fn today(arg: &TodayArg, config: &SiteConfig) -> Result<Date, Failure> {
     Ok(jiff::Timestamp::now()
         .to_zoned(config.timezone.clone())
         .date())
+}
+
+/// Loads and checks the archive for a command that reports on it, as of `today`.
+/// Errors in records are printed and give `None` (the command then exits 1):
+/// figures over records that could not be read would mislead. Warnings are left
+/// to `casebook check`.
+pub fn checked_archive(
+    global: &GlobalArgs,
+    today: Date,
+    timings: bool,
+) -> Result<Option<Archive>, Failure> {
+    let checked = pipeline::check(&global.root, today, timings)?;
+    let errors: Vec<_> = checked
+        .report
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.level == Level::Error)
+        .collect();
+    if errors.is_empty() {
+        return Ok(Some(checked.archive));
+    }
+    let count = errors.len();
+    let mut stderr = std::io::stderr().lock();
+    Report::new(errors)
+        .write(&mut stderr, Format::Human, global.stderr_color())
+        .map_err(Failure::io("cannot write findings"))?;
+    let _ = writeln!(
+        stderr,
+        "error: the records have {count} error{}; `casebook check` lists every finding",
+        if count == 1 { "" } else { "s" }
+    );
+    Ok(None)
 }

@@ -2,6 +2,8 @@
 //!
 //! Value sets (severities, statuses, priorities, services) come from site.toml when
 //! the command runs inside an archive, so an editor completes this archive's values.
+//! The schema is JSON Schema draft 7, the newest draft the YAML language server
+//! fully supports; it uses no keyword whose meaning changed in later drafts.
 
 use serde_json::{json, Value};
 
@@ -38,8 +40,8 @@ pub fn schema(config: &SiteConfig) -> Value {
         }
         None => strings.clone(),
     };
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+    let mut schema = json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "casebook incident record",
         "description": "Front matter of a postmortem in a casebook archive",
         "type": "object",
@@ -118,5 +120,43 @@ pub fn schema(config: &SiteConfig) -> Value {
             "extra": { "type": "object" },
             "body": { "type": "string", "description": "Markdown body, in YAML records only" }
         }
-    })
+    });
+    allow_null_when_optional(&mut schema);
+    schema
+}
+
+/// casebook reads an optional key written without a value (`summary:`, as in the
+/// template `casebook new` writes) as absent, so the schema accepts null there too.
+fn allow_null_when_optional(schema: &mut Value) {
+    let required: Vec<String> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for (name, property) in properties.iter_mut() {
+            allow_null_when_optional(property);
+            if !required.contains(name) {
+                nullable(property);
+            }
+        }
+    }
+    if let Some(items) = schema.get_mut("items") {
+        allow_null_when_optional(items);
+    }
+}
+
+fn nullable(schema: &mut Value) {
+    if let Some(Value::Array(values)) = schema.get_mut("enum") {
+        values.push(Value::Null);
+    } else if let Some(kind) = schema.get_mut("type") {
+        *kind = json!([kind.take(), "null"]);
+    } else if let Some(Value::Array(options)) = schema.get_mut("oneOf") {
+        options.push(json!({ "type": "null" }));
+    }
 }

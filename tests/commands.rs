@@ -1,0 +1,486 @@
+//! `casebook init`, `new` and `schema` on real folders: what they write, that it
+//! passes `check`, and that they refuse what they must refuse.
+
+mod common;
+
+use std::path::Path;
+
+use casebook::yaml::{Node, NodeKind};
+use common::{casebook, valid_record, TestArchive, SITE_TOML};
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8")
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("UTF-8")
+}
+
+/// Every file under `dir`, relative and sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).expect("under dir");
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A record's front matter (or a YAML record's whole text) as JSON, read with
+/// casebook's own YAML reader (YAML 1.2 core schema).
+fn front_matter_json(text: &str, yaml_record: bool) -> serde_json::Value {
+    let text = text.replace("\r\n", "\n");
+    let yaml = if yaml_record {
+        text.as_str()
+    } else {
+        casebook::load::split_front_matter(&text)
+            .expect("front matter")
+            .yaml
+    };
+    let parsed = casebook::yaml::parse(yaml, 0);
+    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+    to_json(&parsed.root.expect("a YAML tree"))
+}
+
+fn to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value;
+    match &node.kind {
+        NodeKind::Scalar { .. } if node.is_null() => Value::Null,
+        NodeKind::Scalar { text, plain } => {
+            if let Some(b) = node.as_bool() {
+                Value::Bool(b)
+            } else if let (true, Ok(i)) = (*plain, text.parse::<i64>()) {
+                Value::from(i)
+            } else if let Some(n) = node.as_f64().and_then(serde_json::Number::from_f64) {
+                Value::Number(n)
+            } else {
+                Value::String(text.clone())
+            }
+        }
+        NodeKind::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
+        NodeKind::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.as_str().expect("string key").to_string(), to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// `casebook schema` run in `root`, parsed.
+fn schema_of(root: &Path) -> serde_json::Value {
+    let output = casebook()
+        .arg("--root")
+        .arg(root)
+        .arg("schema")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("the schema is JSON")
+}
+
+/// Asserts that a record file's front matter is valid under `schema`.
+#[track_caller]
+fn assert_valid(schema: &serde_json::Value, path: &Path) {
+    let text = std::fs::read_to_string(path).expect("read record");
+    let yaml_record = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    let instance = front_matter_json(&text, yaml_record);
+    let validator = jsonschema::validator_for(schema).expect("a valid JSON Schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{}:\n{}",
+        path.display(),
+        errors.join("\n")
+    );
+}
+
+// ---- init -----------------------------------------------------------------------
+
+#[test]
+fn init_makes_an_archive_that_passes_check() {
+    let archive = TestArchive::empty();
+    let dir = archive.path("new-archive");
+    let output = casebook().arg("init").arg(&dir).output().expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let files = files_under(&dir);
+    assert_eq!(files.len(), 4, "{files:?}");
+    assert_eq!(files[0], ".github/workflows/casebook.yml");
+    assert_eq!(files[1], ".gitignore");
+    assert!(
+        files[2].starts_with("content/incidents/")
+            && files[2].ends_with("-example-database-failover.md"),
+        "{files:?}"
+    );
+    assert_eq!(files[3], "site.toml");
+
+    // Checked on the system date, as a new user would, warnings denied.
+    let check = casebook()
+        .arg("--root")
+        .arg(&dir)
+        .args(["check", "--format", "json", "--deny", "warnings"])
+        .output()
+        .expect("run");
+    assert_eq!(stdout(&check).trim(), "[]", "{}", stderr(&check));
+    assert_eq!(check.status.code(), Some(0));
+    assert!(stderr(&check).contains("checked 1 record: 0 errors, 0 warnings"));
+
+    let site = std::fs::read_to_string(dir.join("site.toml")).expect("site.toml");
+    assert!(
+        site.lines().filter(|l| l.starts_with('#')).count() >= 5,
+        "site.toml explains itself"
+    );
+    let ignore = std::fs::read_to_string(dir.join(".gitignore")).expect(".gitignore");
+    assert!(ignore.lines().any(|l| l == "/public/"), "{ignore}");
+    let workflow =
+        std::fs::read_to_string(dir.join(".github/workflows/casebook.yml")).expect("workflow");
+    assert!(workflow.contains("pull_request"), "{workflow}");
+    assert!(workflow.contains("casebook check"), "{workflow}");
+    assert!(workflow.contains("casebook build"), "{workflow}");
+}
+
+#[test]
+fn init_defaults_to_the_root_folder() {
+    let archive = TestArchive::empty();
+    let output = archive.run(&["init"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(archive.path("site.toml").is_file());
+    let check = archive.run(&["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+}
+
+#[test]
+fn init_refuses_to_overwrite_and_writes_nothing() {
+    let archive = TestArchive::empty();
+    archive.write("site.toml", "title = \"Mine\"\n");
+    let output = archive.run(&["init"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("refusing to overwrite") && message.contains("site.toml"),
+        "{message}"
+    );
+    assert_eq!(archive.read("site.toml"), "title = \"Mine\"\n");
+    assert_eq!(files_under(archive.root()), ["site.toml"]);
+}
+
+#[test]
+fn init_refuses_when_only_the_gitignore_exists() {
+    let archive = TestArchive::empty();
+    archive.write(".gitignore", "target/\n");
+    assert_eq!(archive.run(&["init"]).status.code(), Some(2));
+    assert_eq!(files_under(archive.root()), [".gitignore"]);
+    assert_eq!(archive.read(".gitignore"), "target/\n");
+}
+
+#[test]
+fn init_example_matches_the_schema() {
+    let archive = TestArchive::empty();
+    assert_eq!(archive.run(&["init"]).status.code(), Some(0));
+    let schema = schema_of(archive.root());
+    let incidents = archive.path("content/incidents");
+    for entry in std::fs::read_dir(incidents).expect("read dir") {
+        assert_valid(&schema, &entry.expect("entry").path());
+    }
+}
+
+// ---- new ------------------------------------------------------------------------
+
+const HOUSE_SECTIONS: &[&str] = &[
+    "Summary",
+    "Impact",
+    "Detection",
+    "Response",
+    "Root cause",
+    "5 whys",
+    "What went well",
+    "What went wrong",
+    "Lessons learned",
+    "Action items",
+];
+
+fn archive_with_ids() -> TestArchive {
+    let config = SITE_TOML.replace(
+        "required_sections = [\"Summary\", \"Root cause\"]",
+        "required_sections = [\"Summary\", \"Customer communication\"]",
+    );
+    let archive = TestArchive::with_config(&config);
+    archive.record("a.md", valid_record("INC-2024-0007", "2024-05-01"));
+    archive.record("b.md", valid_record("INC-2024-0012", "2024-06-01"));
+    archive
+}
+
+#[test]
+fn new_writes_the_next_id_today_and_every_section() {
+    let archive = archive_with_ids();
+    let output = archive.run(&["new", "Payment webhooks: delayed", "--today", "2024-07-01"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let printed = stdout(&output);
+    let rel = "content/incidents/2024-07-01-payment-webhooks-delayed.md";
+    assert_eq!(printed, format!("{}\n", archive.path(rel).display()));
+    let text = archive.read(rel);
+    assert!(text.starts_with("---\nid: INC-2024-0013\n"), "{text}");
+    assert!(text.contains("\ndate: 2024-07-01\n"), "{text}");
+    // The least severe severity unless one is asked for; the first status.
+    assert!(text.contains("\nseverity: SEV3\n"), "{text}");
+    assert!(text.contains("\nstatus: investigating\n"), "{text}");
+    let headings: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+    let mut expected: Vec<&str> = HOUSE_SECTIONS.to_vec();
+    expected.push("Customer communication");
+    assert_eq!(headings, expected);
+    let front = front_matter_json(&text, false);
+    assert_eq!(front["title"], "Payment webhooks: delayed");
+
+    let run = archive.check(&["--today", "2024-07-01", "--deny", "warnings"]);
+    run.assert_clean();
+    assert!(run.stderr.contains("checked 3 records"), "{}", run.stderr);
+}
+
+#[test]
+fn new_counts_up_within_the_year_and_restarts_in_a_new_one() {
+    let archive = archive_with_ids();
+    for (title, id) in [("One", "INC-2024-0013"), ("Two", "INC-2024-0014")] {
+        let output = archive.run(&["new", title, "--today", "2024-07-01"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let path = stdout(&output);
+        let text = std::fs::read_to_string(path.trim_end()).expect("new record");
+        assert!(text.contains(&format!("id: {id}\n")), "{text}");
+    }
+    let output = archive.run(&["new", "Three", "--today", "2025-01-02"]);
+    let text = std::fs::read_to_string(stdout(&output).trim_end()).expect("new record");
+    assert!(text.contains("id: INC-2025-0001\n"), "{text}");
+}
+
+#[test]
+fn new_in_an_empty_archive_starts_at_one() {
+    let archive = TestArchive::new();
+    let output = archive.run(&["new", "First", "--today", "2024-03-05"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = archive.read("content/incidents/2024-03-05-first.md");
+    assert!(text.starts_with("---\nid: INC-2024-0001\n"), "{text}");
+}
+
+#[test]
+fn new_bundle_severity_and_services() {
+    let archive = archive_with_ids();
+    let output = archive.run(&[
+        "new",
+        "Card payments failing",
+        "--bundle",
+        "--severity",
+        "SEV1",
+        "--service",
+        "payments",
+        "--service",
+        "api-gateway",
+        "--today",
+        "2024-07-01",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let rel = "content/incidents/2024-07-01-card-payments-failing/index.md";
+    assert_eq!(
+        stdout(&output).trim_end(),
+        archive.path(rel).display().to_string()
+    );
+    let front = front_matter_json(&archive.read(rel), false);
+    assert_eq!(front["severity"], "SEV1");
+    assert_eq!(
+        front["services"],
+        serde_json::json!(["payments", "api-gateway"])
+    );
+    archive.check(&["--today", "2024-07-01"]).assert_clean();
+}
+
+#[test]
+fn new_refuses_an_unknown_severity_or_service_and_writes_nothing() {
+    let archive = archive_with_ids();
+    let output = archive.run(&["new", "X", "--severity", "sev1", "--today", "2024-07-01"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("`sev1`") && message.contains("did you mean `SEV1`?"),
+        "{message}"
+    );
+    assert!(message.contains("`SEV1`, `SEV2` or `SEV3`"), "{message}");
+    let output = archive.run(&["new", "X", "--service", "payment", "--today", "2024-07-01"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("did you mean `payments`?"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        files_under(&archive.path("content/incidents")),
+        ["a.md", "b.md"]
+    );
+}
+
+#[test]
+fn new_refuses_to_overwrite() {
+    let archive = archive_with_ids();
+    let rel = "content/incidents/2024-07-01-same.md";
+    archive.write(rel, "mine\n");
+    let output = archive.run(&["new", "Same", "--today", "2024-07-01"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("already exists"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(archive.read(rel), "mine\n");
+}
+
+#[test]
+fn new_keeps_awkward_titles_intact() {
+    let archive = TestArchive::new();
+    let title = "Fix: \"quoted\" #hash & 'single' -- ünïcode: [brackets] {braces}";
+    let output = archive.run(&["new", title, "--today", "2024-07-01"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let path = stdout(&output);
+    let text = std::fs::read_to_string(path.trim_end()).expect("new record");
+    assert_eq!(front_matter_json(&text, false)["title"], title);
+    archive.check(&["--today", "2024-07-01"]).assert_clean();
+}
+
+#[test]
+fn new_record_matches_the_schema() {
+    let archive = archive_with_ids();
+    let output = archive.run(&[
+        "new",
+        "Schema",
+        "--service",
+        "payments",
+        "--today",
+        "2024-07-01",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let schema = schema_of(archive.root());
+    assert_valid(&schema, Path::new(stdout(&output).trim_end()));
+}
+
+// ---- schema ---------------------------------------------------------------------
+
+#[test]
+fn schema_takes_its_value_sets_from_site_toml() {
+    let config = SITE_TOML.replace(
+        "required_sections",
+        "priorities = [\"high\", \"low\"]\nstatuses = [\"open\", \"closed\"]\nrequired_sections",
+    );
+    let archive = TestArchive::with_config(&config);
+    let schema = schema_of(archive.root());
+    // Draft 7: the YAML language server supports it fully, newer drafts only in part.
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+    assert_eq!(schema["type"], "object");
+    assert_eq!(
+        schema["required"],
+        serde_json::json!(["id", "title", "date", "severity", "status"])
+    );
+    let props = &schema["properties"];
+    assert_eq!(
+        props["severity"]["enum"],
+        serde_json::json!(["SEV1", "SEV2", "SEV3"])
+    );
+    assert_eq!(
+        props["status"]["enum"],
+        serde_json::json!(["open", "closed"])
+    );
+    assert_eq!(
+        props["action_items"]["items"]["properties"]["priority"]["enum"],
+        serde_json::json!(["high", "low", null])
+    );
+    assert_eq!(
+        props["services"]["items"]["enum"],
+        serde_json::json!(["api-gateway", "payments", "user-service"])
+    );
+    assert_eq!(
+        props["review"]["enum"],
+        serde_json::json!(["draft", "in-review", "approved", null])
+    );
+    // An optional key without a value is absent to casebook; a required one is missing.
+    assert_eq!(
+        props["summary"]["type"],
+        serde_json::json!(["string", "null"])
+    );
+    assert!(
+        jsonschema::meta::is_valid(&schema),
+        "a valid draft 7 schema"
+    );
+}
+
+#[test]
+fn schema_outside_an_archive_uses_the_defaults() {
+    let archive = TestArchive::empty();
+    let schema = schema_of(archive.root());
+    assert_eq!(
+        schema["properties"]["severity"]["enum"],
+        serde_json::json!(["SEV1", "SEV2", "SEV3", "SEV4"])
+    );
+    assert_eq!(schema["properties"]["services"]["items"]["type"], "string");
+}
+
+#[test]
+fn schema_refuses_a_broken_site_toml() {
+    let archive = TestArchive::with_config("title = 5\n");
+    let output = archive.run(&["schema"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn demo_records_match_the_schema() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema = schema_of(root);
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root.join("content/incidents")).expect("read dir") {
+        let path = entry.expect("entry").path();
+        let path = if path.is_dir() {
+            path.join("index.md")
+        } else {
+            path
+        };
+        assert_valid(&schema, &path);
+        checked += 1;
+    }
+    assert!(checked >= 8, "the demo has at least eight records");
+}
+
+#[test]
+fn schema_rejects_what_check_rejects() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let validator = jsonschema::validator_for(&schema_of(root)).expect("schema");
+    let good = front_matter_json(&valid_record("INC-1", "2024-09-18"), false);
+    assert!(validator.is_valid(&good));
+    for (from, to) in [
+        ("severity: SEV2", "severity: SEV9"),
+        ("status: investigating", "status: done"),
+        ("id: INC-1", "id: INC 1"),
+        ("date: 2024-09-18", "date: 18.09.2024"),
+        ("title: Incident INC-1", "colour: red"),
+        (
+            "status: investigating",
+            "status: investigating\nservices: [nope]",
+        ),
+        (
+            "status: investigating",
+            "status: investigating\ntimeline:\n  - event: no time",
+        ),
+    ] {
+        let bad = valid_record("INC-1", "2024-09-18").replace(from, to);
+        assert!(
+            !validator.is_valid(&front_matter_json(&bad, false)),
+            "accepted: {to}"
+        );
+    }
+}
