@@ -8,9 +8,9 @@
 //! - `d/N.bin`: what results show, [`DOC_CHUNK`] documents a file, as JSON;
 //! - `facets.bin`: every facet value's documents, so counts follow any query.
 //!
-//! Every `.bin` file is gzip-compressed at rest (search.js inflates it with the
-//! browser's `DecompressionStream`), so what a query downloads does not depend on
-//! whether the host compresses responses. Files are encoded in parallel.
+//! Every `.bin` file but the position blocks is gzip-compressed at rest (search.js
+//! inflates it with the browser's `DecompressionStream`), so what a query downloads
+//! does not depend on whether the host compresses responses.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -214,7 +214,13 @@ pub fn encode(index: &Index) -> Vec<File> {
         .into_iter()
         .map(|(path, bytes)| File {
             // Binary data gains almost nothing above level 2; JSON text does.
-            level: Some(if path.starts_with('d') { 6 } else { 2 }),
+            // Positions (varint deltas, near random) shrink by a quarter for
+            // half the compression time of the whole index: they stay as they are.
+            level: match path.as_bytes().first() {
+                Some(b'd') => Some(6),
+                Some(b'x') => None,
+                _ => Some(2),
+            },
             bytes,
             path,
         })

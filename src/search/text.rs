@@ -82,6 +82,27 @@ fn char_at(text: &str, i: usize) -> (char, usize) {
     (c, c.len_utf8())
 }
 
+const OTHER: u8 = 0;
+const DIGIT: u8 = 1;
+const LOWER: u8 = 2;
+const UPPER: u8 = 3;
+
+/// The class of each ASCII byte, so the common case needs no decoding.
+const ASCII_CLASS: [u8; 128] = {
+    let mut table = [OTHER; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = match b as u8 {
+            b'0'..=b'9' => DIGIT,
+            b'a'..=b'z' => LOWER,
+            b'A'..=b'Z' => UPPER,
+            _ => OTHER,
+        };
+        b += 1;
+    }
+    table
+};
+
 fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric()
@@ -102,6 +123,11 @@ pub fn for_each_word(text: &str, position: u32, mut emit: impl FnMut(&str, u32, 
     let mut chain: Option<(usize, u32, u32, bool, bool, bool)> = None;
     let mut i = 0;
     while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 && ASCII_CLASS[usize::from(b)] == OTHER {
+            i += 1;
+            continue;
+        }
         let (c, len) = char_at(text, i);
         if !is_word_char(c) {
             i += len;
@@ -109,17 +135,25 @@ pub fn for_each_word(text: &str, position: u32, mut emit: impl FnMut(&str, u32, 
         }
         let start = i;
         let (mut letter, mut digit, mut ascii, mut count) = (false, false, true, 0);
+        let mut upper = false;
         while i < bytes.len() {
-            let (c, len) = char_at(text, i);
-            if c.is_ascii() {
-                if c.is_ascii_digit() {
-                    digit = true;
-                } else if c.is_ascii_alphabetic() {
-                    letter = true;
-                } else {
-                    break;
+            let b = bytes[i];
+            if b < 0x80 {
+                match ASCII_CLASS[usize::from(b)] {
+                    DIGIT => digit = true,
+                    LOWER => letter = true,
+                    UPPER => {
+                        letter = true;
+                        upper = true;
+                    }
+                    _ => break,
                 }
-            } else if c.is_alphanumeric() {
+                count += 1;
+                i += 1;
+                continue;
+            }
+            let (c, len) = char_at(text, i);
+            if c.is_alphanumeric() {
                 ascii = false;
                 letter |= c.is_alphabetic();
                 digit |= c.is_numeric();
@@ -131,11 +165,12 @@ pub fn for_each_word(text: &str, position: u32, mut emit: impl FnMut(&str, u32, 
         }
         let end = i;
         if count <= MAX_WORD_CHARS {
-            emit(
-                lowercase(&text[start..end], ascii, &mut buf),
-                pos,
-                Kind::Word,
-            );
+            let word = &text[start..end];
+            if ascii && !upper {
+                emit(word, pos, Kind::Word);
+            } else {
+                emit(lowercase(word, ascii, &mut buf), pos, Kind::Word);
+            }
         }
         let (chain_start, chain_pos, words, has_letter, has_digit, all_ascii) = match chain {
             Some((s, p, n, l, d, a)) => (s, p, n + 1, l || letter, d || digit, a && ascii),
