@@ -98,7 +98,7 @@ pub fn build(docs: &[Document], config: &SiteConfig) -> Index {
         .zip(values.into_par_iter())
         .map(|(doc, v)| doc_meta(doc, v))
         .collect();
-    let terms = merge(batches, docs.len());
+    let terms = merge(batches);
     Index {
         documents: docs.len(),
         terms,
@@ -374,7 +374,7 @@ pub fn impact(tf: [u16; 4], lengths: [u32; 4], averages: [f64; 4]) -> u8 {
 /// Merges the batches' vocabularies into one sorted vocabulary, then lays out each
 /// term's postings and positions in document order. The second step runs in
 /// parallel over ranges of terms; each range scans every document.
-fn merge(mut batches: Vec<Batch>, documents: usize) -> Vec<TermData> {
+fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
     let mut vocabulary: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for batch in &batches {
         for term in &batch.terms {
@@ -415,15 +415,18 @@ fn merge(mut batches: Vec<Batch>, documents: usize) -> Vec<TermData> {
                 entry.term = remap[entry.term as usize];
             }
         });
-    let mut averages = [0f64; 4];
+    // Average lengths over the documents that have the field: a summary is optional,
+    // and records without one must not make every summary look long.
+    let mut totals = [(0f64, 0usize); 4];
     for doc in batches.iter().flat_map(|b| &b.docs) {
-        for (avg, len) in averages.iter_mut().zip(doc.lengths) {
-            *avg += f64::from(len);
+        for (total, len) in totals.iter_mut().zip(doc.lengths) {
+            if len > 0 {
+                total.0 += f64::from(len);
+                total.1 += 1;
+            }
         }
     }
-    for avg in &mut averages {
-        *avg /= documents.max(1) as f64;
-    }
+    let averages = totals.map(|(sum, count)| sum / count.max(1) as f64);
     let docs: Vec<&DocTerms> = batches.iter().flat_map(|b| &b.docs).collect();
     let parts = rayon::current_num_threads().max(1) * 2;
     let per_part = terms.len().div_ceil(parts).max(1);

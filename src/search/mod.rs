@@ -88,3 +88,6 @@ pub fn index(docs: &[Document], config: &SiteConfig) -> (Vec<OutputFile>, Stats)
         .collect();
     (files, stats)
 }
+
+#[cfg(test)]
+mod tests;
