@@ -218,7 +218,7 @@ fn fixture() -> (tempfile::TempDir, crate::model::Archive) {
                 "SEV3",
                 "Kafka consumer lag",
                 "summary: The consumer's connection pool was too small for the backlog.\n",
-                &format!("{filler}"),
+                &filler,
             ),
         ),
         (
