@@ -231,7 +231,7 @@
 
   // ---- The index ------------------------------------------------------------
 
-  var manifest = null, facetDocs = null;
+  var manifest = null, facetDocs = null, facetsReady = null;
   var encoder = new TextEncoder();
 
   // Compares strings by code point, as Rust sorts them.
@@ -576,7 +576,7 @@
   var list = app.querySelector("[data-results]");
   var more = app.querySelector("[data-more]");
   var facetBox = app.querySelector("[data-facets]");
-  var PAGE = 20;
+  var PAGE = 10;
   var state = { ranked: [], shown: 0, highlight: null, active: -1 };
   var generation = 0;
 
@@ -734,7 +734,9 @@
     var scored = words && clauses.length
       ? evaluate(clauses)
       : Promise.resolve({ scores: null, highlight: { terms: new Set(), prefixes: [] } });
-    return scored.then(function (result) {
+    // The query's own files load while the facet data does.
+    return Promise.all([scored, facetsReady]).then(function (both) {
+      var result = both[0];
       if (mine !== generation) return;
       var candidates;
       if (result.scores) candidates = Array.from(result.scores.keys());
@@ -811,10 +813,12 @@
       });
       selected.set(f, values);
     });
-    return loadFacets();
-  }).then(function () {
-    app.classList.add("search-ready");
-    return run();
+    facetsReady = loadFacets();
+    var first = run();
+    return facetsReady.then(function () {
+      app.classList.add("search-ready");
+      return first;
+    });
   }).catch(function (error) {
     status.textContent = "Search is unavailable: " + error.message;
   });
