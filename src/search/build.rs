@@ -6,7 +6,7 @@
 //! once). The vocabularies are then merged in sorted order, so term numbers, and with
 //! them the output bytes, do not depend on how the work was split.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 use std::hash::Hasher;
@@ -371,50 +371,67 @@ pub fn impact(tf: [u16; 4], lengths: [u32; 4], averages: [f64; 4]) -> u8 {
     (saturated * 255.0).round().clamp(1.0, 255.0) as u8
 }
 
+/// One posting on its way to its term: the document, its impact, and where its
+/// positions are.
+struct Posting {
+    doc: u32,
+    impact: u8,
+    /// The document's number within its batch.
+    local: u32,
+    positions: (u32, u32),
+}
+
+/// A batch's postings grouped by (global) term, in document order within a term.
+struct Grouped {
+    postings: Vec<Posting>,
+    /// Per term, where its postings start in `postings` (one more entry than terms).
+    starts: Vec<u32>,
+}
+
 /// Merges the batches' vocabularies into one sorted vocabulary, then lays out each
-/// term's postings and positions in document order. The second step runs in
-/// parallel over ranges of terms; each range scans every document.
+/// term's postings and positions in document order. Both steps run in parallel:
+/// each batch groups its own postings by term, then ranges of terms gather their
+/// pieces from every batch in order.
 fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
-    let mut vocabulary: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for batch in &batches {
-        for term in &batch.terms {
-            vocabulary.entry(term.as_str()).or_default();
-        }
-    }
-    for batch in &batches {
-        for (id, word) in &batch.variants {
-            if let Some(set) = vocabulary.get_mut(batch.terms[*id as usize].as_str()) {
-                set.insert(word.as_str());
-            }
-        }
-    }
-    let mut terms: Vec<TermData> = vocabulary
+    let mut all: Vec<(&str, u32, u32)> = batches
         .iter()
-        .map(|(term, variants)| TermData {
-            term: term.to_string(),
-            variants: variants.iter().map(|v| v.to_string()).collect(),
-            ..TermData::default()
+        .enumerate()
+        .flat_map(|(b, batch)| {
+            batch
+                .terms
+                .iter()
+                .enumerate()
+                .map(move |(i, t)| (t.as_str(), b as u32, i as u32))
         })
         .collect();
-    let number: FxHashMap<&str, u32> = vocabulary
-        .keys()
-        .enumerate()
-        .map(|(i, t)| (*t, i as u32))
-        .collect();
-    let remaps: Vec<Vec<u32>> = batches
+    all.par_sort_unstable_by(|x, y| x.0.cmp(y.0));
+    let mut remaps: Vec<Vec<u32>> = batches.iter().map(|b| vec![0; b.terms.len()]).collect();
+    let mut terms: Vec<TermData> = Vec::new();
+    for (term, batch, local) in all {
+        if terms.last().is_none_or(|last| last.term != term) {
+            terms.push(TermData {
+                term: term.to_string(),
+                ..TermData::default()
+            });
+        }
+        remaps[batch as usize][local as usize] = (terms.len() - 1) as u32;
+    }
+    let mut variants: Vec<(u32, &str)> = batches
         .iter()
-        .map(|b| b.terms.iter().map(|t| number[t.as_str()]).collect())
-        .collect();
-    drop(number);
-    drop(vocabulary);
-    batches
-        .par_iter_mut()
         .zip(&remaps)
-        .for_each(|(batch, remap)| {
-            for entry in batch.docs.iter_mut().flat_map(|d| d.entries.iter_mut()) {
-                entry.term = remap[entry.term as usize];
-            }
-        });
+        .flat_map(|(batch, remap)| {
+            batch
+                .variants
+                .iter()
+                .map(move |(local, word)| (remap[*local as usize], word.as_str()))
+        })
+        .collect();
+    variants.par_sort_unstable();
+    variants.dedup();
+    for (term, word) in variants {
+        terms[term as usize].variants.push(word.to_string());
+    }
+
     // Average lengths over the documents that have the field: a summary is optional,
     // and records without one must not make every summary look long.
     let mut totals = [(0f64, 0usize); 4];
@@ -427,48 +444,106 @@ fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
         }
     }
     let averages = totals.map(|(sum, count)| sum / count.max(1) as f64);
-    let docs: Vec<&DocTerms> = batches.iter().flat_map(|b| &b.docs).collect();
-    let parts = rayon::current_num_threads().max(1) * 2;
-    let per_part = terms.len().div_ceil(parts).max(1);
+
+    let mut first_doc = 0u32;
+    let firsts: Vec<u32> = batches
+        .iter()
+        .map(|b| {
+            let first = first_doc;
+            first_doc += b.docs.len() as u32;
+            first
+        })
+        .collect();
+    let count = terms.len();
+    let grouped: Vec<Grouped> = batches
+        .par_iter_mut()
+        .zip(&remaps)
+        .zip(&firsts)
+        .map(|((batch, remap), &first)| group(batch, remap, first, count, averages))
+        .collect();
+
+    let parts = rayon::current_num_threads().max(1) * 4;
+    let per_part = count.div_ceil(parts).max(1);
     terms
         .par_chunks_mut(per_part)
         .enumerate()
         .for_each(|(part, range)| {
-            let first = (part * per_part) as u32;
-            let end = first + range.len() as u32;
-            let mine = |entry: &&Entry| entry.term >= first && entry.term < end;
-            // First pass: exact sizes, so the second never reallocates.
-            let mut last_doc = vec![0u32; range.len()];
-            let mut sizes = vec![(0usize, 0usize); range.len()];
-            for (doc_id, doc) in docs.iter().enumerate() {
-                for entry in doc.entries.iter().filter(mine) {
-                    let local = (entry.term - first) as usize;
-                    sizes[local].0 += varint_len(doc_id as u32 - last_doc[local]) + 1;
-                    sizes[local].1 += entry.positions.1 as usize;
-                    last_doc[local] = doc_id as u32;
+            for (i, data) in range.iter_mut().enumerate() {
+                let term = part * per_part + i;
+                let pieces = || {
+                    grouped.iter().zip(&batches).map(move |(g, batch)| {
+                        let run = &g.postings[g.starts[term] as usize..g.starts[term + 1] as usize];
+                        (run, batch)
+                    })
+                };
+                let (mut postings_len, mut positions_len, mut last) = (0, 0, 0);
+                for (run, _) in pieces() {
+                    for p in run {
+                        postings_len += varint_len(p.doc - last) + 1;
+                        positions_len += p.positions.1 as usize;
+                        last = p.doc;
+                    }
                 }
-            }
-            for (data, (postings, positions)) in range.iter_mut().zip(sizes) {
-                data.postings = Vec::with_capacity(postings);
-                data.positions = Vec::with_capacity(positions);
-            }
-            last_doc.fill(0);
-            for (doc_id, doc) in docs.iter().enumerate() {
-                let doc_id = doc_id as u32;
-                for entry in doc.entries.iter().filter(mine) {
-                    let local = (entry.term - first) as usize;
-                    let data = &mut range[local];
-                    write_varint(&mut data.postings, u64::from(doc_id - last_doc[local]));
-                    data.postings.push(impact(entry.tf, doc.lengths, averages));
-                    last_doc[local] = doc_id;
-                    data.df += 1;
-                    let (start, len) = entry.positions;
-                    data.positions
-                        .extend_from_slice(&doc.positions[start as usize..(start + len) as usize]);
+                data.postings = Vec::with_capacity(postings_len);
+                data.positions = Vec::with_capacity(positions_len);
+                last = 0;
+                for (run, batch) in pieces() {
+                    for p in run {
+                        write_varint(&mut data.postings, u64::from(p.doc - last));
+                        data.postings.push(p.impact);
+                        last = p.doc;
+                        let (start, len) = p.positions;
+                        let doc = &batch.docs[p.local as usize];
+                        data.positions.extend_from_slice(
+                            &doc.positions[start as usize..(start + len) as usize],
+                        );
+                    }
+                    data.df += run.len() as u32;
                 }
             }
         });
     terms
+}
+
+/// Groups a batch's postings by global term (a counting sort), computing impacts.
+fn group(
+    batch: &mut Batch,
+    remap: &[u32],
+    first: u32,
+    terms: usize,
+    averages: [f64; 4],
+) -> Grouped {
+    let mut starts = vec![0u32; terms + 1];
+    for entry in batch.docs.iter_mut().flat_map(|d| d.entries.iter_mut()) {
+        entry.term = remap[entry.term as usize];
+        starts[entry.term as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut next = starts.clone();
+    let total = starts[terms] as usize;
+    let mut postings: Vec<Posting> = Vec::with_capacity(total);
+    // Placed by index: fill with placeholders, then write each posting in its slot.
+    postings.resize_with(total, || Posting {
+        doc: 0,
+        impact: 0,
+        local: 0,
+        positions: (0, 0),
+    });
+    for (local, doc) in batch.docs.iter().enumerate() {
+        for entry in &doc.entries {
+            let slot = &mut next[entry.term as usize];
+            postings[*slot as usize] = Posting {
+                doc: first + local as u32,
+                impact: impact(entry.tf, doc.lengths, averages),
+                local: local as u32,
+                positions: entry.positions,
+            };
+            *slot += 1;
+        }
+    }
+    Grouped { postings, starts }
 }
 
 /// Per document, the value indexes of each facet (in facet order).
