@@ -142,6 +142,9 @@ struct Analyzer {
     words: HashTable<WordEntry>,
     /// The bytes of words longer than a [`WordKey`] holds inline.
     long_words: Vec<u8>,
+    /// A small direct-mapped cache of recent short words (head, length, term) in
+    /// front of `words`: the common words stay in the processor's cache.
+    recent: Vec<(u128, u32, u32)>,
     ids: FxHashMap<Box<str>, u32>,
     terms: Vec<String>,
     variants: Vec<(u32, String)>,
@@ -157,6 +160,7 @@ impl Analyzer {
             stemmer: text::stemmer(),
             words: HashTable::new(),
             long_words: Vec::new(),
+            recent: vec![(u128::MAX, 0, NO_TERM); RECENT],
             ids: FxHashMap::default(),
             terms: Vec::new(),
             variants: Vec::new(),
@@ -167,6 +171,19 @@ impl Analyzer {
 
     fn term_id(&mut self, word: &str, kind: Kind) -> Option<u32> {
         let key = WordKey::of(word);
+        let recent = &mut self.recent[(key.hash as usize) & (RECENT - 1)];
+        if word.len() <= INLINE_WORD && recent.0 == key.head && recent.1 == key.len {
+            return (recent.2 != NO_TERM).then_some(recent.2);
+        }
+        let id = self.lookup(word, kind, key);
+        if word.len() <= INLINE_WORD {
+            self.recent[(key.hash as usize) & (RECENT - 1)] =
+                (key.head, key.len, id.unwrap_or(NO_TERM));
+        }
+        id
+    }
+
+    fn lookup(&mut self, word: &str, kind: Kind, key: WordKey) -> Option<u32> {
         let long_words = &self.long_words;
         let found = self.words.find(key.hash, |entry| {
             entry.key == key
@@ -273,6 +290,8 @@ impl Analyzer {
 
 /// Words up to this many bytes are compared inline, without following a pointer.
 const INLINE_WORD: usize = 16;
+/// Entries of [`Analyzer::recent`], a power of two.
+const RECENT: usize = 4096;
 /// [`WordEntry::term`] of a stop word.
 const NO_TERM: u32 = u32::MAX;
 
