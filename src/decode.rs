@@ -104,12 +104,16 @@ pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Opt
     let title = d.required(root, "title").and_then(|n| d.string(n, "title"));
     let date = d.required(root, "date").and_then(|n| d.date(n, "date"));
     let severities = d.config.severity_names();
-    let severity = d
-        .required(root, "severity")
-        .and_then(|n| d.one_of(n, "severity", &severities));
+    // A value outside its set is reported but kept, so the record's other checks
+    // still run (the error already stops `build`).
+    let severity = d.required(root, "severity").and_then(|n| {
+        d.one_of(n, "severity", &severities)
+            .or_else(|| n.as_str().map(str::to_string))
+    });
     let statuses: Vec<&str> = d.config.statuses.iter().map(String::as_str).collect();
     let status = d.required(root, "status").and_then(|n| {
         d.one_of(n, "status", &statuses)
+            .or_else(|| n.as_str().map(str::to_string))
             .map(|s| Spanned::new(s, n.span))
     });
     let review = match root.get("review") {

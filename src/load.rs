@@ -68,7 +68,7 @@ pub fn load(root: &Path, config: SiteConfig) -> (Archive, Vec<Diagnostic>) {
     });
     let pages = load_pages(root, &mut diags);
     let archive = Archive {
-        root: root.to_path_buf(),
+        root: canonical_root,
         config,
         records,
         pages,

@@ -265,6 +265,7 @@ pub struct Page {
 /// Every record and page of an archive, sorted by date (newest first) then id.
 #[derive(Debug)]
 pub struct Archive {
+    /// The archive folder, canonical (symlinks resolved) so containment checks are exact.
     pub root: PathBuf,
     pub config: SiteConfig,
     pub records: Vec<Record>,

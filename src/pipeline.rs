@@ -72,7 +72,7 @@ pub fn figures(records: &[&Record], today: Date) -> Vec<Figures> {
 }
 
 /// Pairs each record with its figures, for the [`Facts`] of the insights.
-pub fn entries<'a>(records: &[&'a Record], figures: &'a [Figures]) -> Vec<Entry<'a>> {
+fn entries<'a>(records: &[&'a Record], figures: &'a [Figures]) -> Vec<Entry<'a>> {
     records
         .iter()
         .zip(figures)
@@ -121,7 +121,9 @@ pub enum BuildError {
 
 /// Builds the site of the archive at `root`: every stage in order, each timed.
 /// Writes nothing when the check finds errors, or when the output path is unsafe
-/// (that is checked before anything else runs).
+/// (that is checked before anything else runs). Render streams each file into a
+/// staging folder as soon as it is made (so its time includes writing the files);
+/// the write stage then swaps the complete folder in.
 pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
     let destination = Destination::prepare(&options.output, root)?;
     let Checked { archive, report } = check(root, options.today, options.timings)?;
@@ -141,6 +143,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
     log_time(options.timings, "select", started);
 
     let started = Instant::now();
+    let staging = destination.begin()?;
     let render_options = RenderOptions {
         today: options.today,
         base_url: options
@@ -150,7 +153,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
         profile: options.select.profile,
         timings: options.timings,
     };
-    let mut files = render::render(&archive, &selection, &render_options)?;
+    render::render(&archive, &selection, &render_options, &staging)?;
     log_time(options.timings, "render", started);
 
     let started = Instant::now();
@@ -169,8 +172,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
             url: record_url(&record.id),
         })
         .collect();
-    let (index, stats) = search::index(&documents, &archive.config);
-    files.extend(index);
+    let stats = search::index(&documents, &archive.config, &staging)?;
     log_time(options.timings, "search", started);
     if options.timings {
         eprintln!(
@@ -180,14 +182,15 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
             stats.bytes as f64 / 1e6
         );
     }
+    let written = staging.len();
 
     let started = Instant::now();
-    destination.commit(&files)?;
+    staging.commit()?;
     log_time(options.timings, "write", started);
 
     Ok(Built {
         report,
-        written: Some(files.len()),
+        written: Some(written),
         published: selection.records.len(),
         records,
         output: destination.path().to_path_buf(),

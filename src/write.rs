@@ -4,14 +4,18 @@
 //! refuses the archive root, a parent of it, a folder inside the archive's sources,
 //! a folder that looks like an archive, the home or root directory, and any existing
 //! folder that casebook did not create (it carries no [`MARKER`] file).
-//! [`Destination::commit`] then writes every file into a fresh folder next to the
-//! output (in parallel) and swaps it in only once it is complete: the old output is
-//! renamed away, the new one renamed in, and the old one deleted. An interrupted
-//! build leaves the previous site in place, and no stale file survives a rebuild.
+//! [`Destination::begin`] then opens a fresh staging folder next to the output; the
+//! render stage streams files into it through the [`Sink`] trait (from many threads
+//! at once), and [`Staging::commit`] swaps it in only once it is complete: the old
+//! output is renamed away, the new one renamed in, and the old one deleted. An
+//! interrupted build leaves the previous site in place (a staging folder dropped
+//! without commit deletes itself), and no stale file survives a rebuild.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -84,14 +88,14 @@ impl Destination {
         };
         let root = root.canonicalize().map_err(io_error(root))?;
         let full = absolute(output).map_err(io_error(output))?;
+        if full.parent().is_none() {
+            return Err(refuse("it is the root directory"));
+        }
         let name = full
             .file_name()
             .ok_or_else(|| refuse("it names no folder"))?
             .to_string_lossy()
             .into_owned();
-        if full.parent().is_none() {
-            return Err(refuse("it is the root directory"));
-        }
         if std::env::var_os("HOME").is_some_and(|home| same_path(&full, Path::new(&home))) {
             return Err(refuse("it is the home directory"));
         }
@@ -143,52 +147,24 @@ impl Destination {
         &self.output
     }
 
-    /// Writes `files` into a fresh staging folder, then swaps it in for the output.
-    /// Writes run in parallel; the swap is two renames.
-    pub fn commit(&self, files: &[OutputFile]) -> Result<(), WriteError> {
-        let mut paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-        paths.sort_unstable();
-        if let Some(pair) = paths.windows(2).find(|w| w[0] == w[1]) {
-            return Err(WriteError::Duplicate(pair[0].to_string()));
-        }
-        for path in &paths {
-            checked_relative(path)?;
-        }
+    /// Creates the fresh staging folder next to the output; files go into it as
+    /// they are rendered, and [`Staging::commit`] swaps it in. A leftover staging
+    /// folder from an interrupted build is removed first (it carries the marker).
+    pub fn begin(&self) -> Result<Staging<'_>, WriteError> {
         let parent = self.output.parent().unwrap_or(Path::new("/"));
         fs::create_dir_all(parent).map_err(io_error(parent))?;
         remove_leftover(&self.staging)?;
         remove_leftover(&self.old)?;
         fs::create_dir(&self.staging).map_err(io_error(&self.staging))?;
-        let result = self.fill_staging(files);
-        if let Err(e) = result {
-            let _ = fs::remove_dir_all(&self.staging);
-            return Err(e);
-        }
-        self.swap()
-    }
-
-    fn fill_staging(&self, files: &[OutputFile]) -> Result<(), WriteError> {
+        let staging = Staging {
+            destination: self,
+            paths: Mutex::new(HashSet::new()),
+            dirs: Mutex::new(HashSet::new()),
+            committed: false,
+        };
         let marker = self.staging.join(MARKER);
         fs::write(&marker, MARKER_TEXT).map_err(io_error(&marker))?;
-        let mut dirs: Vec<PathBuf> = files
-            .iter()
-            .filter_map(|f| Path::new(&f.path).parent().map(Path::to_path_buf))
-            .filter(|d| !d.as_os_str().is_empty())
-            .collect();
-        dirs.sort();
-        dirs.dedup();
-        for dir in &dirs {
-            let full = self.staging.join(dir);
-            fs::create_dir_all(&full).map_err(io_error(&full))?;
-        }
-        files.par_iter().try_for_each(|file| {
-            let target = self.staging.join(&file.path);
-            match &file.contents {
-                Contents::Bytes(bytes) => fs::write(&target, bytes),
-                Contents::Copy(source) => fs::copy(source, &target).map(|_| ()),
-            }
-            .map_err(io_error(&target))
-        })
+        Ok(staging)
     }
 
     fn swap(&self) -> Result<(), WriteError> {
@@ -203,10 +179,85 @@ impl Destination {
             return Err(io_error(&self.output)(e));
         }
         if existed {
-            fs::remove_dir_all(&self.old).map_err(io_error(&self.old))?;
+            remove_tree(&self.old)?;
         }
         Ok(())
     }
+}
+
+/// Where rendered files go: the render stage hands each file to a sink as soon as
+/// it is made, so the whole site never sits in memory at once.
+pub trait Sink: Sync {
+    fn put(&self, file: OutputFile) -> Result<(), WriteError>;
+}
+
+/// A staging folder being filled. Dropped without [`Staging::commit`] (an error
+/// while rendering), it deletes itself and the previous output stays as it was.
+pub struct Staging<'d> {
+    destination: &'d Destination,
+    paths: Mutex<HashSet<String>>,
+    dirs: Mutex<HashSet<PathBuf>>,
+    committed: bool,
+}
+
+impl Sink for Staging<'_> {
+    /// Writes one file into the staging folder. Refuses paths that are not plain
+    /// relative paths, and a second file at a path already written.
+    fn put(&self, file: OutputFile) -> Result<(), WriteError> {
+        checked_relative(&file.path)?;
+        let fresh = lock(&self.paths).insert(file.path.clone());
+        if !fresh {
+            return Err(WriteError::Duplicate(file.path));
+        }
+        let staging = &self.destination.staging;
+        if let Some(dir) = Path::new(&file.path).parent() {
+            if !dir.as_os_str().is_empty() && !lock(&self.dirs).contains(dir) {
+                let full = staging.join(dir);
+                fs::create_dir_all(&full).map_err(io_error(&full))?;
+                let mut dirs = lock(&self.dirs);
+                for ancestor in dir.ancestors() {
+                    dirs.insert(ancestor.to_path_buf());
+                }
+            }
+        }
+        let target = staging.join(&file.path);
+        match file.contents {
+            Contents::Bytes(bytes) => fs::write(&target, bytes),
+            Contents::Copy(source) => fs::copy(source, &target).map(|_| ()),
+        }
+        .map_err(io_error(&target))
+    }
+}
+
+impl Staging<'_> {
+    /// How many files were written, the marker not counted.
+    pub fn len(&self) -> usize {
+        lock(&self.paths).len()
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Swaps the complete staging folder in for the output: the old output is
+    /// renamed away, the new one renamed in, then the old one deleted.
+    pub fn commit(mut self) -> Result<(), WriteError> {
+        self.committed = true;
+        self.destination.swap()
+    }
+}
+
+impl Drop for Staging<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.destination.staging);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Removes a staging or old folder left by an interrupted build, but only one that
@@ -223,6 +274,24 @@ fn remove_leftover(path: &Path) -> Result<(), WriteError> {
             reason: format!("it is in the way of the build and has no `{MARKER}` file"),
         })
     }
+}
+
+/// Deletes a previous output, folders in parallel (a large site is tens of
+/// thousands of files). Symlinks are removed, never followed.
+fn remove_tree(path: &Path) -> Result<(), WriteError> {
+    let entries: Vec<PathBuf> = fs::read_dir(path)
+        .map_err(io_error(path))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.par_iter().try_for_each(|entry| {
+        let result = match fs::symlink_metadata(entry) {
+            Ok(meta) if meta.is_dir() => return remove_tree(entry),
+            Ok(_) => fs::remove_file(entry),
+            Err(e) => Err(e),
+        };
+        result.map_err(io_error(entry))
+    })?;
+    fs::remove_dir(path).map_err(io_error(path))
 }
 
 fn is_empty_dir(path: &Path) -> bool {
@@ -302,16 +371,45 @@ mod tests {
         fs::create_dir_all(root.join("content")).expect("mkdir");
         let out = tmp.path().join("site");
         let dest = Destination::prepare(&out, &root).expect("prepare");
-        dest.commit(&[OutputFile::bytes("a/b.txt", "one")])
-            .expect("first");
+        let staging = dest.begin().expect("begin");
+        staging
+            .put(OutputFile::bytes("a/b.txt", "one"))
+            .expect("put");
+        staging.commit().expect("first");
         let dest = Destination::prepare(&out, &root).expect("prepare again");
-        dest.commit(&[OutputFile::bytes("c.txt", "two")])
-            .expect("second");
+        let staging = dest.begin().expect("begin");
+        staging.put(OutputFile::bytes("c.txt", "two")).expect("put");
+        assert!(staging.put(OutputFile::bytes("c.txt", "again")).is_err());
+        assert!(staging.put(OutputFile::bytes("../x.txt", "out")).is_err());
+        staging.commit().expect("second");
         assert!(!out.join("a/b.txt").exists());
         assert_eq!(fs::read_to_string(out.join("c.txt")).expect("read"), "two");
         assert!(out.join(MARKER).is_file());
         assert!(!tmp.path().join(".site.casebook-new").exists());
         assert!(!tmp.path().join(".site.casebook-old").exists());
+    }
+
+    #[test]
+    fn an_abandoned_build_leaves_the_old_site() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().join("archive");
+        fs::create_dir_all(root.join("content")).expect("mkdir");
+        let out = tmp.path().join("site");
+        let dest = Destination::prepare(&out, &root).expect("prepare");
+        let staging = dest.begin().expect("begin");
+        staging
+            .put(OutputFile::bytes("old.txt", "old"))
+            .expect("put");
+        staging.commit().expect("commit");
+        let dest = Destination::prepare(&out, &root).expect("prepare");
+        let staging = dest.begin().expect("begin");
+        staging
+            .put(OutputFile::bytes("new.txt", "new"))
+            .expect("put");
+        drop(staging);
+        assert!(out.join("old.txt").is_file());
+        assert!(!out.join("new.txt").exists());
+        assert!(!tmp.path().join(".site.casebook-new").exists());
     }
 
     #[test]

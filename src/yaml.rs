@@ -196,8 +196,45 @@ enum Frame {
         key: Option<Node>,
         start: Span,
         anchor: usize,
-        seen: HashMap<String, Span>,
+        /// Keys seen so far, only for large mappings; small ones are scanned.
+        seen: Option<HashMap<String, Span>>,
     },
+}
+
+/// Mappings with more keys than this index them for the duplicate-key check, so
+/// hostile input with thousands of keys stays linear.
+const SCAN_KEYS: usize = 16;
+
+/// Where `name` was first used as a key in this mapping, recording it if new.
+fn earlier_key(
+    entries: &[(Node, Node)],
+    seen: &mut Option<HashMap<String, Span>>,
+    name: &str,
+    span: Span,
+) -> Option<Span> {
+    if seen.is_none() && entries.len() >= SCAN_KEYS {
+        let index = entries
+            .iter()
+            .filter_map(|(k, _)| Some((k.as_str()?.to_string(), k.span)));
+        let mut map = HashMap::new();
+        for (key, at) in index {
+            map.entry(key).or_insert(at);
+        }
+        *seen = Some(map);
+    }
+    match seen {
+        Some(map) => match map.get(name) {
+            Some(first) => Some(*first),
+            None => {
+                map.insert(name.to_string(), span);
+                None
+            }
+        },
+        None => entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(name))
+            .map(|(k, _)| k.span),
+    }
 }
 
 /// Reads one YAML document. `base` is the byte offset of `text` in its file, so
@@ -274,7 +311,7 @@ pub fn parse(text: &str, base: usize) -> Parsed {
                     key: None,
                     start: span,
                     anchor,
-                    seen: HashMap::new(),
+                    seen: None,
                 });
                 None
             }
@@ -330,14 +367,12 @@ pub fn parse(text: &str, base: usize) -> Parsed {
             }) => match key.take() {
                 None => {
                     if let Some(name) = node.as_str() {
-                        if let Some(first) = seen.get(name) {
+                        if let Some(first) = earlier_key(entries, seen, name, node.span) {
                             parsed.problems.push(Problem::DuplicateKey {
                                 key: name.to_string(),
-                                first: *first,
+                                first,
                                 second: node.span,
                             });
-                        } else {
-                            seen.insert(name.to_string(), node.span);
                         }
                     }
                     *key = Some(node);
@@ -407,6 +442,22 @@ mod tests {
         assert!(
             matches!(&parsed.problems[..], [Problem::DuplicateKey { key, first, second }] if key == "id" && first.start == 0 && second.start == 6)
         );
+    }
+
+    #[test]
+    fn duplicate_keys_in_large_mappings() {
+        let mut text: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k3: again\nk39: again\n");
+        let parsed = parse(&text, 0);
+        let keys: Vec<&str> = parsed
+            .problems
+            .iter()
+            .filter_map(|p| match p {
+                Problem::DuplicateKey { key, .. } => Some(key.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(keys, ["k3", "k39"]);
     }
 
     #[test]

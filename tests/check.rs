@@ -273,7 +273,7 @@ fn nested_values_outside_their_sets() {
 
 #[test]
 fn priorities_and_statuses_come_from_site_toml() {
-    let config = SITE_TOML.to_string().replace(
+    let config = SITE_TOML.replace(
         "required_sections",
         "priorities = [\"high\", \"low\"]\nstatuses = [\"open\", \"closed\"]\nrequired_sections",
     );
@@ -1628,4 +1628,39 @@ fn help_lists_every_rule() {
         );
         assert!(help.contains(&line), "missing `{line}` in:\n{help}");
     }
+}
+
+#[test]
+fn a_value_outside_its_set_does_not_hide_the_records_other_findings() {
+    let text = "---\nid: INC-1\ntitle: Pool\ndate: 2024-09-18\nseverity: SEV9\nstatus: resolved\n\
+                started: 2024-09-18T10:00:00Z\ndetected: 2024-09-18T09:00:00Z\n---\nIt was human error.\n";
+    let run = check_one(text);
+    assert_finding(
+        run.one("invalid-value"),
+        "invalid-value",
+        "error",
+        A,
+        (5, 11),
+    );
+    assert_finding(
+        run.one("timestamp-order"),
+        "timestamp-order",
+        "error",
+        A,
+        (8, 11),
+    );
+    assert_finding(
+        run.one("missing-resolved"),
+        "missing-resolved",
+        "error",
+        A,
+        (6, 9),
+    );
+    assert_finding(
+        run.one("blame-language"),
+        "blame-language",
+        "warning",
+        A,
+        (10, 8),
+    );
 }

@@ -31,10 +31,20 @@ fn config() -> &'static SiteConfig {
 }
 
 fn assert_inside(source: &Source, span: Span) {
-    assert!(span.start <= span.end && span.end <= source.text.len(), "{span:?} outside the file");
+    assert!(
+        span.start <= span.end && span.end <= source.text.len(),
+        "{span:?} outside the file"
+    );
     let (line, column) = source.line_col(span.start);
-    let text_line = source.text.split('\n').nth(line - 1).expect("line inside the file");
-    assert!(column <= text_line.chars().count() + 1, "column {column} past line {line}");
+    let text_line = source
+        .text
+        .split('\n')
+        .nth(line - 1)
+        .expect("line inside the file");
+    assert!(
+        column <= text_line.chars().count() + 1,
+        "column {column} past line {line}"
+    );
 }
 
 fn check(diags: &[Diagnostic]) {

@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     for diag in &diags {
         let source = diag.source.as_ref().expect("every finding names a file");
         if let Some(span) = diag.span {
-            assert!(span.start <= span.end && span.end <= source.text.len(), "{span:?} outside the file");
+            assert!(
+                span.start <= span.end && span.end <= source.text.len(),
+                "{span:?} outside the file"
+            );
         }
     }
 });

@@ -8,26 +8,32 @@
 //! spreadsheet formulas.
 
 use jiff::Timestamp;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::view::{record_url, visibility_name, ActionItemView};
 use super::{error_chain, RenderError, Site};
+use crate::insights::Insights;
 use crate::metrics::Figures;
 use crate::model::Record;
-use crate::write::OutputFile;
+use crate::table::push_csv_row;
+use crate::write::{OutputFile, Sink};
 
 /// The version of the `incidents.json` schema.
 pub const JSON_VERSION: u32 = 1;
 /// How many of the newest incidents the feed carries.
 pub const FEED_ENTRIES: usize = 50;
 
-/// Renders every machine output.
-pub(super) fn render(site: &Site<'_>) -> Result<Vec<OutputFile>, RenderError> {
-    let mut files = vec![feed(site)?, sitemap(site)?, json(site)?, csv(site)];
-    files.push(site.page("404.html", "404.html".into(), |c| {
+/// Renders every machine output into `sink`.
+pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError> {
+    sink.put(feed(site)?)?;
+    sink.put(sitemap(site)?)?;
+    sink.put(json(site)?)?;
+    sink.put(csv(site))?;
+    sink.put(site.page("404.html", "404.html".into(), |c| {
         c.insert("root", &site_root(site));
-    })?);
-    Ok(files)
+    })?)?;
+    Ok(())
 }
 
 /// The root for pages served at any depth: the base URL's path.
@@ -114,6 +120,7 @@ fn sitemap(site: &Site<'_>) -> Result<OutputFile, RenderError> {
         base.to_string(),
         format!("{base}incidents/"),
         format!("{base}actions/"),
+        format!("{base}insights/"),
     ];
     urls.extend(
         site.selection
@@ -132,7 +139,8 @@ fn sitemap(site: &Site<'_>) -> Result<OutputFile, RenderError> {
     })
 }
 
-/// The whole of `incidents.json`.
+/// The head of `incidents.json`; the `incidents` array follows, one incident per
+/// line (serialized in parallel, and easy to grep and diff).
 #[derive(Serialize)]
 struct Export<'a> {
     version: u32,
@@ -140,7 +148,17 @@ struct Export<'a> {
     base_url: &'a str,
     profile: &'static str,
     today: String,
-    incidents: Vec<IncidentExport<'a>>,
+    /// The insight figures of the exported incidents (docs/insights.md): the same
+    /// object `casebook stats --format json` prints for the same flags.
+    insights: &'a Insights,
+}
+
+fn json_error(e: serde_json::Error) -> RenderError {
+    RenderError::Template {
+        template: "incidents.json".into(),
+        path: "incidents.json".into(),
+        message: error_chain(&e),
+    }
 }
 
 /// One record in `incidents.json`.
@@ -196,7 +214,7 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
     let incidents = site
         .selection
         .records
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, r)| IncidentExport {
             id: &r.id,
@@ -257,21 +275,26 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
                 .collect(),
             extra: &r.extra,
         })
-        .collect();
-    let export = Export {
+        .map(|incident| serde_json::to_vec(&incident))
+        .collect::<Result<Vec<Vec<u8>>, _>>()
+        .map_err(json_error)?;
+    let head = serde_json::to_vec(&Export {
         version: JSON_VERSION,
         title: &site.config.title,
         base_url: base,
         profile: site.options.profile.as_str(),
         today: site.options.today.to_string(),
-        incidents,
-    };
-    let mut bytes = serde_json::to_vec_pretty(&export).map_err(|e| RenderError::Template {
-        template: "incidents.json".into(),
-        path: "incidents.json".into(),
-        message: error_chain(&e),
-    })?;
-    bytes.push(b'\n');
+        insights: &site.insights,
+    })
+    .map_err(json_error)?;
+    let mut bytes = Vec::with_capacity(incidents.iter().map(|i| i.len() + 2).sum::<usize>() + 256);
+    bytes.extend_from_slice(&head[..head.len() - 1]);
+    bytes.extend_from_slice(b",\"incidents\":[");
+    for (i, incident) in incidents.iter().enumerate() {
+        bytes.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        bytes.extend_from_slice(incident);
+    }
+    bytes.extend_from_slice(b"\n]}\n");
     Ok(OutputFile::bytes("incidents.json", bytes))
 }
 
@@ -296,14 +319,14 @@ const CSV_HEADER: &[&str] = &[
 fn csv(site: &Site<'_>) -> OutputFile {
     let base = &site.options.base_url;
     let mut out = String::new();
-    push_row(&mut out, CSV_HEADER.iter().copied());
+    push_csv_row(&mut out, CSV_HEADER.iter().copied());
     for r in &site.selection.records {
         let url = format!("{base}{}", record_url(&r.id));
         let date = r.date.to_string();
         for item in &r.action_items {
             let v = ActionItemView::new(item, site.options.today);
             let due = v.due.clone().unwrap_or_default();
-            push_row(
+            push_csv_row(
                 &mut out,
                 [
                     r.id.as_str(),
@@ -325,48 +348,4 @@ fn csv(site: &Site<'_>) -> OutputFile {
         }
     }
     OutputFile::bytes("action-items.csv", out)
-}
-
-/// Appends one CSV row (RFC 4180: CRLF line ends, fields with `,`, `"`, CR or LF
-/// quoted, quotes doubled). A field that a spreadsheet would read as a formula
-/// (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`.
-fn push_row<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
-    for (i, field) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let defused;
-        let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            defused = format!("'{field}");
-            defused.as_str()
-        } else {
-            field
-        };
-        if field.contains([',', '"', '\r', '\n']) {
-            out.push('"');
-            out.push_str(&field.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(field);
-        }
-    }
-    out.push_str("\r\n");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_quotes_and_defuses() {
-        let mut out = String::new();
-        push_row(
-            &mut out,
-            ["a,b", "say \"hi\"", "=1+1", "-x", "@SUM(A1)", "plain"],
-        );
-        assert_eq!(
-            out,
-            "\"a,b\",\"say \"\"hi\"\"\",'=1+1,'-x,'@SUM(A1),plain\r\n"
-        );
-    }
 }

@@ -11,7 +11,7 @@
 //! never touches code. Raw HTML in the Markdown is sanitized with ammonia unless
 //! site.toml sets `trusted_html = true`.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use pulldown_cmark::{
     html, Alignment, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
@@ -107,6 +107,9 @@ impl<'h> Markdown<'h> {
     /// Renders one line of inline Markdown (a timeline event) without the
     /// paragraph around it.
     pub fn render_inline(&self, text: &str, doc: &mut Doc<'_>) -> String {
+        if is_plain(text) {
+            return super::escape(text);
+        }
         let rendered = self.render(text, doc);
         let html = rendered.html.trim_end();
         match html
@@ -126,15 +129,37 @@ impl<'h> Markdown<'h> {
     }
 }
 
+/// Whether inline text has nothing Markdown could read as syntax, so it renders as
+/// itself, escaped: the fast path for the many timeline entries that are plain
+/// sentences. Emphasis, code, links, HTML, entities, escapes and line breaks can
+/// appear anywhere; lists, headings, quotes and code blocks only at the start.
+fn is_plain(text: &str) -> bool {
+    let anywhere = |b: u8| {
+        matches!(
+            b,
+            b'*' | b'_' | b'`' | b'[' | b']' | b'<' | b'>' | b'&' | b'~' | b'\\' | b'\n' | b'\r'
+        )
+    };
+    let first = text.bytes().next();
+    !text.bytes().any(anywhere)
+        && !first.is_some_and(|b| {
+            b.is_ascii_digit() || b.is_ascii_whitespace() || matches!(b, b'-' | b'+' | b'=' | b'#')
+        })
+}
+
 /// The ammonia policy for bodies that contain raw HTML: ammonia's safe tag list,
-/// plus the ids and classes casebook's own passes emit; only http(s) and mailto
-/// URLs (relative URLs pass through).
+/// plus the ids, classes and attributes casebook's own passes emit, and task-list
+/// checkboxes (always disabled checkboxes); only http(s) and mailto URLs. Relative
+/// URLs in raw HTML pass through as written (they work for a bundle's own files,
+/// which sit beside the page).
 fn sanitizer() -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::default();
     builder
-        .add_generic_attributes(["id", "class", "title", "scope"])
+        .add_generic_attributes(["id", "class", "title", "scope", "aria-hidden", "tabindex"])
         .add_tags(["input"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("input", ["checked"])
+        .set_tag_attribute_value("input", "type", "checkbox")
+        .set_tag_attribute_value("input", "disabled", "")
         .url_schemes(["http", "https", "mailto"].into_iter().collect());
     builder
 }
@@ -237,48 +262,55 @@ pub struct HeadingAnchors;
 
 impl Pass for HeadingAnchors {
     fn apply<'a>(&self, events: &mut Vec<Event<'a>>, doc: &mut Doc<'_>) {
-        let mut seen: HashMap<String, usize> = doc
-            .reserved_ids
-            .iter()
-            .map(|id| (id.to_string(), 1))
-            .collect();
-        let mut i = 0;
-        while i < events.len() {
-            let Event::Start(Tag::Heading { level, .. }) = &events[i] else {
-                i += 1;
-                continue;
-            };
-            let level = *level;
-            let mut title = String::new();
-            let mut end = i + 1;
-            while end < events.len() {
-                match &events[end] {
-                    Event::End(TagEnd::Heading(_)) => break,
-                    Event::Text(t) | Event::Code(t) => title.push_str(t),
-                    _ => {}
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut anchors: Vec<(usize, String)> = Vec::new();
+        let mut open: Option<(usize, HeadingLevel, String)> = None;
+        for (i, event) in events.iter().enumerate() {
+            match (event, &mut open) {
+                (Event::Start(Tag::Heading { level, .. }), None) => {
+                    open = Some((i, *level, String::new()))
                 }
-                end += 1;
+                (Event::Text(t) | Event::Code(t), Some((_, _, title))) => title.push_str(t),
+                (Event::End(TagEnd::Heading(_)), Some(_)) => {
+                    if let Some((at, level, title)) = open.take() {
+                        let id = unique_id(&heading_slug(&title), doc.reserved_ids, &mut seen);
+                        if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
+                            doc.toc.push(TocEntry {
+                                level: level as u8,
+                                id: id.clone(),
+                                title: title.trim().to_string(),
+                            });
+                        }
+                        anchors.push((at, id));
+                    }
+                }
+                _ => {}
             }
-            let id = unique_id(&heading_slug(&title), &mut seen);
-            if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
-                doc.toc.push(TocEntry {
-                    level: level as u8,
-                    id: id.clone(),
-                    title: title.trim().to_string(),
-                });
-            }
-            let anchor = format!(
-                "<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>"
-            );
-            events[i] = Event::Start(Tag::Heading {
-                level,
-                id: Some(CowStr::from(id)),
-                classes: Vec::new(),
-                attrs: Vec::new(),
-            });
-            events.insert(i + 1, Event::InlineHtml(CowStr::from(anchor)));
-            i = end + 2;
         }
+        if anchors.is_empty() {
+            return;
+        }
+        let mut out = Vec::with_capacity(events.len() + anchors.len());
+        let mut next = anchors.into_iter().peekable();
+        for (i, event) in events.drain(..).enumerate() {
+            match (event, next.peek()) {
+                (Event::Start(Tag::Heading { level, .. }), Some((at, _))) if *at == i => {
+                    let Some((_, id)) = next.next() else { break };
+                    let anchor = format!(
+                        "<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>"
+                    );
+                    out.push(Event::Start(Tag::Heading {
+                        level,
+                        id: Some(CowStr::from(id)),
+                        classes: Vec::new(),
+                        attrs: Vec::new(),
+                    }));
+                    out.push(Event::InlineHtml(CowStr::from(anchor)));
+                }
+                (event, _) => out.push(event),
+            }
+        }
+        *events = out;
     }
 }
 
@@ -301,13 +333,15 @@ pub fn heading_slug(text: &str) -> String {
     }
 }
 
-fn unique_id(base: &str, seen: &mut HashMap<String, usize>) -> String {
+fn unique_id(base: &str, reserved: &[&str], seen: &mut HashSet<String>) -> String {
+    let taken = |id: &str, seen: &HashSet<String>| reserved.contains(&id) || seen.contains(id);
     let mut id = base.to_string();
-    while let Some(count) = seen.get_mut(&id) {
-        *count += 1;
-        id = format!("{base}-{count}");
+    let mut n = 1;
+    while taken(&id, seen) {
+        n += 1;
+        id = format!("{base}-{n}");
     }
-    seen.insert(id.clone(), 1);
+    seen.insert(id.clone());
     id
 }
 
@@ -508,6 +542,58 @@ mod tests {
     fn code_is_highlighted_and_kept_out_of_text() {
         let out = render("```sql\nSELECT 1;\n```\n", false);
         assert!(out.html.contains("hl-"), "{}", out.html);
+    }
+
+    #[test]
+    fn plain_inline_text_takes_the_fast_path() {
+        assert!(is_plain("Rollback to user-service v2.3.2 started at 14:52"));
+        assert!(!is_plain("**bold**"));
+        assert!(!is_plain("- a list"));
+        assert!(!is_plain("1. first"));
+        let h = Highlighter::default();
+        let md = Markdown::new(&h, false);
+        let resolve = |_: &str| None;
+        let mut doc = Doc {
+            resolve: &resolve,
+            reserved_ids: &[],
+            toc: Vec::new(),
+            raw_html: false,
+        };
+        assert_eq!(
+            md.render_inline("a \"quote\" b", &mut doc),
+            "a &quot;quote&quot; b"
+        );
+        assert_eq!(md.render_inline("a & b", &mut doc), "a &amp; b");
+        assert_eq!(
+            md.render_inline("use `x` *now*", &mut doc),
+            "use <code>x</code> <em>now</em>"
+        );
+    }
+
+    #[test]
+    fn later_passes_rewrite_text_but_never_code() {
+        struct Shout;
+        impl Pass for Shout {
+            fn apply<'a>(&self, events: &mut Vec<Event<'a>>, _doc: &mut Doc<'_>) {
+                for event in events.iter_mut() {
+                    if let Event::Text(text) = event {
+                        *event = Event::Text(CowStr::from(text.to_uppercase()));
+                    }
+                }
+            }
+        }
+        let h = Highlighter::default();
+        let md = Markdown::new(&h, false).with_pass(Shout);
+        let resolve = |_: &str| None;
+        let mut doc = Doc {
+            resolve: &resolve,
+            reserved_ids: &[],
+            toc: Vec::new(),
+            raw_html: false,
+        };
+        let out = md.render("quiet `code`\n\n```\nquiet block\n```\n", &mut doc);
+        assert!(out.html.contains("QUIET <code>code</code>"), "{}", out.html);
+        assert!(out.html.contains("quiet block"), "{}", out.html);
     }
 
     #[test]

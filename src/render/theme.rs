@@ -50,6 +50,22 @@ pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
         include_bytes!("../../themes/default/templates/action_list.html"),
     ),
     (
+        "templates/partials/record_row.html",
+        include_bytes!("../../themes/default/templates/partials/record_row.html"),
+    ),
+    (
+        "templates/partials/actions_table.html",
+        include_bytes!("../../themes/default/templates/partials/actions_table.html"),
+    ),
+    (
+        "templates/partials/action_row.html",
+        include_bytes!("../../themes/default/templates/partials/action_row.html"),
+    ),
+    (
+        "templates/insights.html",
+        include_bytes!("../../themes/default/templates/insights.html"),
+    ),
+    (
         "templates/page.html",
         include_bytes!("../../themes/default/templates/page.html"),
     ),

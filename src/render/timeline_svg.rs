@@ -19,7 +19,8 @@ use crate::model::Record;
 const WIDTH: f64 = 800.0;
 const LEFT: f64 = 16.0;
 const RIGHT: f64 = 16.0;
-const AXIS_Y: f64 = 96.0;
+/// Space above the highest row of labels.
+const TOP: f64 = 8.0;
 const ROW: f64 = 16.0;
 /// Rough width of one label character at the drawing's font size.
 const CHAR_WIDTH: f64 = 6.4;
@@ -67,34 +68,41 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
         }
     };
 
-    let mut rows: Vec<f64> = Vec::new();
-    let mut labels = String::new();
+    // Lay the labels out in rows (row 0 nearest the axis) so none overlaps
+    // another, then place the axis below the rows that were needed.
+    let mut row_ends: Vec<f64> = Vec::new();
+    let mut placed: Vec<(&Mark, String, f64, f64, usize)> = Vec::new();
     for mark in &marks {
         let text = format!("{} {}", mark.name, label(mark.at));
         let left = x(mark.at);
         let width = text.len() as f64 * CHAR_WIDTH;
         let start = left.min(WIDTH - RIGHT - width).max(0.0);
-        let row = match rows.iter().position(|&end| end + 6.0 < start) {
+        let row = match row_ends.iter().position(|&end| end + 6.0 < start) {
             Some(row) => row,
             None => {
-                rows.push(0.0);
-                rows.len() - 1
+                row_ends.push(0.0);
+                row_ends.len() - 1
             }
         };
-        rows[row] = start + width;
-        let y = AXIS_Y - 12.0 - ROW * row as f64;
+        row_ends[row] = start + width;
+        placed.push((mark, text, left, start, row));
+    }
+    let axis_y = TOP + ROW * row_ends.len().max(1) as f64 + 12.0;
+    let mut labels = String::new();
+    for (mark, text, left, start, row) in placed {
+        let y = axis_y - 12.0 - ROW * row as f64;
         let _ = write!(
             labels,
             "<g class=\"tl-mark tl-{name}\"><line x1=\"{left:.1}\" y1=\"{top:.1}\" x2=\"{left:.1}\" y2=\"{bottom:.1}\" stroke=\"currentColor\"/><text x=\"{start:.1}\" y=\"{y:.1}\" fill=\"currentColor\">{text}</text></g>",
             name = mark.name,
             top = y + 3.0,
-            bottom = AXIS_Y + 6.0,
+            bottom = axis_y + 6.0,
             text = escape(&text),
         );
     }
 
     let mut svg = String::with_capacity(4096);
-    let height = AXIS_Y + 36.0;
+    let height = axis_y + 30.0;
     let _ = write!(
         svg,
         "<svg class=\"timeline-axis\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-labelledby=\"tl-title-{id}\" font-family=\"system-ui, sans-serif\" font-size=\"11\"><title id=\"tl-title-{id}\">Timeline of {title}, {from} to {to}</title>",
@@ -114,7 +122,7 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
                 let _ = write!(
                     svg,
                     "<rect class=\"tl-phase {class}\" x=\"{a:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"12\" fill=\"currentColor\" fill-opacity=\"0.2\"><title>{name}</title></rect>",
-                    y = AXIS_Y - 6.0,
+                    y = axis_y - 6.0,
                     w = b - a,
                 );
             }
@@ -122,7 +130,7 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
     }
     let _ = write!(
         svg,
-        "<line class=\"tl-axis\" x1=\"{LEFT}\" y1=\"{AXIS_Y}\" x2=\"{x2}\" y2=\"{AXIS_Y}\" stroke=\"currentColor\"/>",
+        "<line class=\"tl-axis\" x1=\"{LEFT}\" y1=\"{axis_y}\" x2=\"{x2}\" y2=\"{axis_y}\" stroke=\"currentColor\"/>",
         x2 = WIDTH - RIGHT,
     );
     svg.push_str(&labels);
@@ -131,7 +139,7 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
         let kind = event.kind.as_deref().unwrap_or("other");
         let _ = write!(
             svg,
-            "<circle class=\"tl-event tl-kind-{kind}\" cx=\"{ex:.1}\" cy=\"{AXIS_Y}\" r=\"4\" fill=\"currentColor\"><title>{time} {text}</title></circle>",
+            "<circle class=\"tl-event tl-kind-{kind}\" cx=\"{ex:.1}\" cy=\"{axis_y}\" r=\"4\" fill=\"currentColor\"><title>{time} {text}</title></circle>",
             kind = escape(kind),
             time = escape(&label(event.at.value)),
             text = escape(&event.event),
@@ -140,7 +148,7 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
     let _ = write!(
         svg,
         "<text class=\"tl-tick\" x=\"{LEFT}\" y=\"{y:.1}\" fill=\"currentColor\">{from}</text><text class=\"tl-tick\" x=\"{x2}\" y=\"{y:.1}\" text-anchor=\"end\" fill=\"currentColor\">{to}</text></svg>",
-        y = AXIS_Y + 24.0,
+        y = axis_y + 22.0,
         x2 = WIDTH - RIGHT,
         from = escape(&label(first)),
         to = escape(&label(last)),

@@ -274,12 +274,30 @@ fn is_absolute_url(url: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("mailto:")
 }
 
-/// An action item on the archive-wide action page, with its record.
+/// An action item on the archive-wide action pages, with a link to its record.
 #[derive(Clone, Debug, Serialize)]
 pub struct ActionRow<'a> {
     #[serde(flatten)]
     pub item: ActionItemView<'a>,
-    pub record: &'a RecordRef<'a>,
+    pub record: RecordLink<'a>,
+}
+
+/// Just enough of a record to link to it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordLink<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
+impl<'a> RecordLink<'a> {
+    pub fn new(head: &'a RecordRef<'a>) -> RecordLink<'a> {
+        RecordLink {
+            id: head.id,
+            title: head.title,
+            url: &head.url,
+        }
+    }
 }
 
 /// A reference under `links:`; `url` is `None` when it was not a safe URL.

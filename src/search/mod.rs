@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::config::SiteConfig;
 use crate::metrics::Figures;
 use crate::model::Record;
-use crate::write::OutputFile;
+use crate::write::{OutputFile, Sink, WriteError};
 
 pub use encode::{DOC_CHUNK, VERSION};
 
@@ -55,22 +55,27 @@ pub struct Stats {
 pub const DIR: &str = "search";
 
 /// Builds the index of `docs` (in the order results are listed when a search has
-/// no words) as files under [`DIR`] for the write stage. Runs in parallel.
-pub fn index(docs: &[Document], config: &SiteConfig) -> (Vec<OutputFile>, Stats) {
+/// no words) and hands its files, under [`DIR`], to the write stage's `out`.
+/// Runs in parallel: analysis, then compressing and writing the files.
+pub fn index(docs: &[Document], config: &SiteConfig, out: &dyn Sink) -> Result<Stats, WriteError> {
     let index = build::build(docs, config);
     let files = encode::encode(&index);
-    let stored: Vec<(String, Vec<u8>)> = files
+    let sizes = files
         .par_iter()
-        .map(|file| (format!("{DIR}/{}", file.path), file.stored().into_owned()))
-        .collect();
+        .map(|file| {
+            let bytes = file.stored().into_owned();
+            let size = bytes.len() as u64;
+            out.put(OutputFile::bytes(format!("{DIR}/{}", file.path), bytes))?;
+            Ok(size)
+        })
+        .collect::<Result<Vec<u64>, WriteError>>()?;
     let mut stats = Stats {
         documents: index.documents,
         terms: index.terms.len(),
         files: files.len(),
         ..Stats::default()
     };
-    for (file, (_, bytes)) in files.iter().zip(&stored) {
-        let size = bytes.len() as u64;
+    for (file, size) in files.iter().zip(sizes) {
         stats.bytes += size;
         let largest = match file.path.split('/').next() {
             Some("t") => &mut stats.largest_term_chunk,
@@ -82,11 +87,7 @@ pub fn index(docs: &[Document], config: &SiteConfig) -> (Vec<OutputFile>, Stats)
         };
         *largest = (*largest).max(size);
     }
-    let files = stored
-        .into_iter()
-        .map(|(path, bytes)| OutputFile::bytes(path, bytes))
-        .collect();
-    (files, stats)
+    Ok(stats)
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! Each test binary uses a different subset of the helpers.
 #![allow(dead_code)]
 
+pub mod site;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,500 @@
+//! `casebook build`: the real binary builds real archives into temporary folders,
+//! and the tests read the result with an HTML parser.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::site::{assert_links_resolve, files, html, sel, texts};
+use common::{casebook, TestArchive};
+
+/// The demo archive at the repository root.
+fn demo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture archive under tests/fixtures/build/.
+fn fixture(name: &str) -> PathBuf {
+    demo().join("tests/fixtures/build").join(name)
+}
+
+/// The day the demo archive is judged on.
+const TODAY: &str = "2026-10-31";
+
+/// Runs `casebook --root ROOT build --output OUT --today TODAY ARGS...`.
+fn build(root: &Path, out: &Path, args: &[&str]) -> Output {
+    casebook()
+        .arg("--root")
+        .arg(root)
+        .arg("build")
+        .arg("--output")
+        .arg(out)
+        .args(["--today", TODAY])
+        .args(args)
+        .output()
+        .expect("run casebook build")
+}
+
+fn assert_ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "build failed ({:?}):\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn built(root: &Path, args: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("site");
+    assert_ok(&build(root, &out, args));
+    (tmp, out)
+}
+
+/// A folder's files and bytes, to compare before and after a refused run.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    files(dir)
+}
+
+#[test]
+fn the_demo_archive_has_every_page() {
+    let (_tmp, out) = built(&demo(), &[]);
+    for page in [
+        "index.html",
+        "404.html",
+        "incidents/index.html",
+        "incidents/INC-2024-0918/index.html",
+        "incidents/INC-2024-1127/index.html",
+        "incidents/INC-2024-1127/pool-usage.svg",
+        "incidents/INC-2024-1127/error.log",
+        "incidents/INC-2026-0110/index.html",
+        "actions/index.html",
+        "actions/overdue/index.html",
+        "actions/done/index.html",
+        "actions/owner-backend-team/index.html",
+        "severity/index.html",
+        "severity/sev1/index.html",
+        "services/index.html",
+        "services/users-db/index.html",
+        "tags/index.html",
+        "tags/connection-pool/index.html",
+        "years/index.html",
+        "years/2024/index.html",
+        "status/index.html",
+        "status/resolved/index.html",
+        "about/index.html",
+        "feed.xml",
+        "sitemap.xml",
+        "incidents.json",
+        "action-items.csv",
+        "style.css",
+        "highlight.css",
+        "sort.js",
+        ".casebook-output",
+    ] {
+        assert!(out.join(page).is_file(), "missing {page}");
+    }
+    // The draft record stays out unless --drafts.
+    assert!(!out.join("incidents/INC-2026-1029").exists());
+    let (_tmp2, with_drafts) = built(&demo(), &["--drafts"]);
+    assert!(with_drafts
+        .join("incidents/INC-2026-1029/index.html")
+        .is_file());
+}
+
+#[test]
+fn a_record_page_shows_the_record() {
+    let (_tmp, out) = built(&demo(), &[]);
+    let doc = html(&out, "incidents/INC-2024-0918/index.html");
+    assert_eq!(texts(&doc, "h1"), ["Database connection pool exhaustion"]);
+    assert_eq!(texts(&doc, ".badges .sev"), ["SEV1"]);
+    let figures = texts(&doc, ".figures div");
+    assert!(
+        figures.contains(&"Time to detect 13 min".to_string()),
+        "{figures:?}"
+    );
+    assert!(figures.contains(&"Duration 1 h".to_string()), "{figures:?}");
+    // The timeline as a table and as a drawing with its phases.
+    assert_eq!(doc.select(&sel("table.timeline tbody tr")).count(), 12);
+    assert_eq!(doc.select(&sel("svg.timeline-axis")).count(), 1);
+    assert_eq!(doc.select(&sel("svg .tl-mark")).count(), 5);
+    assert_eq!(doc.select(&sel("svg circle.tl-event")).count(), 12);
+    // Services and tags link to their pages.
+    let services: Vec<_> = doc
+        .select(&sel(".facts a[href*='services/']"))
+        .filter_map(|a| a.value().attr("href"))
+        .collect();
+    assert!(
+        services.contains(&"../../services/users-db/"),
+        "{services:?}"
+    );
+    // Headings have anchors, and the table of contents points at them.
+    assert!(doc.select(&sel("#s-body h2#summary")).next().is_some());
+    let toc: Vec<_> = doc
+        .select(&sel("#s-toc a"))
+        .filter_map(|a| a.value().attr("href"))
+        .collect();
+    assert!(toc.contains(&"#root-cause"), "{toc:?}");
+    // Every header cell of a table has a scope.
+    assert!(doc.select(&sel("th:not([scope])")).next().is_none());
+    // Code is highlighted with classes.
+    let code = html(&out, "incidents/INC-2023-0412/index.html");
+    assert!(code
+        .select(&sel("pre.code span[class^='hl-']"))
+        .next()
+        .is_some());
+    // Related records that are in the build are listed with their date and severity.
+    let related = texts(&doc, "#s-related li");
+    assert!(
+        related.iter().any(|r| r.contains("2023-04-12")),
+        "{related:?}"
+    );
+    // The search form and the navigation are on every page.
+    let form = doc
+        .select(&sel("form[role=search]"))
+        .next()
+        .expect("search form");
+    assert_eq!(form.value().attr("action"), Some("../../search/"));
+    assert_eq!(
+        texts(&doc, "header nav a"),
+        ["Home", "Incidents", "Action items", "Insights"]
+    );
+}
+
+#[test]
+fn overdue_items_are_marked() {
+    let (_tmp, out) = built(&demo(), &[]);
+    let doc = html(&out, "incidents/INC-2025-0412/index.html");
+    let overdue = texts(&doc, "#s-actions .state-overdue");
+    assert_eq!(overdue.len(), 2, "{overdue:?}");
+    let home = html(&out, "index.html");
+    let cards = texts(&home, ".card-alert .big");
+    assert_eq!(cards, ["4"]);
+    let actions = html(&out, "actions/index.html");
+    assert_eq!(actions.select(&sel("#overdue tbody tr")).count(), 4);
+}
+
+#[test]
+fn every_internal_link_resolves() {
+    let (_tmp, out) = built(&demo(), &["--drafts"]);
+    assert_links_resolve(&out, "/");
+}
+
+#[test]
+fn a_base_url_with_a_sub_path_works() {
+    let (_tmp, out) = built(&demo(), &["--base-url", "https://acme.github.io/pm"]);
+    assert_links_resolve(&out, "/pm/");
+    let feed = std::fs::read_to_string(out.join("feed.xml")).expect("feed");
+    assert!(feed.contains("<id>https://acme.github.io/pm/incidents/INC-2024-0918/</id>"));
+    let sitemap = std::fs::read_to_string(out.join("sitemap.xml")).expect("sitemap");
+    assert!(sitemap.contains("<loc>https://acme.github.io/pm/incidents/</loc>"));
+    let missing = html(&out, "404.html");
+    let home = missing
+        .select(&sel("a.brand"))
+        .next()
+        .and_then(|a| a.value().attr("href"));
+    assert_eq!(home, Some("/pm/"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("incidents.json")).expect("json"))
+            .expect("valid JSON");
+    assert_eq!(json["base_url"], "https://acme.github.io/pm/");
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    let (_a, first) = built(&demo(), &["--drafts"]);
+    let (_b, second) = built(&demo(), &["--drafts"]);
+    let (one, two) = (files(&first), files(&second));
+    assert_eq!(
+        one.keys().collect::<Vec<_>>(),
+        two.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &one {
+        assert!(two[path] == *bytes, "{path} differs between two builds");
+    }
+}
+
+#[test]
+fn a_public_build_leaves_internal_records_out_everywhere() {
+    let (_tmp, out) = built(&demo(), &["--profile", "public", "--drafts"]);
+    let id = "INC-2026-0513";
+    let title = "auth-service token-signing key printed in CI deploy logs";
+    for (path, bytes) in files(&out) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(id), "{path} names the internal record {id}");
+        assert!(
+            !text.contains(title),
+            "{path} has the internal record's title"
+        );
+    }
+    assert!(out.join("incidents/INC-2024-0918/index.html").is_file());
+    // The internal build has it.
+    let (_tmp2, internal) = built(&demo(), &[]);
+    assert!(internal
+        .join(format!("incidents/{id}/index.html"))
+        .is_file());
+}
+
+#[test]
+fn injection_attempts_come_out_inert() {
+    let (_tmp, out) = built(&fixture("injection"), &[]);
+    let script = sel("script");
+    let everything = sel("*");
+    for (path, bytes) in files(&out) {
+        if !path.ends_with(".html") {
+            continue;
+        }
+        let doc = html(&out, &path);
+        for element in doc.select(&script) {
+            let src = element.value().attr("src").unwrap_or("");
+            assert!(
+                src.ends_with("sort.js") && element.inner_html().is_empty(),
+                "{path}: a script that is not the theme's: {}",
+                element.html()
+            );
+        }
+        for element in doc.select(&everything) {
+            let name = element.value().name();
+            assert!(
+                !matches!(name, "iframe" | "object" | "embed" | "form" | "base")
+                    || (name == "form" && element.value().attr("role") == Some("search")),
+                "{path}: a <{name}> element got through"
+            );
+            for (attr, value) in element.value().attrs() {
+                assert!(
+                    !attr.starts_with("on"),
+                    "{path}: event handler {attr}=\"{value}\" on <{name}>"
+                );
+                assert!(
+                    attr != "style" && attr != "formaction",
+                    "{path}: {attr} on <{name}>"
+                );
+                let squeezed: String = value
+                    .chars()
+                    .filter(|c| !c.is_whitespace() && !c.is_control())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                if matches!(attr, "href" | "src" | "action" | "xlink:href") {
+                    for scheme in ["javascript:", "data:", "vbscript:"] {
+                        assert!(
+                            !squeezed.starts_with(scheme),
+                            "{path}: {attr}=\"{value}\" on <{name}>"
+                        );
+                    }
+                }
+            }
+        }
+        let _ = bytes;
+    }
+    // The text is still there, as text.
+    let doc = html(&out, "incidents/INC-ATTACK/index.html");
+    assert_eq!(
+        texts(&doc, "h1"),
+        [r#""><script>alert("title")</script><img src=x onerror=alert(1)>"#]
+    );
+    assert_eq!(
+        texts(&doc, "#s-links li:first-child"),
+        [r#"<script>alert("links")</script>"#]
+    );
+    assert_eq!(doc.select(&sel("#s-links a")).count(), 1);
+    assert!(texts(&doc, "pre.code")
+        .concat()
+        .contains(r#"<script>alert("code")</script>"#));
+    // Spreadsheet formulas are defused in the CSV.
+    let csv = std::fs::read_to_string(out.join("action-items.csv")).expect("csv");
+    assert!(csv.contains(r#""'=HYPERLINK("#), "{csv}");
+    assert!(csv.contains(",'+cmd|calc,'@team,"), "{csv}");
+    assert!(!csv.contains("javascript:"), "{csv}");
+    // The feed is well-formed enough that no markup survives unescaped.
+    let feed = std::fs::read_to_string(out.join("feed.xml")).expect("feed");
+    assert!(!feed.contains("<script"), "{feed}");
+    assert_links_resolve(&out, "/");
+}
+
+#[test]
+fn trusted_html_is_kept_when_site_toml_says_so() {
+    let archive = TestArchive::with_config(
+        "title = \"T\"\ntrusted_html = true\n[severities]\nSEV1 = \"Critical\"\n",
+    );
+    archive.record(
+        "2025-01-02-widget.md",
+        "---\nid: INC-1\ntitle: Widget\ndate: 2025-01-02\nseverity: SEV1\nstatus: investigating\nreview: approved\n---\n\n<details open><summary>More</summary><span style=\"color: red\">red</span></details>\n",
+    );
+    let (_tmp, out) = built(archive.root(), &[]);
+    let doc = html(&out, "incidents/INC-1/index.html");
+    let span = doc.select(&sel("details span")).next().expect("span kept");
+    assert_eq!(span.value().attr("style"), Some("color: red"));
+}
+
+#[test]
+fn a_failing_check_writes_nothing() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("site");
+    let output = build(&fixture("broken"), &out, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("required field `title` is missing"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the site was not built"), "{stderr}");
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(tmp.path()).expect("list").count(), 0);
+
+    // A previous site stays as it was.
+    let archive = TestArchive::new();
+    archive.record("2025-01-02-ok.md", ok_record("INC-1"));
+    assert_ok(&build(archive.root(), &out, &[]));
+    let before = snapshot(&out);
+    archive.record("2025-01-03-bad.md", "---\nid: INC-2\n---\n");
+    let output = build(archive.root(), &out, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(snapshot(&out), before);
+}
+
+fn ok_record(id: &str) -> String {
+    format!(
+        "---\nid: {id}\ntitle: Record {id}\ndate: 2025-01-02\nseverity: SEV2\nstatus: investigating\nreview: approved\n---\n\n## Summary\n\nText.\n\n## Root cause\n\nMore text.\n"
+    )
+}
+
+#[test]
+fn refused_output_paths_leave_the_disk_untouched() {
+    let archive = TestArchive::new();
+    archive.record("2025-01-02-ok.md", ok_record("INC-1"));
+    let parent = archive.root().parent().expect("parent").to_path_buf();
+    let foreign = tempfile::tempdir().expect("temp dir");
+    std::fs::write(foreign.path().join("thesis.txt"), "my work").expect("write");
+    let home = tempfile::tempdir().expect("temp dir");
+    std::fs::write(home.path().join(".bashrc"), "# mine").expect("write");
+
+    let archive_before = snapshot(archive.root());
+    let foreign_before = snapshot(foreign.path());
+    let home_before = snapshot(home.path());
+    for (out, why) in [
+        (archive.root().to_path_buf(), "archive's root"),
+        (parent.clone(), "contains the archive"),
+        (
+            archive.path("content/site"),
+            "inside the archive's `content/`",
+        ),
+        (foreign.path().to_path_buf(), "was not written by casebook"),
+        (home.path().to_path_buf(), "home directory"),
+        (PathBuf::from("/"), "root directory"),
+    ] {
+        let output = casebook()
+            .env("HOME", home.path())
+            .arg("--root")
+            .arg(archive.root())
+            .args(["build", "--today", TODAY, "--output"])
+            .arg(&out)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{}: {stderr}", out.display());
+        assert!(stderr.contains("refusing to write the site"), "{stderr}");
+        assert!(stderr.contains(why), "{why}: {stderr}");
+    }
+    assert_eq!(snapshot(archive.root()), archive_before);
+    assert_eq!(snapshot(foreign.path()), foreign_before);
+    assert_eq!(snapshot(home.path()), home_before);
+    let leftovers: Vec<_> = std::fs::read_dir(&parent)
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.ends_with(".casebook-new") || name.ends_with(".casebook-old")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn an_empty_folder_is_taken_and_stale_files_do_not_survive() {
+    let archive = TestArchive::new();
+    archive.record("2025-01-02-one.md", ok_record("INC-1"));
+    archive.record("2025-01-03-two.md", ok_record("INC-2"));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("site");
+    std::fs::create_dir(&out).expect("mkdir");
+    assert_ok(&build(archive.root(), &out, &[]));
+    assert!(out.join("incidents/INC-2/index.html").is_file());
+    std::fs::write(out.join("stale.html"), "old").expect("write");
+    std::fs::remove_file(archive.path("content/incidents/2025-01-03-two.md")).expect("rm");
+    assert_ok(&build(archive.root(), &out, &[]));
+    assert!(!out.join("stale.html").exists());
+    assert!(!out.join("incidents/INC-2").exists());
+    assert!(out.join("incidents/INC-1/index.html").is_file());
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["site"]);
+}
+
+#[test]
+fn archive_templates_and_static_files_override_the_theme() {
+    let archive = TestArchive::new();
+    archive.record("2025-01-02-one.md", ok_record("INC-1"));
+    archive.write(
+        "templates/partials/record_row.html",
+        "<tr><td><a href=\"{{ root }}{{ r.url }}\">custom {{ r.id }}</a></td></tr>\n",
+    );
+    archive.write("static/style.css", "body { color: teal }\n");
+    archive.write("static/img/logo.txt", "logo");
+    let (_tmp, out) = built(archive.root(), &[]);
+    let list = html(&out, "incidents/index.html");
+    assert_eq!(texts(&list, "tbody a"), ["custom INC-1"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("style.css")).expect("css"),
+        "body { color: teal }\n"
+    );
+    assert!(out.join("img/logo.txt").is_file());
+    assert!(
+        out.join("sort.js").is_file(),
+        "theme files not overridden stay"
+    );
+    assert_links_resolve(&out, "/");
+}
+
+#[test]
+fn long_lists_are_paginated() {
+    let archive = TestArchive::new();
+    for n in 0..205 {
+        archive.record(
+            &format!("2024-01-01-r{n:03}.md"),
+            ok_record(&format!("INC-{n:03}")),
+        );
+    }
+    let (_tmp, out) = built(archive.root(), &[]);
+    let first = html(&out, "incidents/index.html");
+    assert_eq!(first.select(&sel("tbody tr")).count(), 100);
+    let third = html(&out, "incidents/page-3.html");
+    assert_eq!(third.select(&sel("tbody tr")).count(), 5);
+    assert!(out.join("severity/sev2/page-3.html").is_file());
+    assert_links_resolve(&out, "/");
+}
+
+#[test]
+fn incidents_json_has_every_record_with_its_figures() {
+    let (_tmp, out) = built(&demo(), &[]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("incidents.json")).expect("json"))
+            .expect("valid JSON");
+    assert_eq!(json["version"], 1);
+    let incidents = json["incidents"].as_array().expect("array");
+    assert_eq!(incidents.len(), 12);
+    let pool = incidents
+        .iter()
+        .find(|i| i["id"] == "INC-2024-0918")
+        .expect("record");
+    assert_eq!(pool["figures"]["time_to_detect"], 780);
+    assert_eq!(pool["figures"]["duration"], 3600);
+    assert_eq!(pool["action_items"][0]["state"], "done");
+    assert_eq!(
+        pool["url"],
+        "https://incidents.example.com/incidents/INC-2024-0918/"
+    );
+}
