@@ -18,12 +18,11 @@ use super::text::{self, Kind};
 use super::Document;
 use crate::config::SiteConfig;
 
-/// The fields of a document, in this order, in [`FIELD_WEIGHTS`]: the title; the
-/// keywords (id, severity, status, services, tags); the summary; the body (the
+/// How much a match in each field of a record counts, in this order: the title;
+/// the keywords (id, severity, status, services, tags); the summary; the body (the
 /// Markdown body, timeline events, action items, impact, people).
-/// How much a match in each field counts, and how strongly the field's length
-/// normalizes it (BM25F's `w` and `b`), indexed by [`Field`].
 pub const FIELD_WEIGHTS: [f64; 4] = [5.0, 3.0, 2.0, 1.0];
+/// How strongly each field's length normalizes its matches (BM25's `b`).
 const FIELD_B: [f64; 4] = [0.3, 0.3, 0.5, 0.75];
 /// BM25's term-frequency saturation.
 pub const K1: f64 = 1.2;
@@ -376,18 +375,22 @@ fn varint_len(value: u32) -> usize {
     (32 - value.leading_zeros()).div_ceil(7).max(1) as usize
 }
 
-/// The saturated, length-normalized term frequency of BM25F as one byte (1..=255);
-/// the browser multiplies it by the term's idf, which it derives from `df`.
+/// A term's weight in a record as one byte (1..=255): BM25's saturated,
+/// length-normalized term frequency in each field, summed with the field weights
+/// and scaled by their total. Each field saturates on its own, so a title match
+/// always adds its full weight, however often the body repeats the word. The
+/// browser multiplies the byte by the term's idf, which it derives from `df`.
 pub fn impact(tf: [u16; 4], lengths: [u32; 4], averages: [f64; 4]) -> u8 {
-    let mut weighted = 0.0;
+    let mut score = 0.0;
     for f in 0..4 {
         if tf[f] > 0 {
             let norm = 1.0 - FIELD_B[f] + FIELD_B[f] * f64::from(lengths[f]) / averages[f].max(1.0);
-            weighted += FIELD_WEIGHTS[f] * f64::from(tf[f]) / norm;
+            let tf = f64::from(tf[f]);
+            score += FIELD_WEIGHTS[f] * tf / (tf + K1 * norm);
         }
     }
-    let saturated = weighted / (K1 + weighted);
-    (saturated * 255.0).round().clamp(1.0, 255.0) as u8
+    let total: f64 = FIELD_WEIGHTS.iter().sum();
+    (score / total * 255.0).round().clamp(1.0, 255.0) as u8
 }
 
 /// One posting on its way to its term: the document, its impact, and where its

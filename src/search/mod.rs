@@ -4,7 +4,7 @@
 //! `search/` in the output folder; `themes/default/static/search.js` answers
 //! queries in the browser by fetching only the pieces a query needs. The steps:
 //! [`text`] turns text into terms (the browser repeats the same rules), `build`
-//! computes postings with BM25F impacts, positions and facet values in parallel, and
+//! computes postings with per-field BM25 impacts, positions and facet values in parallel, and
 //! `encode` cuts them into small gzip files. docs/search.md describes the query
 //! syntax, the file layout and the sizes.
 //!
