@@ -40,7 +40,7 @@ pub struct TocEntry {
 }
 
 /// What one document's passes share: how to resolve its relative links, and what
-/// the passes found (the table of contents, whether it holds raw HTML).
+/// the passes found (the table of contents).
 pub struct Doc<'d> {
     /// Rewrites a relative link target (`pool.png`, `../other.md#x`) to the URL it
     /// has in the site, or `None` to drop the link.
@@ -48,7 +48,6 @@ pub struct Doc<'d> {
     /// Ids the surrounding page uses already; headings never take one of these.
     pub reserved_ids: &'d [&'d str],
     pub toc: Vec<TocEntry>,
-    pub raw_html: bool,
 }
 
 /// One rewrite of a document's events. Passes run in the order a [`Markdown`]
@@ -93,13 +92,16 @@ impl<'h> Markdown<'h> {
     /// Renders a whole document (a record's body, a free page).
     pub fn render(&self, text: &str, doc: &mut Doc<'_>) -> Rendered {
         let mut events: Vec<Event> = Parser::new_ext(text, options()).collect();
+        let raw_html = events
+            .iter()
+            .any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
         for pass in &self.passes {
             pass.apply(&mut events, doc);
         }
         let mut out = String::with_capacity(text.len() * 3 / 2);
         html::push_html(&mut out, events.into_iter());
         Rendered {
-            html: self.clean(out, doc.raw_html),
+            html: self.clean(out, raw_html),
             toc: std::mem::take(&mut doc.toc),
         }
     }
@@ -233,10 +235,6 @@ impl Pass for LinkPolicy {
                 },
                 Event::End(TagEnd::Link) if dropped_links > 0 => dropped_links -= 1,
                 Event::End(TagEnd::Image) if dropped_images > 0 => dropped_images -= 1,
-                Event::Html(_) | Event::InlineHtml(_) => {
-                    doc.raw_html = true;
-                    out.push(event);
-                }
                 other => out.push(other),
             }
         }
@@ -464,7 +462,6 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &["timeline"],
             toc: Vec::new(),
-            raw_html: false,
         };
         md.render(text, &mut doc)
     }
@@ -557,7 +554,6 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &[],
             toc: Vec::new(),
-            raw_html: false,
         };
         assert_eq!(
             md.render_inline("a \"quote\" b", &mut doc),
@@ -589,7 +585,6 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &[],
             toc: Vec::new(),
-            raw_html: false,
         };
         let out = md.render("quiet `code`\n\n```\nquiet block\n```\n", &mut doc);
         assert!(out.html.contains("QUIET <code>code</code>"), "{}", out.html);

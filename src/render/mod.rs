@@ -461,7 +461,6 @@ impl<'a> Site<'a> {
             resolve: &resolve,
             reserved_ids: RESERVED_IDS,
             toc: Vec::new(),
-            raw_html: false,
         };
         let body = markdown.render(record.body(), &mut doc);
         let timeline = record
@@ -472,8 +471,7 @@ impl<'a> Site<'a> {
                     resolve: &resolve,
                     reserved_ids: RESERVED_IDS,
                     toc: Vec::new(),
-                    raw_html: false,
-                };
+                        };
                 EventView {
                     time: format_time(e.at.value, tz, Some(record.date)),
                     iso: e.at.value.to_string(),
@@ -575,7 +573,6 @@ impl<'a> Site<'a> {
             resolve: &resolve,
             reserved_ids: RESERVED_IDS,
             toc: Vec::new(),
-            raw_html: false,
         };
         let body = markdown.render(&page.body, &mut doc);
         let view = PageView {

@@ -22,11 +22,15 @@ pub fn record_url(id: &str) -> String {
     format!("incidents/{id}/")
 }
 
-/// The slug of a severity or status name; never empty, so its page has a URL.
+/// The slug of a severity or status name; never empty, so its page has a URL. A
+/// name without letters or digits becomes `x` and its bytes in hex.
 pub fn term_slug(name: &str) -> String {
     let s = slug(name);
     if s.is_empty() {
-        "x".repeat(name.chars().count().max(1))
+        name.bytes().fold(String::from("x"), |mut out, b| {
+            out.push_str(&format!("{b:02x}"));
+            out
+        })
     } else {
         s
     }
