@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::config::SiteConfig;
 use crate::insights::{DurationTrend, Insights};
 use crate::metrics::human_duration;
+use crate::render::severity_color;
 
 /// The width every chart is drawn at (the SVG scales down with the page).
 pub const WIDTH: f64 = 720.0;
@@ -30,10 +31,6 @@ const VALUE_COLUMN: f64 = 84.0;
 /// Longer row labels are cut, with an ellipsis; the table keeps them whole.
 const MAX_LABEL_CHARS: usize = 26;
 
-/// Severity colours for severities site.toml gives none, by rank.
-const PALETTE: &[&str] = &[
-    "#b91c1c", "#ea580c", "#ca8a04", "#6b7280", "#2563eb", "#7c3aed", "#0f766e",
-];
 const DONE: &str = "#15803d";
 const WONT_DO: &str = "#9ca3af";
 const OPEN: &str = "#2563eb";
@@ -204,7 +201,7 @@ fn legend(out: &mut String, series: &[Series]) {
             n(x + 14.0),
             escape(&s.name)
         );
-        x += 24.0 + 7.0 * s.name.chars().count() as f64;
+        x += 32.0 + 6.5 * s.name.chars().count() as f64;
     }
     out.push_str("</g>");
 }
@@ -382,16 +379,6 @@ pub fn horizontal(id: &str, title: &str, description: &str, rows: &[Row], unit: 
     out
 }
 
-/// Colour of a severity: site.toml's, else the palette's by rank.
-fn severity_color(config: &SiteConfig, name: &str, rank: usize) -> String {
-    config
-        .severities
-        .iter()
-        .find(|s| s.name == name)
-        .and_then(|s| s.color.clone())
-        .unwrap_or_else(|| PALETTE[rank % PALETTE.len()].to_string())
-}
-
 fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|s| s.to_string()).collect()
 }
@@ -462,7 +449,7 @@ fn incidents_per_month(
         .enumerate()
         .map(|(rank, name)| Series {
             name: name.clone(),
-            color: severity_color(config, name, rank),
+            color: severity_color(config, rank).to_string(),
             values: months
                 .iter()
                 .map(|m| m.by_severity.counts.get(rank).map(|&c| c as i64))
@@ -477,7 +464,16 @@ fn incidents_per_month(
         insights.period.first, insights.period.last, insights.totals.incidents
     );
     if let Some(top) = busiest.filter(|m| m.total > 0) {
-        let _ = write!(description, "; the most, {}, in {}", top.total, top.month);
+        let tied = months.iter().filter(|m| m.total == top.total).count();
+        if tied == 1 {
+            let _ = write!(description, "; the most, {}, in {}", top.total, top.month);
+        } else {
+            let _ = write!(
+                description,
+                "; at most {} in a month, in {tied} months",
+                top.total
+            );
+        }
     }
     description.push('.');
     let id = format!("{prefix}incidents-per-month");

@@ -322,13 +322,6 @@ fn display<T: fmt::Display, S: Serializer>(value: &T, serializer: S) -> Result<S
     serializer.collect_str(value)
 }
 
-impl Insights {
-    /// The figures of `entries` over the period they and today cover.
-    pub fn compute(entries: &[Entry<'_>], config: &SiteConfig, today: Date) -> Insights {
-        Facts::new(entries, config, today).insights()
-    }
-}
-
 /// What the insights read of one record, packed so that every figure, and every
 /// subset's figures, is a pass over one small contiguous array rather than over
 /// the large records.

@@ -70,7 +70,7 @@ pub fn figures(records: &[&Record], today: Date) -> Vec<Figures> {
 }
 
 /// Pairs each record with its figures, for the [`Facts`] of the insights.
-pub fn entries<'a>(records: &[&'a Record], figures: &'a [Figures]) -> Vec<Entry<'a>> {
+fn entries<'a>(records: &[&'a Record], figures: &'a [Figures]) -> Vec<Entry<'a>> {
     records
         .iter()
         .zip(figures)

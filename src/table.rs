@@ -1,7 +1,7 @@
 //! Plain-text tables for the terminal output of `casebook actions` and `casebook
 //! stats`: columns padded to their widest cell (by display width, so wide
 //! characters line up), control characters from records replaced so a title cannot
-//! move the cursor or change colours, and CSV for spreadsheets.
+//! move the cursor or change colours, and CSV rows for spreadsheets.
 
 use std::io::{self, Write};
 
@@ -73,19 +73,31 @@ pub fn write_aligned(
     Ok(())
 }
 
-/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
-pub fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
+/// Appends one CSV row (RFC 4180: CRLF line ends, fields with `,`, `"`, CR or LF
+/// quoted, quotes doubled). A field that a spreadsheet would read as a formula
+/// (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`. Every CSV that
+/// casebook writes (`action-items.csv`, `casebook actions --format csv`) uses this.
+pub fn push_csv_row<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
+    for (i, field) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let defused;
+        let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            defused = format!("'{field}");
+            defused.as_str()
+        } else {
+            field
+        };
+        if field.contains([',', '"', '\r', '\n']) {
+            out.push('"');
+            out.push_str(&field.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(field);
+        }
     }
-}
-
-/// One CSV line from its fields, ended by CRLF as RFC 4180 asks.
-pub fn write_csv_line<S: AsRef<str>>(out: &mut dyn Write, fields: &[S]) -> io::Result<()> {
-    let line: Vec<String> = fields.iter().map(|f| csv_field(f.as_ref())).collect();
-    write!(out, "{}\r\n", line.join(","))
+    out.push_str("\r\n");
 }
 
 #[cfg(test)]
@@ -136,12 +148,23 @@ mod tests {
     }
 
     #[test]
-    fn csv_quotes_only_what_needs_it() {
-        let mut out = Vec::new();
-        write_csv_line(&mut out, &["a", "b,c", "say \"hi\"", "two\nlines"]).expect("write");
+    fn csv_quotes_and_defuses() {
+        let mut out = String::new();
+        push_csv_row(
+            &mut out,
+            [
+                "a,b",
+                "say \"hi\"",
+                "=1+1",
+                "-x",
+                "@SUM(A1)",
+                "two\nlines",
+                "plain",
+            ],
+        );
         assert_eq!(
-            String::from_utf8(out).expect("utf-8"),
-            "a,\"b,c\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n"
+            out,
+            "\"a,b\",\"say \"\"hi\"\"\",'=1+1,'-x,'@SUM(A1),\"two\nlines\",plain\r\n"
         );
     }
 }

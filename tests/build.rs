@@ -159,7 +159,7 @@ fn a_record_page_shows_the_record() {
     assert_eq!(form.value().attr("action"), Some("../../search/"));
     assert_eq!(
         texts(&doc, "header nav a"),
-        ["Home", "Incidents", "Action items"]
+        ["Home", "Incidents", "Action items", "Insights"]
     );
 }
 

@@ -201,15 +201,21 @@ fn extreme_values_draw_without_panicking() {
     }
 }
 
-fn fixture_charts() -> Vec<Chart> {
+/// The insights fixture's archive, and its facts on 2025-03-15.
+fn fixture() -> (crate::model::Archive, crate::insights::Facts) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/insights/archive");
     let (config, _) = crate::config::SiteConfig::load(&root).expect("site.toml");
     let (archive, _) = crate::load::load(&root, config);
     let today: jiff::civil::Date = "2025-03-15".parse().expect("date");
     let records: Vec<&crate::model::Record> = archive.records.iter().collect();
     let figures = pipeline::figures(&records, today);
-    let insights = pipeline::facts(&records, &figures, &archive.config, today).insights();
-    insight_charts(&insights, &archive.config, "")
+    let facts = pipeline::facts(&records, &figures, &archive.config, today);
+    (archive, facts)
+}
+
+fn fixture_charts() -> Vec<Chart> {
+    let (archive, facts) = fixture();
+    insight_charts(&facts.insights(), &archive.config, "")
 }
 
 #[test]
@@ -283,4 +289,26 @@ fn the_fixture_charts_draw_the_fixture_figures() {
     assert!(charts[7]
         .description
         .contains("done or overdue, 60.0% are done"));
+}
+
+#[test]
+fn descriptions_say_when_months_tie() {
+    let (archive, facts) = fixture();
+    let db: Vec<usize> = (0..archive.records.len())
+        .filter(|&i| {
+            archive.records[i]
+                .services
+                .iter()
+                .any(|s| s.as_str() == "db")
+        })
+        .collect();
+    let charts = summary_charts(&facts.subset(&db), &archive.config, "s-");
+    assert!(
+        charts[0]
+            .description
+            .ends_with("2 in all; at most 1 in a month, in 2 months."),
+        "{}",
+        charts[0].description
+    );
+    assert!(charts.iter().all(|c| c.id.starts_with("s-")));
 }

@@ -17,7 +17,7 @@ use crate::cmd::{checked_archive, today, Failure, Outcome};
 use crate::diag::{display_path, nearest};
 use crate::metrics::{days_overdue, ActionState, Figures};
 use crate::model::Record;
-use crate::table::{write_aligned, write_csv_line, Align};
+use crate::table::{push_csv_row, write_aligned, Align};
 use crate::{pipeline, select};
 
 /// Which items to list; `None` lets every item through.
@@ -183,9 +183,10 @@ pub fn write(out: &mut dyn Write, items: &[Item<'_>], format: ListFormat) -> std
             writeln!(out)
         }
         ListFormat::Csv => {
-            write_csv_line(
-                out,
-                &[
+            let mut text = String::new();
+            push_csv_row(
+                &mut text,
+                [
                     "incident",
                     "incident_title",
                     "file",
@@ -199,11 +200,13 @@ pub fn write(out: &mut dyn Write, items: &[Item<'_>], format: ListFormat) -> std
                     "days_overdue",
                     "link",
                 ],
-            )?;
+            );
             for item in items {
-                write_csv_line(
-                    out,
-                    &[
+                let due = item.due.map(|d| d.to_string()).unwrap_or_default();
+                let days = item.days_overdue.map(|d| d.to_string()).unwrap_or_default();
+                push_csv_row(
+                    &mut text,
+                    [
                         item.incident,
                         item.incident_title,
                         &item.file,
@@ -211,15 +214,15 @@ pub fn write(out: &mut dyn Write, items: &[Item<'_>], format: ListFormat) -> std
                         item.title,
                         item.owner.unwrap_or(""),
                         item.priority.unwrap_or(""),
-                        &item.due.map(|d| d.to_string()).unwrap_or_default(),
+                        &due,
                         item.status,
                         item.state,
-                        &item.days_overdue.map(|d| d.to_string()).unwrap_or_default(),
+                        &days,
                         item.link.unwrap_or(""),
                     ],
-                )?;
+                );
             }
-            Ok(())
+            out.write_all(text.as_bytes())
         }
         ListFormat::Table => {
             if items.is_empty() {

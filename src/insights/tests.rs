@@ -298,7 +298,7 @@ fn subsets_compute_the_same_figures_over_the_archive_period() {
 #[test]
 fn an_empty_archive_has_one_empty_month() {
     let config = SiteConfig::default();
-    let insights = Insights::compute(&[], &config, day("2025-03-15"));
+    let insights = Facts::new(&[], &config, day("2025-03-15")).insights();
     assert_eq!(insights.incidents_per_month.len(), 1);
     assert_eq!(insights.incidents_per_month[0].total, 0);
     assert_eq!(insights.time_to_detect.overall, Spread::default());

@@ -13,8 +13,10 @@ use serde::Serialize;
 
 use super::view::{record_url, visibility_name, ActionItemView};
 use super::{error_chain, RenderError, Site};
+use crate::insights::Insights;
 use crate::metrics::Figures;
 use crate::model::Record;
+use crate::table::push_csv_row;
 use crate::write::{OutputFile, Sink};
 
 /// The version of the `incidents.json` schema.
@@ -118,6 +120,7 @@ fn sitemap(site: &Site<'_>) -> Result<OutputFile, RenderError> {
         base.to_string(),
         format!("{base}incidents/"),
         format!("{base}actions/"),
+        format!("{base}insights/"),
     ];
     urls.extend(
         site.selection
@@ -145,6 +148,9 @@ struct Export<'a> {
     base_url: &'a str,
     profile: &'static str,
     today: String,
+    /// The insight figures of the exported incidents (docs/insights.md): the same
+    /// object `casebook stats --format json` prints for the same flags.
+    insights: &'a Insights,
 }
 
 fn json_error(e: serde_json::Error) -> RenderError {
@@ -278,6 +284,7 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
         base_url: base,
         profile: site.options.profile.as_str(),
         today: site.options.today.to_string(),
+        insights: &site.insights,
     })
     .map_err(json_error)?;
     let mut bytes = Vec::with_capacity(incidents.iter().map(|i| i.len() + 2).sum::<usize>() + 256);
@@ -312,14 +319,14 @@ const CSV_HEADER: &[&str] = &[
 fn csv(site: &Site<'_>) -> OutputFile {
     let base = &site.options.base_url;
     let mut out = String::new();
-    push_row(&mut out, CSV_HEADER.iter().copied());
+    push_csv_row(&mut out, CSV_HEADER.iter().copied());
     for r in &site.selection.records {
         let url = format!("{base}{}", record_url(&r.id));
         let date = r.date.to_string();
         for item in &r.action_items {
             let v = ActionItemView::new(item, site.options.today);
             let due = v.due.clone().unwrap_or_default();
-            push_row(
+            push_csv_row(
                 &mut out,
                 [
                     r.id.as_str(),
@@ -341,48 +348,4 @@ fn csv(site: &Site<'_>) -> OutputFile {
         }
     }
     OutputFile::bytes("action-items.csv", out)
-}
-
-/// Appends one CSV row (RFC 4180: CRLF line ends, fields with `,`, `"`, CR or LF
-/// quoted, quotes doubled). A field that a spreadsheet would read as a formula
-/// (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`.
-fn push_row<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
-    for (i, field) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let defused;
-        let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            defused = format!("'{field}");
-            defused.as_str()
-        } else {
-            field
-        };
-        if field.contains([',', '"', '\r', '\n']) {
-            out.push('"');
-            out.push_str(&field.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(field);
-        }
-    }
-    out.push_str("\r\n");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_quotes_and_defuses() {
-        let mut out = String::new();
-        push_row(
-            &mut out,
-            ["a,b", "say \"hi\"", "=1+1", "-x", "@SUM(A1)", "plain"],
-        );
-        assert_eq!(
-            out,
-            "\"a,b\",\"say \"\"hi\"\"\",'=1+1,'-x,'@SUM(A1),plain\r\n"
-        );
-    }
 }

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::view::{term_slug, ActionItemView, ActionRow, PageNumber, Pager, RecordLink};
-use super::{RenderError, Site};
+use super::{insight_pages, RenderError, Site};
 use crate::metrics::ActionState;
 use crate::model::slug;
 use crate::write::{OutputFile, Sink};
@@ -218,6 +218,7 @@ pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError
         "All incidents".to_string(),
         None,
         (0..records.len()).collect(),
+        false,
     );
 
     out.terms(
@@ -237,6 +238,7 @@ pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError
             format!("{} incidents", g.name),
             description,
             g.records.clone(),
+            false,
         );
     }
     out.group_lists("services", "Service", &services);
@@ -481,17 +483,20 @@ impl<'j, 'a> Indexes<'j, 'a> {
                 format!("{label} {}", g.name),
                 description,
                 g.records.clone(),
+                matches!(section, "services" | "tags"),
             );
         }
     }
 
-    /// The pages of one list of records at `dir`.
+    /// The pages of one list of records at `dir`. With `summary`, the first page
+    /// also shows the small version of the insights over the list's records.
     fn lists(
         &mut self,
         dir: &str,
         title: String,
         description: Option<String>,
         records: Vec<usize>,
+        summary: bool,
     ) {
         let (site, rows) = (self.site, self.rows);
         let records = Arc::new(records);
@@ -503,7 +508,10 @@ impl<'j, 'a> Indexes<'j, 'a> {
                 let start = (pager.number - 1) * PER_PAGE;
                 let end = (start + PER_PAGE).min(records.len());
                 let html = rows.records_html(&records[start..end], depth(&path))?;
+                let summary =
+                    (summary && pager.number == 1).then(|| insight_pages::summary(site, &records));
                 site.page("list.html", path.clone(), |c| {
+                    c.insert("summary", &summary);
                     c.insert("title", &title);
                     c.insert("description", &description);
                     c.insert("rows", &html);

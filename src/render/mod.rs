@@ -18,6 +18,7 @@ pub mod assets;
 mod exports;
 pub mod highlight;
 mod indexes;
+mod insight_pages;
 pub mod markdown;
 pub mod theme;
 pub mod timeline_svg;
@@ -41,9 +42,10 @@ use self::view::{
     ActionItemView, EventView, ImpactView, LinkView, PageView, RecordRef, RecordView, TermView,
 };
 use crate::config::SiteConfig;
+use crate::insights::{Facts, Insights};
 use crate::metrics::Figures;
 use crate::model::{slug, Archive, Record};
-use crate::pipeline::log_time;
+use crate::pipeline::{self, log_time};
 use crate::select::{Profile, Selection};
 use crate::write::{Contents, OutputFile, Sink, WriteError};
 
@@ -121,6 +123,7 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "actions",
     "files",
     "search",
+    "insights",
 ];
 
 /// Element ids the record template uses; body headings never take one of these.
@@ -162,6 +165,19 @@ struct SeverityView<'a> {
 /// Colours for severities site.toml gives none, most severe first.
 const SEVERITY_PALETTE: &[&str] = &["#b91c1c", "#c2410c", "#a16207", "#4b5563"];
 
+/// The colour of the severity at `rank` in site.toml: its own `color`, else the
+/// palette's. Badges and charts use it, so a severity looks the same everywhere.
+pub fn severity_color(config: &SiteConfig, rank: usize) -> &str {
+    config
+        .severities
+        .get(rank)
+        .and_then(|s| s.color.as_deref())
+        .unwrap_or(SEVERITY_PALETTE[rank.min(SEVERITY_PALETTE.len() - 1)])
+}
+
+/// The name of a record's timeline drawing, written beside its page.
+pub const TIMELINE_FILE: &str = "timeline.svg";
+
 /// Site-wide values every template gets as `site`.
 #[derive(Serialize)]
 struct SiteView<'a> {
@@ -196,6 +212,10 @@ struct Site<'a> {
     base: tera::Context,
     /// One per selected record, in the selection's order.
     figures: Vec<Figures>,
+    /// What the insights read of each selected record, and the whole build's
+    /// insights (docs/insights.md); service and tag pages take subsets of the facts.
+    facts: Facts,
+    insights: Insights,
     refs: Vec<RecordRef<'a>>,
     index: HashMap<&'a str, usize>,
 }
@@ -211,11 +231,13 @@ pub fn render(
     let started = Instant::now();
     let config = &archive.config;
     let theme = Theme::load(&archive.root, &config.theme)?;
-    let figures: Vec<Figures> = selection
-        .records
-        .par_iter()
-        .map(|r| Figures::of(r, options.today))
-        .collect();
+    log_time(options.timings, "  theme", started);
+    let started = Instant::now();
+    let figures = pipeline::figures(&selection.records, options.today);
+    let facts = pipeline::facts(&selection.records, &figures, config, options.today);
+    let insights = facts.insights();
+    log_time(options.timings, "  figures", started);
+    let started = Instant::now();
     let refs: Vec<RecordRef> = selection
         .records
         .iter()
@@ -244,10 +266,7 @@ pub fn render(
                 name: &s.name,
                 slug: term_slug(&s.name),
                 description: &s.description,
-                color: s
-                    .color
-                    .as_deref()
-                    .unwrap_or(SEVERITY_PALETTE[i.min(SEVERITY_PALETTE.len() - 1)]),
+                color: severity_color(config, i),
             })
             .collect(),
         pages: archive
@@ -269,10 +288,12 @@ pub fn render(
         theme,
         base,
         figures,
+        facts,
+        insights,
         refs,
         index,
     };
-    log_time(options.timings, "  theme", started);
+    log_time(options.timings, "  context", started);
 
     let started = Instant::now();
     let highlighter = Highlighter::default();
@@ -281,8 +302,10 @@ pub fn render(
     let found: Vec<Found> = (0..site.refs.len())
         .into_par_iter()
         .map(|i| {
-            let (page, found) = site.record_page(i, &markdown, &assets)?;
-            out.put(page)?;
+            let (pages, found) = site.record_page(i, &markdown, &assets)?;
+            for page in pages {
+                out.put(page)?;
+            }
             Ok(found)
         })
         .collect::<Result<_, RenderError>>()?;
@@ -330,6 +353,7 @@ impl Site<'_> {
             out.put(file)?;
             copies.extend(found.copies);
         }
+        out.put(insight_pages::page(self)?)?;
         exports::render(self, out)?;
         if !self.theme.statics.contains_key(HIGHLIGHT_CSS) {
             out.put(OutputFile::bytes(HIGHLIGHT_CSS, highlight::stylesheet()))?;
@@ -440,14 +464,15 @@ impl<'a> Site<'a> {
             })
     }
 
-    /// The page of the `i`th selected record, and the files it brings along (its
-    /// bundle's files and the archive files its links point to).
+    /// The page of the `i`th selected record with its timeline drawing as
+    /// [`TIMELINE_FILE`] beside it, and the files it brings along (its bundle's
+    /// files and the archive files its links point to).
     fn record_page(
         &self,
         i: usize,
         markdown: &Markdown<'_>,
         assets: &Assets<'_>,
-    ) -> Result<(OutputFile, Found), RenderError> {
+    ) -> Result<(Vec<OutputFile>, Found), RenderError> {
         let record = self.selection.records[i];
         let head = &self.refs[i];
         let tz = &self.config.timezone;
@@ -543,7 +568,10 @@ impl<'a> Site<'a> {
         let page = self.page("record.html", path, |c| c.insert("record", &view))?;
         let mut found = found.into_inner();
         found.copies.extend(assets.bundle_files(record));
-        Ok((page, found))
+        let drawing = view.timeline_svg.map(|svg| {
+            OutputFile::bytes(format!("{}{TIMELINE_FILE}", record_url(&record.id)), svg)
+        });
+        Ok((std::iter::once(page).chain(drawing).collect(), found))
     }
 
     /// A free page from `content/pages/` at `/<slug>/`.

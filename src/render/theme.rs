@@ -62,6 +62,10 @@ pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
         include_bytes!("../../themes/default/templates/partials/action_row.html"),
     ),
     (
+        "templates/insights.html",
+        include_bytes!("../../themes/default/templates/insights.html"),
+    ),
+    (
         "templates/page.html",
         include_bytes!("../../themes/default/templates/page.html"),
     ),

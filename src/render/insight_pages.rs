@@ -1,0 +1,74 @@
+//! The insights page (`insights/`) and the small version of it on the first page
+//! of each service's and tag's list.
+//!
+//! In: the build's [`Insights`] and [`crate::insights::Facts`] (computed once in
+//! [`super::render`]). Out: the page, and [`Summary`] values that the list pages of
+//! [`super::indexes`] put in their template context. The charts and their tables
+//! come from [`crate::charts`]; this module only chooses which and lays them out.
+
+use serde::Serialize;
+
+use super::{RenderError, Site};
+use crate::charts::{insight_charts, summary_charts, Chart, Unit};
+use crate::insights::Insights;
+use crate::write::OutputFile;
+
+/// Where the insights page lives, relative to the site root.
+pub const PATH: &str = "insights/index.html";
+
+/// The headline numbers above the charts, already in words.
+#[derive(Serialize)]
+struct Headline {
+    incidents: usize,
+    action_items: usize,
+    open: usize,
+    overdue: usize,
+    time_to_detect: Option<String>,
+    time_to_resolve: Option<String>,
+    /// `done_pct` with one decimal and a `%`.
+    done_share: Option<String>,
+}
+
+impl Headline {
+    fn of(insights: &Insights) -> Headline {
+        let t = &insights.totals;
+        let median = |value: Option<i64>| value.map(|v| Unit::Seconds.format(v));
+        Headline {
+            incidents: t.incidents,
+            action_items: t.action_items,
+            open: t.open,
+            overdue: t.overdue,
+            time_to_detect: median(insights.time_to_detect.overall.median),
+            time_to_resolve: median(insights.time_to_resolve.overall.median),
+            done_share: insights.follow_through.done_pct.map(|p| format!("{p:.1}%")),
+        }
+    }
+}
+
+/// A service's or tag's figures as its list page shows them.
+#[derive(Serialize)]
+pub(super) struct Summary {
+    headline: Headline,
+    charts: Vec<Chart>,
+}
+
+/// The small figures of the records at `positions` of the selection.
+pub(super) fn summary(site: &Site<'_>, positions: &[usize]) -> Summary {
+    let insights = site.facts.subset(positions);
+    Summary {
+        headline: Headline::of(&insights),
+        charts: summary_charts(&insights, site.config, "summary-"),
+    }
+}
+
+/// The insights page: every chart of the build's records, each with its table.
+pub(super) fn page(site: &Site<'_>) -> Result<OutputFile, RenderError> {
+    let charts = insight_charts(&site.insights, site.config, "");
+    let headline = Headline::of(&site.insights);
+    site.page("insights.html", PATH.to_string(), |c| {
+        c.insert("insights", &site.insights);
+        c.insert("headline", &headline);
+        c.insert("charts", &charts);
+        c.insert("nav", "insights");
+    })
+}
