@@ -496,7 +496,7 @@ impl<'a> Site<'a> {
                     resolve: &resolve,
                     reserved_ids: RESERVED_IDS,
                     toc: Vec::new(),
-                        };
+                };
                 EventView {
                     time: format_time(e.at.value, tz, Some(record.date)),
                     iso: e.at.value.to_string(),

@@ -143,6 +143,8 @@ pub fn figure_views(figures: &Figures) -> Vec<FigureView> {
 #[derive(Clone, Debug, Serialize)]
 pub struct MomentView {
     pub name: &'static str,
+    /// The name as a label: `Started`.
+    pub label: &'static str,
     pub time: String,
     /// RFC 3339, for `<time datetime>`.
     pub iso: String,
@@ -152,16 +154,17 @@ pub struct MomentView {
 pub fn moment_views(record: &Record, tz: &TimeZone) -> Vec<MomentView> {
     let m = &record.moments;
     [
-        ("started", &m.started),
-        ("detected", &m.detected),
-        ("acknowledged", &m.acknowledged),
-        ("mitigated", &m.mitigated),
-        ("resolved", &m.resolved),
+        ("started", "Started", &m.started),
+        ("detected", "Detected", &m.detected),
+        ("acknowledged", "Acknowledged", &m.acknowledged),
+        ("mitigated", "Mitigated", &m.mitigated),
+        ("resolved", "Resolved", &m.resolved),
     ]
     .into_iter()
-    .filter_map(|(name, at)| {
+    .filter_map(|(name, label, at)| {
         at.as_ref().map(|at| MomentView {
             name,
+            label,
             time: format_time(at.value, tz, None),
             iso: at.value.to_string(),
         })
