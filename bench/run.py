@@ -61,12 +61,16 @@ def warm(path):
 
 
 def run(cmd, cwd=None):
-    """Runs a command; returns (wall seconds, peak resident MiB)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    """Runs a command; returns (wall seconds, peak resident MiB). Its stderr goes to a
+    temporary file, not a pipe: a build prints every warning, far more than a pipe
+    holds, and a full pipe would stall the command until it is read."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise RuntimeError(f"{' '.join(map(str, cmd))} exited {code}:\n{stderr[-2000:]}")

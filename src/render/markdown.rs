@@ -40,7 +40,7 @@ pub struct TocEntry {
 }
 
 /// What one document's passes share: how to resolve its relative links, and what
-/// the passes found (the table of contents, whether it holds raw HTML).
+/// the passes found (the table of contents).
 pub struct Doc<'d> {
     /// Rewrites a relative link target (`pool.png`, `../other.md#x`) to the URL it
     /// has in the site, or `None` to drop the link.
@@ -48,7 +48,9 @@ pub struct Doc<'d> {
     /// Ids the surrounding page uses already; headings never take one of these.
     pub reserved_ids: &'d [&'d str],
     pub toc: Vec<TocEntry>,
-    pub raw_html: bool,
+    /// Finds the record ids to link in the document's text (see
+    /// [`super::mentions::MentionLinks`]); `None` links nothing.
+    pub mentions: Option<&'d super::mentions::FindMentions<'d>>,
 }
 
 /// One rewrite of a document's events. Passes run in the order a [`Markdown`]
@@ -93,13 +95,16 @@ impl<'h> Markdown<'h> {
     /// Renders a whole document (a record's body, a free page).
     pub fn render(&self, text: &str, doc: &mut Doc<'_>) -> Rendered {
         let mut events: Vec<Event> = Parser::new_ext(text, options()).collect();
+        let raw_html = events
+            .iter()
+            .any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
         for pass in &self.passes {
             pass.apply(&mut events, doc);
         }
         let mut out = String::with_capacity(text.len() * 3 / 2);
         html::push_html(&mut out, events.into_iter());
         Rendered {
-            html: self.clean(out, doc.raw_html),
+            html: self.clean(out, raw_html),
             toc: std::mem::take(&mut doc.toc),
         }
     }
@@ -108,7 +113,10 @@ impl<'h> Markdown<'h> {
     /// paragraph around it.
     pub fn render_inline(&self, text: &str, doc: &mut Doc<'_>) -> String {
         if is_plain(text) {
-            return super::escape(text);
+            return match doc.mentions {
+                Some(find) => super::mentions::escape_with_links(text, &find(text)),
+                None => super::escape(text),
+            };
         }
         let rendered = self.render(text, doc);
         let html = rendered.html.trim_end();
@@ -133,7 +141,7 @@ impl<'h> Markdown<'h> {
 /// itself, escaped: the fast path for the many timeline entries that are plain
 /// sentences. Emphasis, code, links, HTML, entities, escapes and line breaks can
 /// appear anywhere; lists, headings, quotes and code blocks only at the start.
-fn is_plain(text: &str) -> bool {
+pub fn is_plain(text: &str) -> bool {
     let anywhere = |b: u8| {
         matches!(
             b,
@@ -233,10 +241,6 @@ impl Pass for LinkPolicy {
                 },
                 Event::End(TagEnd::Link) if dropped_links > 0 => dropped_links -= 1,
                 Event::End(TagEnd::Image) if dropped_images > 0 => dropped_images -= 1,
-                Event::Html(_) | Event::InlineHtml(_) => {
-                    doc.raw_html = true;
-                    out.push(event);
-                }
                 other => out.push(other),
             }
         }
@@ -464,7 +468,7 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &["timeline"],
             toc: Vec::new(),
-            raw_html: false,
+            mentions: None,
         };
         md.render(text, &mut doc)
     }
@@ -557,7 +561,7 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &[],
             toc: Vec::new(),
-            raw_html: false,
+            mentions: None,
         };
         assert_eq!(
             md.render_inline("a \"quote\" b", &mut doc),
@@ -589,7 +593,7 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &[],
             toc: Vec::new(),
-            raw_html: false,
+            mentions: None,
         };
         let out = md.render("quiet `code`\n\n```\nquiet block\n```\n", &mut doc);
         assert!(out.html.contains("QUIET <code>code</code>"), "{}", out.html);

@@ -22,11 +22,15 @@ pub fn record_url(id: &str) -> String {
     format!("incidents/{id}/")
 }
 
-/// The slug of a severity or status name; never empty, so its page has a URL.
+/// The slug of a severity or status name; never empty, so its page has a URL. A
+/// name without letters or digits becomes `x` and its bytes in hex.
 pub fn term_slug(name: &str) -> String {
     let s = slug(name);
     if s.is_empty() {
-        "x".repeat(name.chars().count().max(1))
+        name.bytes().fold(String::from("x"), |mut out, b| {
+            out.push_str(&format!("{b:02x}"));
+            out
+        })
     } else {
         s
     }
@@ -139,6 +143,8 @@ pub fn figure_views(figures: &Figures) -> Vec<FigureView> {
 #[derive(Clone, Debug, Serialize)]
 pub struct MomentView {
     pub name: &'static str,
+    /// The name as a label: `Started`.
+    pub label: &'static str,
     pub time: String,
     /// RFC 3339, for `<time datetime>`.
     pub iso: String,
@@ -148,16 +154,17 @@ pub struct MomentView {
 pub fn moment_views(record: &Record, tz: &TimeZone) -> Vec<MomentView> {
     let m = &record.moments;
     [
-        ("started", &m.started),
-        ("detected", &m.detected),
-        ("acknowledged", &m.acknowledged),
-        ("mitigated", &m.mitigated),
-        ("resolved", &m.resolved),
+        ("started", "Started", &m.started),
+        ("detected", "Detected", &m.detected),
+        ("acknowledged", "Acknowledged", &m.acknowledged),
+        ("mitigated", "Mitigated", &m.mitigated),
+        ("resolved", "Resolved", &m.resolved),
     ]
     .into_iter()
-    .filter_map(|(name, at)| {
+    .filter_map(|(name, label, at)| {
         at.as_ref().map(|at| MomentView {
             name,
+            label,
             time: format_time(at.value, tz, None),
             iso: at.value.to_string(),
         })
@@ -307,14 +314,40 @@ pub struct LinkView<'a> {
     pub url: Option<&'a str>,
 }
 
+/// One similar incident on a record's page: the record, its score and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimilarView<'a> {
+    #[serde(flatten)]
+    pub record: &'a RecordRef<'a>,
+    /// The score in `0..=1`, rounded to two decimals (docs/similar.md).
+    pub score: f64,
+    /// `shares user-service, connection-pool, leak`.
+    pub reason: String,
+    pub shared_services: Vec<String>,
+    pub shared_tags: Vec<String>,
+    pub shared_terms: Vec<String>,
+}
+
+impl<'a> SimilarView<'a> {
+    pub fn new(record: &'a RecordRef<'a>, found: &crate::similar::Match) -> SimilarView<'a> {
+        SimilarView {
+            record,
+            score: (found.score * 100.0).round() / 100.0,
+            reason: found.reason(),
+            shared_services: found.services.clone(),
+            shared_tags: found.tags.clone(),
+            shared_terms: found.terms.clone(),
+        }
+    }
+}
+
 /// Everything a record's page shows.
 ///
-/// `related` lists the records named in the record's `related:` that are in this
-/// build. `backlinks` (records that name or mention this one) and `similar` (the
-/// nearest records by text, services and tags) are the cross-linking stage's to
-/// fill: the render stage builds them empty, the default theme's `record.html` has
-/// a block for each that shows only when its list is non-empty, and a stage that
-/// computes them sets these fields before the page is rendered.
+/// The link stage fills the cross-links: `related` lists the records named in the
+/// record's `related:` that are in this build, `backlinks` the records in this build
+/// that name or mention it (newest first), `similar` the nearest records by text,
+/// services and tags that are not linked already. The default theme's `record.html`
+/// has a block for each that shows only when its list is non-empty.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordView<'a> {
     #[serde(flatten)]
@@ -322,6 +355,8 @@ pub struct RecordView<'a> {
     pub status_slug: String,
     pub visibility: &'static str,
     pub summary: Option<&'a str>,
+    /// The summary as HTML: escaped, with mentions of other records linked.
+    pub summary_html: Option<String>,
     pub moments: Vec<MomentView>,
     pub services: Vec<TermView<'a>>,
     pub tags: Vec<TermView<'a>>,
@@ -343,7 +378,7 @@ pub struct RecordView<'a> {
     pub source_url: Option<String>,
     pub related: Vec<&'a RecordRef<'a>>,
     pub backlinks: Vec<&'a RecordRef<'a>>,
-    pub similar: Vec<&'a RecordRef<'a>>,
+    pub similar: Vec<SimilarView<'a>>,
     pub extra: &'a serde_json::Value,
 }
 
