@@ -87,16 +87,23 @@ pub fn build(docs: &[Document], config: &SiteConfig) -> Index {
         .len()
         .div_ceil(rayon::current_num_threads() * 2)
         .max(64);
-    let batches: Vec<Batch> = docs
-        .par_chunks(batch_size)
-        .map(|chunk| analyze_batch(chunk))
-        .collect();
-    let (facets, values) = facets(docs, config);
-    let metas = docs
-        .par_iter()
-        .zip(values.into_par_iter())
-        .map(|(doc, v)| doc_meta(doc, v))
-        .collect();
+    // The text and the structured fields are independent: both run at once.
+    let (batches, (facets, metas)) = rayon::join(
+        || {
+            docs.par_chunks(batch_size)
+                .map(analyze_batch)
+                .collect::<Vec<Batch>>()
+        },
+        || {
+            let (facets, values) = facets(docs, config);
+            let metas: Vec<DocMeta> = docs
+                .par_iter()
+                .zip(values.into_par_iter())
+                .map(|(doc, v)| doc_meta(doc, v))
+                .collect();
+            (facets, metas)
+        },
+    );
     let terms = merge(batches);
     Index {
         documents: docs.len(),
@@ -290,7 +297,7 @@ impl Analyzer {
 /// Words up to this many bytes are compared inline, without following a pointer.
 const INLINE_WORD: usize = 16;
 /// Entries of [`Analyzer::recent`], a power of two.
-const RECENT: usize = 4096;
+const RECENT: usize = 16384;
 /// [`WordEntry::term`] of a stop word.
 const NO_TERM: u32 = u32::MAX;
 
