@@ -24,8 +24,6 @@ use crate::metrics::Figures;
 use crate::model::Record;
 use crate::write::{OutputFile, Sink, WriteError};
 
-pub use encode::{DOC_CHUNK, VERSION};
-
 /// One record as the index sees it.
 pub struct Document<'a> {
     pub record: &'a Record,
@@ -34,21 +32,15 @@ pub struct Document<'a> {
     pub url: String,
 }
 
-/// What was written, for the build's timing line and the benchmark.
+/// What was written, for the build's timing line.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     pub documents: usize,
     pub terms: usize,
     pub files: usize,
-    /// Bytes of all index files as stored, which is what a browser downloads: the
-    /// `.bin` files are compressed at rest.
+    /// Bytes of all index files as stored, which is what browsers download: the
+    /// `.bin` files but the position blocks are compressed at rest.
     pub bytes: u64,
-    /// The largest file of each kind: the worst case a query can fetch per piece.
-    pub largest_term_chunk: u64,
-    pub largest_posting_block: u64,
-    pub largest_doc_chunk: u64,
-    pub manifest: u64,
-    pub facets: u64,
 }
 
 /// The folder under the output where the index lives, next to the search page.
@@ -60,7 +52,7 @@ pub const DIR: &str = "search";
 pub fn index(docs: &[Document], config: &SiteConfig, out: &dyn Sink) -> Result<Stats, WriteError> {
     let index = build::build(docs, config);
     let files = encode::encode(&index);
-    let sizes = files
+    let bytes = files
         .par_iter()
         .map(|file| {
             let bytes = file.stored().into_owned();
@@ -68,26 +60,13 @@ pub fn index(docs: &[Document], config: &SiteConfig, out: &dyn Sink) -> Result<S
             out.put(OutputFile::bytes(format!("{DIR}/{}", file.path), bytes))?;
             Ok(size)
         })
-        .collect::<Result<Vec<u64>, WriteError>>()?;
-    let mut stats = Stats {
+        .try_reduce(|| 0, |a, b| Ok(a + b))?;
+    Ok(Stats {
         documents: index.documents,
         terms: index.terms.len(),
         files: files.len(),
-        ..Stats::default()
-    };
-    for (file, size) in files.iter().zip(sizes) {
-        stats.bytes += size;
-        let largest = match file.path.split('/').next() {
-            Some("t") => &mut stats.largest_term_chunk,
-            Some("p") => &mut stats.largest_posting_block,
-            Some("d") => &mut stats.largest_doc_chunk,
-            Some("manifest.json") => &mut stats.manifest,
-            Some("facets.bin") => &mut stats.facets,
-            _ => continue,
-        };
-        *largest = (*largest).max(size);
-    }
-    Ok(stats)
+        bytes,
+    })
 }
 
 #[cfg(test)]

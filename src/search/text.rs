@@ -226,7 +226,8 @@ pub fn stemmer() -> Stemmer {
     Stemmer::create(Algorithm::English)
 }
 
-/// The terms of `text` in order, for tests and for callers that need no positions.
+/// The terms of `text` in order: what a query for `text` looks up.
+#[cfg(test)]
 pub fn terms(text: &str) -> Vec<String> {
     let stemmer = stemmer();
     let mut out = Vec::new();
