@@ -489,6 +489,73 @@ fn search_page_in_a_headless_browser() {
     );
     assert_eq!(opened, first);
 
+    // The page cuts and stems text exactly as the index writer does.
+    browser.open(&page);
+    browser.wait_for(
+        "the index to load",
+        "return document.querySelector('#search-app.search-ready') !== null;",
+    );
+    let samples = texts_to_compare();
+    let in_page = browser.session(
+        "POST",
+        "/execute/sync",
+        json!({
+            "script": "var s = window.casebookSearch; return arguments[0].map(function (text) { \
+                var out = []; s.scan(text, function (w, p, c) { var t = s.termOf(w, c); \
+                if (t !== null) out.push(t); }); return out; });",
+            "args": [samples],
+        }),
+    );
+    let in_page: Vec<Vec<String>> = serde_json::from_value(in_page).expect("terms");
+    for (text, page_terms) in samples.iter().zip(&in_page) {
+        assert_eq!(page_terms, &rust_terms(text), "terms of {text:?}");
+    }
+
     let errors = browser.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+/// The index writer's terms of `text`.
+fn rust_terms(text: &str) -> Vec<String> {
+    let stemmer = casebook::search::text::stemmer();
+    let mut out = Vec::new();
+    casebook::search::text::for_each_word(text, 0, |word, _, kind| {
+        if let Some(term) = casebook::search::text::term(&stemmer, word, kind) {
+            out.push(term.into_owned());
+        }
+    });
+    out
+}
+
+/// Tricky strings, and every paragraph of the demo archive's records.
+fn texts_to_compare() -> Vec<String> {
+    let mut texts: Vec<String> = [
+        "Database CONNECTION-pool: exhausted! connections connected connecting",
+        "INC-2024-0918 eu-west-1 v2.4.1 2024-09-18 api-gateway a-1 x.y.z 10.0.0.1",
+        "Ünïcode ΣΊΣΥΦΟΣ naïve café İstanbul straße ǅ Ⅻ ½ ٣ 東京 k8s",
+        "generously communism arsenal skies dying gently proceeded herring agreed hopping",
+        "the root cause of the outage was not the cache; it was   down",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content/incidents");
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut dirs = vec![content];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("content").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md" || e == "yaml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("record");
+        texts.extend(text.split("\n\n").map(str::to_string));
+    }
+    texts
 }
