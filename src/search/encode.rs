@@ -12,7 +12,6 @@
 //! inflates it with the browser's `DecompressionStream`), so what a query downloads
 //! does not depend on whether the host compresses responses.
 
-use std::borrow::Cow;
 use std::io::Write;
 
 use flate2::write::GzEncoder;
@@ -45,10 +44,10 @@ pub struct File {
 
 impl File {
     /// The bytes as written to disk.
-    pub fn stored(&self) -> Cow<'_, [u8]> {
+    pub fn stored(self) -> Vec<u8> {
         match self.level {
-            Some(level) => Cow::Owned(gzip(&self.bytes, level)),
-            None => Cow::Borrowed(&self.bytes),
+            Some(level) => gzip(&self.bytes, level),
+            None => self.bytes,
         }
     }
 }
@@ -180,8 +179,18 @@ pub fn encode(index: &Index) -> Vec<File> {
     for (n, (_, bytes)) in chunks.into_iter().enumerate() {
         plain.push((format!("t/{n}.bin"), bytes));
     }
-    let mut postings = vec![Vec::new(); posting_blocks];
-    let mut positions = vec![Vec::new(); position_blocks];
+    // Sized up front, so filling them never moves a block.
+    let mut sizes = (vec![0; posting_blocks], vec![0; position_blocks]);
+    for (i, term) in terms.iter().enumerate() {
+        if !inlined(term) {
+            sizes.0[posting_places[i].block] += term.postings.len();
+        }
+        if !term.positions.is_empty() {
+            sizes.1[position_places[i].block] += term.positions.len();
+        }
+    }
+    let mut postings: Vec<Vec<u8>> = sizes.0.iter().map(|&n| Vec::with_capacity(n)).collect();
+    let mut positions: Vec<Vec<u8>> = sizes.1.iter().map(|&n| Vec::with_capacity(n)).collect();
     for (i, term) in terms.iter().enumerate() {
         if !inlined(term) {
             postings[posting_places[i].block].extend_from_slice(&term.postings);

@@ -52,19 +52,21 @@ pub const DIR: &str = "search";
 pub fn index(docs: &[Document], config: &SiteConfig, out: &dyn Sink) -> Result<Stats, WriteError> {
     let index = build::build(docs, config);
     let files = encode::encode(&index);
+    let (count, terms) = (files.len(), index.terms.len());
     let bytes = files
-        .par_iter()
+        .into_par_iter()
         .map(|file| {
-            let bytes = file.stored().into_owned();
+            let path = format!("{DIR}/{}", file.path);
+            let bytes = file.stored();
             let size = bytes.len() as u64;
-            out.put(OutputFile::bytes(format!("{DIR}/{}", file.path), bytes))?;
+            out.put(OutputFile::bytes(path, bytes))?;
             Ok(size)
         })
         .try_reduce(|| 0, |a, b| Ok(a + b))?;
     Ok(Stats {
         documents: index.documents,
-        terms: index.terms.len(),
-        files: files.len(),
+        terms,
+        files: count,
         bytes,
     })
 }
