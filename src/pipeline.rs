@@ -155,6 +155,10 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
     log_time(options.timings, "link", started);
 
     let started = Instant::now();
+    let figures = figures(&selection.records, options.today);
+    log_time(options.timings, "figures", started);
+
+    let started = Instant::now();
     let staging = destination.begin()?;
     let render_options = RenderOptions {
         today: options.today,
@@ -165,15 +169,17 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
         profile: options.select.profile,
         timings: options.timings,
     };
-    render::render(&archive, &selection, &links, &render_options, &staging)?;
+    render::render(
+        &archive,
+        &selection,
+        &links,
+        &figures,
+        &render_options,
+        &staging,
+    )?;
     log_time(options.timings, "render", started);
 
     let started = Instant::now();
-    let figures: Vec<Figures> = selection
-        .records
-        .par_iter()
-        .map(|r| Figures::of(r, options.today))
-        .collect();
     let documents: Vec<search::Document> = selection
         .records
         .iter()

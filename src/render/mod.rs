@@ -5,8 +5,8 @@
 //! copy), handed to the write stage's [`Sink`] as soon as it is made, so a large
 //! site never sits in memory whole. Nothing here touches the disk itself.
 //!
-//! The order: load the [`theme`]; compute every record's figures and its short
-//! [`view::RecordRef`]; render every record's page in parallel (Markdown body with
+//! The order: load the [`theme`]; make each record's short [`view::RecordRef`] from
+//! its figures (computed once by the pipeline); render every record's page in parallel (Markdown body with
 //! highlighted code, timeline table and [`timeline_svg`], action items, and the
 //! link stage's related records, backlinks, similar incidents and [`mentions`] as
 //! links); then the index pages ([`indexes`]), the free pages, the machine
@@ -219,7 +219,7 @@ struct Site<'a> {
     /// The template context every page starts from (`site`).
     base: tera::Context,
     /// One per selected record, in the selection's order.
-    figures: Vec<Figures>,
+    figures: &'a [Figures],
     /// What the insights read of each selected record, and the whole build's
     /// insights (docs/insights.md); service and tag pages take subsets of the facts.
     facts: Facts,
@@ -234,6 +234,7 @@ pub fn render(
     archive: &Archive,
     selection: &Selection<'_>,
     links: &LinkGraph<'_>,
+    figures: &[Figures],
     options: &RenderOptions,
     out: &dyn Sink,
 ) -> Result<(), RenderError> {
@@ -242,15 +243,14 @@ pub fn render(
     let theme = Theme::load(&archive.root, &config.theme)?;
     log_time(options.timings, "  theme", started);
     let started = Instant::now();
-    let figures = pipeline::figures(&selection.records, options.today);
-    let facts = pipeline::facts(&selection.records, &figures, config, options.today);
+    let facts = pipeline::facts(&selection.records, figures, config, options.today);
     let insights = facts.insights();
     log_time(options.timings, "  figures", started);
     let started = Instant::now();
     let refs: Vec<RecordRef> = selection
         .records
         .iter()
-        .zip(&figures)
+        .zip(figures)
         .map(|(r, f)| RecordRef::new(r, f, config))
         .collect();
     let site_view = SiteView {
