@@ -2,7 +2,9 @@
 //!
 //! The pipeline, one module per stage: [`load`] reads records into the [`model`],
 //! [`validate`] checks them, [`select`] picks the records a build publishes,
-//! [`render`] turns them into pages and [`write`] puts the site on disk safely.
+//! [`link`] connects them (related, backlinks, mentions and [`similar`] incidents),
+//! [`render`] turns them into pages, [`search`] indexes them for the search page,
+//! and [`write`] puts the site on disk safely.
 //! [`pipeline`] runs the stages in order; the commands in [`cli`] drive it.
 //! Findings are [`diag::Diagnostic`] values, printed by one reporter.
 
@@ -15,13 +17,17 @@ pub mod config;
 pub mod decode;
 pub mod diag;
 pub mod insights;
+pub mod link;
 pub mod load;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;
+pub mod prose;
 pub mod render;
 pub mod rules;
+pub mod search;
 pub mod select;
+pub mod similar;
 pub mod table;
 pub mod validate;
 pub mod write;

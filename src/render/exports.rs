@@ -187,9 +187,35 @@ struct IncidentExport<'a> {
     figures: &'a Figures,
     timeline: Vec<EventExport<'a>>,
     action_items: Vec<ActionItemView<'a>>,
+    /// The records this one names in `related:` that are in this build.
     related: Vec<&'a str>,
+    /// The records in this build whose ids its text mentions, in order of mention.
+    mentions: Vec<&'a str>,
+    /// The records in this build that name or mention this one, newest first.
+    backlinks: Vec<&'a str>,
+    /// Its similar incidents in this build, best first.
+    similar: Vec<SimilarExport<'a>>,
     links: Vec<LinkExport<'a>>,
     extra: &'a serde_json::Value,
+}
+
+/// One similar incident in `incidents.json`.
+#[derive(Serialize)]
+struct SimilarExport<'a> {
+    id: &'a str,
+    /// The combined score in `0..=1`, rounded to four decimals (docs/similar.md).
+    score: f64,
+    /// The text part of the score (cosine similarity), rounded likewise.
+    text_score: f64,
+    reason: String,
+    services: &'a [String],
+    tags: &'a [String],
+    terms: &'a [String],
+}
+
+/// A score rounded to four decimals, so the file stays readable and stable.
+fn rounded(score: f64) -> f64 {
+    (score * 10_000.0).round() / 10_000.0
 }
 
 #[derive(Serialize)]
@@ -209,6 +235,11 @@ struct LinkExport<'a> {
 
 fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
     let base = &site.options.base_url;
+    let ids = |list: &[usize]| -> Vec<&str> {
+        list.iter()
+            .map(|&j| site.selection.records[j].id.as_str())
+            .collect()
+    };
     let stamp =
         |t: &Option<crate::diag::Spanned<Timestamp>>| t.as_ref().map(|t| t.value.to_string());
     let incidents = site
@@ -259,11 +290,25 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
                 .iter()
                 .map(|a| ActionItemView::new(a, site.options.today))
                 .collect(),
-            related: r
-                .related
+            related: ids(&site.links.links[i].related),
+            mentions: ids(&site.links.links[i].mentions),
+            backlinks: site.links.links[i]
+                .backlinks
                 .iter()
-                .map(|id| id.as_str())
-                .filter(|id| site.selection.contains(id))
+                .map(|b| site.selection.records[b.from].id.as_str())
+                .collect(),
+            similar: site.links.links[i]
+                .similar
+                .iter()
+                .map(|m| SimilarExport {
+                    id: &site.selection.records[m.index].id,
+                    score: rounded(m.score),
+                    text_score: rounded(m.text),
+                    reason: m.reason(),
+                    services: &m.services,
+                    tags: &m.tags,
+                    terms: &m.terms,
+                })
                 .collect(),
             links: r
                 .links

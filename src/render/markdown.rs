@@ -48,6 +48,9 @@ pub struct Doc<'d> {
     /// Ids the surrounding page uses already; headings never take one of these.
     pub reserved_ids: &'d [&'d str],
     pub toc: Vec<TocEntry>,
+    /// Finds the record ids to link in the document's text (see
+    /// [`super::mentions::MentionLinks`]); `None` links nothing.
+    pub mentions: Option<&'d super::mentions::FindMentions<'d>>,
 }
 
 /// One rewrite of a document's events. Passes run in the order a [`Markdown`]
@@ -110,7 +113,10 @@ impl<'h> Markdown<'h> {
     /// paragraph around it.
     pub fn render_inline(&self, text: &str, doc: &mut Doc<'_>) -> String {
         if is_plain(text) {
-            return super::escape(text);
+            return match doc.mentions {
+                Some(find) => super::mentions::escape_with_links(text, &find(text)),
+                None => super::escape(text),
+            };
         }
         let rendered = self.render(text, doc);
         let html = rendered.html.trim_end();
@@ -135,7 +141,7 @@ impl<'h> Markdown<'h> {
 /// itself, escaped: the fast path for the many timeline entries that are plain
 /// sentences. Emphasis, code, links, HTML, entities, escapes and line breaks can
 /// appear anywhere; lists, headings, quotes and code blocks only at the start.
-fn is_plain(text: &str) -> bool {
+pub fn is_plain(text: &str) -> bool {
     let anywhere = |b: u8| {
         matches!(
             b,
@@ -462,6 +468,7 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &["timeline"],
             toc: Vec::new(),
+            mentions: None,
         };
         md.render(text, &mut doc)
     }
@@ -554,6 +561,7 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &[],
             toc: Vec::new(),
+            mentions: None,
         };
         assert_eq!(
             md.render_inline("a \"quote\" b", &mut doc),
@@ -585,6 +593,7 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &[],
             toc: Vec::new(),
+            mentions: None,
         };
         let out = md.render("quiet `code`\n\n```\nquiet block\n```\n", &mut doc);
         assert!(out.html.contains("QUIET <code>code</code>"), "{}", out.html);

@@ -5,11 +5,13 @@
 //! copy), handed to the write stage's [`Sink`] as soon as it is made, so a large
 //! site never sits in memory whole. Nothing here touches the disk itself.
 //!
-//! The order: load the [`theme`]; compute every record's figures and its short
-//! [`view::RecordRef`]; render every record's page in parallel (Markdown body with
-//! highlighted code, timeline table and [`timeline_svg`], action items, related
-//! records); then the index pages ([`indexes`]), the free pages, the machine
-//! outputs ([`exports`]) and the static files. Every link in a page is relative to
+//! The order: load the [`theme`]; make each record's short [`view::RecordRef`] from
+//! its figures (computed once by the pipeline); render every record's page in parallel (Markdown body with
+//! highlighted code, timeline table and [`timeline_svg`], action items, and the
+//! link stage's related records, backlinks, similar incidents and [`mentions`] as
+//! links); then the index pages ([`indexes`]), the free pages, the machine
+//! outputs ([`exports`]), the search page (its index comes from [`crate::search`])
+//! and the static files. Every link in a page is relative to
 //! the page itself (`{{ root }}` is `./`, `../` or `../../`), so the site works under
 //! any `base_url`, including a sub-path, and from a folder on disk; only the feed,
 //! sitemap, JSON export and 404 page use the base URL itself.
@@ -20,12 +22,13 @@ pub mod highlight;
 mod indexes;
 mod insight_pages;
 pub mod markdown;
+pub mod mentions;
 pub mod theme;
 pub mod timeline_svg;
 pub mod view;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -36,13 +39,16 @@ use serde::Serialize;
 use self::assets::{Assets, Found};
 use self::highlight::Highlighter;
 use self::markdown::{Doc, Markdown};
+use self::mentions::MentionLinks;
 use self::theme::{Theme, ThemeError, ThemeFile};
 use self::view::{
     figure_views, format_time, moment_views, record_url, term_slug, visibility_name,
-    ActionItemView, EventView, ImpactView, LinkView, PageView, RecordRef, RecordView, TermView,
+    ActionItemView, EventView, ImpactView, LinkView, PageView, RecordRef, RecordView, SimilarView,
+    TermView,
 };
 use crate::config::SiteConfig;
 use crate::insights::{Facts, Insights};
+use crate::link::LinkGraph;
 use crate::metrics::Figures;
 use crate::model::{slug, Archive, Record};
 use crate::pipeline::{self, log_time};
@@ -206,25 +212,29 @@ struct Site<'a> {
     archive: &'a Archive,
     config: &'a SiteConfig,
     selection: &'a Selection<'a>,
+    /// The link stage's graph over the selected records (same order).
+    links: &'a LinkGraph<'a>,
     options: &'a RenderOptions,
     theme: Theme,
     /// The template context every page starts from (`site`).
     base: tera::Context,
     /// One per selected record, in the selection's order.
-    figures: Vec<Figures>,
+    figures: &'a [Figures],
     /// What the insights read of each selected record, and the whole build's
     /// insights (docs/insights.md); service and tag pages take subsets of the facts.
     facts: Facts,
     insights: Insights,
     refs: Vec<RecordRef<'a>>,
-    index: HashMap<&'a str, usize>,
 }
 
-/// Renders the site for `selection` into `out`. Record pages and index pages
-/// render in parallel.
+/// Renders the site for `selection`, cross-linked by `links` (the link stage's graph
+/// over the same records), into `out`. Record pages and index pages render in
+/// parallel.
 pub fn render(
     archive: &Archive,
     selection: &Selection<'_>,
+    links: &LinkGraph<'_>,
+    figures: &[Figures],
     options: &RenderOptions,
     out: &dyn Sink,
 ) -> Result<(), RenderError> {
@@ -233,22 +243,15 @@ pub fn render(
     let theme = Theme::load(&archive.root, &config.theme)?;
     log_time(options.timings, "  theme", started);
     let started = Instant::now();
-    let figures = pipeline::figures(&selection.records, options.today);
-    let facts = pipeline::facts(&selection.records, &figures, config, options.today);
+    let facts = pipeline::facts(&selection.records, figures, config, options.today);
     let insights = facts.insights();
     log_time(options.timings, "  figures", started);
     let started = Instant::now();
     let refs: Vec<RecordRef> = selection
         .records
         .iter()
-        .zip(&figures)
+        .zip(figures)
         .map(|(r, f)| RecordRef::new(r, f, config))
-        .collect();
-    let index = selection
-        .records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.as_str(), i))
         .collect();
     let site_view = SiteView {
         title: &config.title,
@@ -284,6 +287,7 @@ pub fn render(
         archive,
         config,
         selection,
+        links,
         options,
         theme,
         base,
@@ -291,13 +295,12 @@ pub fn render(
         facts,
         insights,
         refs,
-        index,
     };
     log_time(options.timings, "  context", started);
 
     let started = Instant::now();
     let highlighter = Highlighter::default();
-    let markdown = Markdown::new(&highlighter, config.trusted_html);
+    let markdown = Markdown::new(&highlighter, config.trusted_html).with_pass(MentionLinks);
     let assets = Assets::new(archive, selection);
     let found: Vec<Found> = (0..site.refs.len())
         .into_par_iter()
@@ -355,6 +358,12 @@ impl Site<'_> {
         }
         out.put(insight_pages::page(self)?)?;
         exports::render(self, out)?;
+        // The search page; its index comes from the search stage (crate::search).
+        out.put(
+            self.page("search.html", "search/index.html".to_string(), |c| {
+                c.insert("nav", "search");
+            })?,
+        )?;
         if !self.theme.statics.contains_key(HIGHLIGHT_CSS) {
             out.put(OutputFile::bytes(HIGHLIGHT_CSS, highlight::stylesheet()))?;
         }
@@ -482,12 +491,22 @@ impl<'a> Site<'a> {
         let found = RefCell::new(Found::default());
         let resolve =
             |url: &str| assets.resolve(&folder, record.bundle.is_some(), url, &root, &found);
+        let find = |text: &str| -> Vec<(usize, usize, String)> {
+            self.links
+                .ids
+                .mentions(text, Some(i))
+                .into_iter()
+                .map(|(at, len, target)| (at, len, format!("{root}{}", self.refs[target].url)))
+                .collect()
+        };
         let mut doc = Doc {
             resolve: &resolve,
             reserved_ids: RESERVED_IDS,
             toc: Vec::new(),
+            mentions: Some(&find),
         };
         let body = markdown.render(record.body(), &mut doc);
+        let links = &self.links.links[i];
         let timeline = record
             .timeline
             .iter()
@@ -496,6 +515,7 @@ impl<'a> Site<'a> {
                     resolve: &resolve,
                     reserved_ids: RESERVED_IDS,
                     toc: Vec::new(),
+                    mentions: Some(&find),
                 };
                 EventView {
                     time: format_time(e.at.value, tz, Some(record.date)),
@@ -518,6 +538,10 @@ impl<'a> Site<'a> {
             status_slug: term_slug(&record.status),
             visibility: visibility_name(record.visibility),
             summary: record.summary.as_ref().map(|s| s.as_str()),
+            summary_html: record
+                .summary
+                .as_ref()
+                .map(|s| mentions::summary_html(s, &find)),
             moments: moment_views(record, tz),
             services: record
                 .services
@@ -556,13 +580,13 @@ impl<'a> Site<'a> {
                 .as_ref()
                 .map(|base| format!("{base}{}", assets::encode_path(&source_path))),
             source_path,
-            related: record
-                .related
+            related: links.related.iter().map(|&j| &self.refs[j]).collect(),
+            backlinks: links.backlinks.iter().map(|b| &self.refs[b.from]).collect(),
+            similar: links
+                .similar
                 .iter()
-                .filter_map(|id| self.index.get(id.as_str()).map(|&j| &self.refs[j]))
+                .map(|m| SimilarView::new(&self.refs[m.index], m))
                 .collect(),
-            backlinks: Vec::new(),
-            similar: Vec::new(),
             extra: &record.extra,
         };
         let page = self.page("record.html", path, |c| c.insert("record", &view))?;
@@ -601,6 +625,7 @@ impl<'a> Site<'a> {
             resolve: &resolve,
             reserved_ids: RESERVED_IDS,
             toc: Vec::new(),
+            mentions: None,
         };
         let body = markdown.render(&page.body, &mut doc);
         let view = PageView {

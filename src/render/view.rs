@@ -314,14 +314,40 @@ pub struct LinkView<'a> {
     pub url: Option<&'a str>,
 }
 
+/// One similar incident on a record's page: the record, its score and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimilarView<'a> {
+    #[serde(flatten)]
+    pub record: &'a RecordRef<'a>,
+    /// The score in `0..=1`, rounded to two decimals (docs/similar.md).
+    pub score: f64,
+    /// `shares user-service, connection-pool, leak`.
+    pub reason: String,
+    pub shared_services: Vec<String>,
+    pub shared_tags: Vec<String>,
+    pub shared_terms: Vec<String>,
+}
+
+impl<'a> SimilarView<'a> {
+    pub fn new(record: &'a RecordRef<'a>, found: &crate::similar::Match) -> SimilarView<'a> {
+        SimilarView {
+            record,
+            score: (found.score * 100.0).round() / 100.0,
+            reason: found.reason(),
+            shared_services: found.services.clone(),
+            shared_tags: found.tags.clone(),
+            shared_terms: found.terms.clone(),
+        }
+    }
+}
+
 /// Everything a record's page shows.
 ///
-/// `related` lists the records named in the record's `related:` that are in this
-/// build. `backlinks` (records that name or mention this one) and `similar` (the
-/// nearest records by text, services and tags) are the cross-linking stage's to
-/// fill: the render stage builds them empty, the default theme's `record.html` has
-/// a block for each that shows only when its list is non-empty, and a stage that
-/// computes them sets these fields before the page is rendered.
+/// The link stage fills the cross-links: `related` lists the records named in the
+/// record's `related:` that are in this build, `backlinks` the records in this build
+/// that name or mention it (newest first), `similar` the nearest records by text,
+/// services and tags that are not linked already. The default theme's `record.html`
+/// has a block for each that shows only when its list is non-empty.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordView<'a> {
     #[serde(flatten)]
@@ -329,6 +355,8 @@ pub struct RecordView<'a> {
     pub status_slug: String,
     pub visibility: &'static str,
     pub summary: Option<&'a str>,
+    /// The summary as HTML: escaped, with mentions of other records linked.
+    pub summary_html: Option<String>,
     pub moments: Vec<MomentView>,
     pub services: Vec<TermView<'a>>,
     pub tags: Vec<TermView<'a>>,
@@ -350,7 +378,7 @@ pub struct RecordView<'a> {
     pub source_url: Option<String>,
     pub related: Vec<&'a RecordRef<'a>>,
     pub backlinks: Vec<&'a RecordRef<'a>>,
-    pub similar: Vec<&'a RecordRef<'a>>,
+    pub similar: Vec<SimilarView<'a>>,
     pub extra: &'a serde_json::Value,
 }
 

@@ -1,0 +1,94 @@
+//! Full-text search with facets for a static site: the index writer.
+//!
+//! [`index`] turns the records a build publishes into a split, static index under
+//! `search/` in the output folder; `themes/default/static/search.js` answers
+//! queries in the browser by fetching only the pieces a query needs. The steps:
+//! [`text`] turns text into terms (the browser repeats the same rules), `build`
+//! computes postings with per-field BM25 impacts, positions and facet values in parallel, and
+//! `encode` cuts them into small gzip files. docs/search.md describes the query
+//! syntax, the file layout and the sizes.
+//!
+//! The index holds exactly the documents it is given: a public build passes only
+//! public records, so nothing of an internal record reaches the index.
+
+mod build;
+mod encode;
+pub mod text;
+
+use rayon::prelude::*;
+
+use serde::Serialize;
+
+use crate::config::SiteConfig;
+use crate::metrics::Figures;
+use crate::model::Record;
+use crate::write::{OutputFile, Sink, WriteError};
+
+pub use encode::{DOC_CHUNK, VERSION};
+
+/// One record as the index sees it.
+pub struct Document<'a> {
+    pub record: &'a Record,
+    pub figures: &'a Figures,
+    /// The record page's URL relative to the site's root (`incidents/inc-1/`).
+    pub url: String,
+}
+
+/// What was written, for the build's timing line and the benchmark.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub documents: usize,
+    pub terms: usize,
+    pub files: usize,
+    /// Bytes of all index files as stored, which is what a browser downloads: the
+    /// `.bin` files are compressed at rest.
+    pub bytes: u64,
+    /// The largest file of each kind: the worst case a query can fetch per piece.
+    pub largest_term_chunk: u64,
+    pub largest_posting_block: u64,
+    pub largest_doc_chunk: u64,
+    pub manifest: u64,
+    pub facets: u64,
+}
+
+/// The folder under the output where the index lives, next to the search page.
+pub const DIR: &str = "search";
+
+/// Builds the index of `docs` (in the order results are listed when a search has
+/// no words) and hands its files, under [`DIR`], to the write stage's `out`.
+/// Runs in parallel: analysis, then compressing and writing the files.
+pub fn index(docs: &[Document], config: &SiteConfig, out: &dyn Sink) -> Result<Stats, WriteError> {
+    let index = build::build(docs, config);
+    let files = encode::encode(&index);
+    let sizes = files
+        .par_iter()
+        .map(|file| {
+            let bytes = file.stored().into_owned();
+            let size = bytes.len() as u64;
+            out.put(OutputFile::bytes(format!("{DIR}/{}", file.path), bytes))?;
+            Ok(size)
+        })
+        .collect::<Result<Vec<u64>, WriteError>>()?;
+    let mut stats = Stats {
+        documents: index.documents,
+        terms: index.terms.len(),
+        files: files.len(),
+        ..Stats::default()
+    };
+    for (file, size) in files.iter().zip(sizes) {
+        stats.bytes += size;
+        let largest = match file.path.split('/').next() {
+            Some("t") => &mut stats.largest_term_chunk,
+            Some("p") => &mut stats.largest_posting_block,
+            Some("d") => &mut stats.largest_doc_chunk,
+            Some("manifest.json") => &mut stats.manifest,
+            Some("facets.bin") => &mut stats.facets,
+            _ => continue,
+        };
+        *largest = (*largest).max(size);
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests;
