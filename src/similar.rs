@@ -13,14 +13,16 @@
 //!   blocks left out): lower-cased words without stop words, numbers or ordinals,
 //!   stemmed with the Snowball English stemmer. Each term is weighted with BM25
 //!   (`k1` = 1.2, `b` = 0.75); the signature is the [`SIGNATURE_TERMS`] heaviest terms
-//!   that at least one other record has, as a unit vector.
+//!   that at least one other record has, divided by the norm of the record's
+//!   heaviest terms of all (see `signature`).
 //! - `services`, `tags`: weighted Jaccard overlap, each name weighing
 //!   `ln(1 + records / records with the name)`: sharing a rare service counts for
 //!   more than sharing one that half the archive names.
 //! - `severity`: 1 for the same severity, falling linearly to 0 for the two ends of
 //!   site.toml's severity list. It only ranks: severity alone never makes a match.
 //!
-//! A match needs a score of at least [`MIN_SCORE`].
+//! A match needs the shared parts (text, services and tags, without the severity) to
+//! make a score of at least [`MIN_SCORE`] on their own.
 //!
 //! It is not computed for all pairs. An inverted index maps each term to the records
 //! whose signature holds it, and a record's text score for every candidate adds up
@@ -53,14 +55,15 @@ pub const SUMMARY_WEIGHT: u32 = 2;
 /// A body word counts once.
 pub const BODY_WEIGHT: u32 = 1;
 /// Terms per record that take part in the text score: enough to describe an
-/// incident, few enough to keep posting lists short.
-pub const SIGNATURE_TERMS: usize = 24;
+/// incident (fewer let incidental rare words crowd out its topic in a small
+/// archive), few enough to keep the work per record small.
+pub const SIGNATURE_TERMS: usize = 64;
 /// The longest posting list: a term in more signatures keeps the records where it
 /// weighs most (see the module docs).
-pub const MAX_POSTINGS: usize = 200;
-/// The lowest score a match may have: below it, what two records share is chance
-/// (a common service, a few everyday words).
-pub const MIN_SCORE: f64 = 0.05;
+pub const MAX_POSTINGS: usize = 100;
+/// The lowest score the shared parts of a match (without the severity) may make:
+/// below it, what two records share is chance (a common service, a few everyday words).
+pub const MIN_SCORE: f64 = 0.04;
 /// Shared terms named in a match's reasons.
 pub const SHOWN_TERMS: usize = 3;
 /// Shared services, and shared tags, named in a match's reasons (rarest first).
@@ -440,7 +443,8 @@ impl Analyzer {
         self.serial += 1;
         TermCounts {
             serial: self.serial,
-            ..TermCounts::default()
+            slots: Vec::with_capacity(256),
+            length: 0,
         }
     }
 
@@ -557,10 +561,6 @@ struct Doc {
     signature: Vec<(u32, f32)>,
     services: Vec<u32>,
     tags: Vec<u32>,
-    /// One bit per service / tag id modulo 64: two records whose masks do not meet
-    /// share none, which rules most candidates out without comparing lists.
-    service_mask: u64,
-    tag_mask: u64,
     severity: usize,
 }
 
@@ -657,6 +657,10 @@ pub fn rank(
 /// The inverted index over every record's signature, services and tags.
 struct Index<'r> {
     docs: Vec<Doc>,
+    /// Per record, one bit per service id and per tag id modulo 64: two records whose
+    /// masks do not meet share none. Kept apart from `docs` so that ruling out a
+    /// candidate reads 16 bytes.
+    masks: Vec<(u64, u64)>,
     /// The term hash of each term index.
     terms: Vec<u64>,
     /// Posting lists, one after another: term `t`'s records are
@@ -697,28 +701,22 @@ impl<'r> Index<'r> {
         let n_f = n as f64;
 
         // Each record's signature: its heaviest BM25 terms that another record has,
-        // weights divided by the signature's norm.
+        // divided by the norm of its heaviest terms of all (see `signature`).
         let signatures: Vec<Vec<(u64, f32)>> = docs
             .into_par_iter()
             .map(|doc| {
                 let saturation = K1 * (1.0 - B + B * doc.length as f64 / average);
-                let mut weighted: Vec<(u64, f64)> = doc
+                let weighted: Vec<(u64, f64, bool)> = doc
                     .list
                     .iter()
                     .filter_map(|&(term, tf)| {
                         let df = f64::from(*df.get(&term)?);
                         let idf = (1.0 + (n_f - df + 0.5) / (df + 0.5)).ln();
                         let tf = f64::from(tf);
-                        Some((term, idf * tf * (K1 + 1.0) / (tf + saturation)))
+                        Some((term, idf * tf * (K1 + 1.0) / (tf + saturation), df >= 2.0))
                     })
                     .collect();
-                weighted.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                weighted.truncate(SIGNATURE_TERMS);
-                let norm = weighted.iter().map(|w| w.1 * w.1).sum::<f64>().sqrt();
-                weighted
-                    .into_iter()
-                    .map(|(term, w)| (term, (w / norm) as f32))
-                    .collect()
+                signature(weighted)
             })
             .collect();
 
@@ -771,8 +769,6 @@ impl<'r> Index<'r> {
                 signature.sort_unstable_by_key(|&(t, _)| t);
                 Doc {
                     signature,
-                    service_mask: mask(&own_services),
-                    tag_mask: mask(&own_tags),
                     services: own_services,
                     tags: own_tags,
                     severity: config.severity_rank(&record.severity),
@@ -781,8 +777,13 @@ impl<'r> Index<'r> {
             .collect();
         services.weigh(n);
         tags.weigh(n);
+        let masks = docs
+            .iter()
+            .map(|doc| (mask(&doc.services), mask(&doc.tags)))
+            .collect();
         Index {
             docs,
+            masks,
             terms,
             offsets,
             cut,
@@ -814,13 +815,13 @@ impl<'r> Index<'r> {
         f64::from(sum).min(1.0)
     }
 
-    /// The combined score of `other` for `doc`, or `None` without shared evidence
-    /// (text, a service or a tag).
+    /// The combined score of `other` for `doc`, or `None` when what they share (text,
+    /// services and tags, without the severity) is below [`MIN_SCORE`].
     fn score(&self, doc: &Doc, other: &Doc, text: f64, settings: &SimilarConfig) -> Option<f64> {
         let evidence = settings.text_weight * text
             + settings.services_weight * self.services.overlap(&doc.services, &other.services)
             + settings.tags_weight * self.tags.overlap(&doc.tags, &other.tags);
-        if evidence <= 0.0 {
+        if evidence <= 0.0 || evidence / total_weight(settings) < MIN_SCORE {
             return None;
         }
         let levels = self.severity_levels.saturating_sub(1).max(1) as f64;
@@ -862,6 +863,36 @@ impl<'r> Index<'r> {
                 .collect(),
         }
     }
+}
+
+/// A record's signature from its weighted terms `(term, weight, shared)`: the
+/// [`SIGNATURE_TERMS`] heaviest terms that another record has too, each weight
+/// divided by the norm of the record's [`SIGNATURE_TERMS`] heaviest terms of all.
+///
+/// The norm counts the words only this record uses, so a record whose heaviest words
+/// are its own is not made to look like another by the few common words they share.
+/// The shared terms weigh no more than the heaviest ones, so the cosine of two
+/// signatures stays within 0..=1.
+fn signature(mut weighted: Vec<(u64, f64, bool)>) -> Vec<(u64, f32)> {
+    let heavier =
+        |a: &(u64, f64, bool), b: &(u64, f64, bool)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    let mut heaviest: Vec<f64> = weighted.iter().map(|w| w.1).collect();
+    if heaviest.len() > SIGNATURE_TERMS {
+        heaviest.select_nth_unstable_by(SIGNATURE_TERMS - 1, |a, b| b.total_cmp(a));
+        heaviest.truncate(SIGNATURE_TERMS);
+    }
+    heaviest.sort_unstable_by(|a, b| b.total_cmp(a));
+    let norm = heaviest.iter().map(|w| w * w).sum::<f64>().sqrt();
+    weighted.retain(|w| w.2);
+    if weighted.len() > SIGNATURE_TERMS {
+        weighted.select_nth_unstable_by(SIGNATURE_TERMS - 1, heavier);
+        weighted.truncate(SIGNATURE_TERMS);
+    }
+    weighted.sort_unstable_by(heavier);
+    weighted
+        .into_iter()
+        .map(|(term, w, _)| (term, (w / norm) as f32))
+        .collect()
 }
 
 /// A 64-bit mask with one bit per id modulo 64.
@@ -952,14 +983,14 @@ impl Ranker<'_, '_> {
     /// Scores record `e` in full if its bound admits it. `sum` is its accumulated text
     /// score: the exact one unless `cut`, when the signatures are compared instead.
     fn consider(&self, e: usize, sum: f64, cut: bool, top: &mut TopK) {
-        let index = self.index;
-        let (doc, other) = (&index.docs[self.d], &index.docs[e]);
         if e == self.d
-            || !top.admits(self.best_possible(doc, other, sum))
+            || !top.admits(self.best_possible(e, sum))
             || self.linked.binary_search(&e).is_ok()
         {
             return;
         }
+        let index = self.index;
+        let (doc, other) = (&index.docs[self.d], &index.docs[e]);
         let text = if cut { index.text(doc, other) } else { sum };
         if let Some(score) = index.score(doc, other, text, self.settings) {
             if top.admits(score) {
@@ -972,14 +1003,15 @@ impl Ranker<'_, '_> {
     /// the masks allow and the severity shared. Computed in the same order as
     /// [`Index::score`] with each part at or above its value, so floating-point
     /// rounding keeps it an upper bound.
-    fn best_possible(&self, doc: &Doc, other: &Doc, text: f64) -> f64 {
+    fn best_possible(&self, e: usize, text: f64) -> f64 {
         let s = self.settings;
-        let services = if doc.service_mask & other.service_mask != 0 {
+        let (own, other) = (self.index.masks[self.d], self.index.masks[e]);
+        let services = if own.0 & other.0 != 0 {
             s.services_weight
         } else {
             0.0
         };
-        let tags = if doc.tag_mask & other.tag_mask != 0 {
+        let tags = if own.1 & other.1 != 0 {
             s.tags_weight
         } else {
             0.0
