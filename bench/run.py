@@ -7,7 +7,10 @@ output; warm: rebuilding over an existing output), reports the search index's si
 when Hugo is installed, builds the same Markdown with Hugo, alternating runs, and reports
 casebook/Hugo as a ratio of medians. Writes a Markdown table and a JSON file.
 
-Usage: bench/run.py [--sizes 1000,10000,50000] [--runs 5] [--smoke] [--out DIR]
+With Chromium and chromedriver installed it also measures, in a real browser, the KB
+the search page downloads for a first query and for the next ones.
+
+Usage: bench/run.py [--sizes 1000,10000,50000] [--runs 5] [--smoke] [--no-browser] [--out DIR]
 See docs/performance.md.
 """
 
@@ -61,12 +64,16 @@ def warm(path):
 
 
 def run(cmd, cwd=None):
-    """Runs a command; returns (wall seconds, peak resident MiB)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    """Runs a command; returns (wall seconds, peak resident MiB). Its stderr goes to a
+    temporary file, not a pipe: a build prints every warning, far more than a pipe
+    holds, and a full pipe would stall the command until it is read."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise RuntimeError(f"{' '.join(map(str, cmd))} exited {code}:\n{stderr[-2000:]}")
@@ -89,6 +96,19 @@ def gzip_size(path):
             with open(os.path.join(root, name), "rb") as f:
                 total += len(gzip.compress(f.read(), 6))
     return total
+
+
+def search_downloads(site):
+    """KB the search page downloads for a first query and the most a further one
+    takes, counted by bench/search_browser.py's server in headless Chromium."""
+    script = REPO / "bench" / "search_browser.py"
+    proc = subprocess.run([sys.executable, str(script), str(site), "--results", "10"],
+                          capture_output=True, text=True, check=True)
+    rows = [line.split("|") for line in proc.stdout.splitlines() if line.startswith("| casebook |")]
+    kb = [float(row[4]) for row in rows]
+    if not kb:
+        raise RuntimeError(f"search_browser.py printed no casebook rows:\n{proc.stdout}\n{proc.stderr}")
+    return {"search_first_query_kb": kb[0], "search_next_query_kb": max(kb[1:], default=0.0)}
 
 
 def median_of(samples):
@@ -151,6 +171,8 @@ def bench_size(size, args, binary, cache, hugo):
         if search.is_dir():
             result["search_index_bytes"], _ = tree_size(search)
             result["search_index_gzip_bytes"] = gzip_size(search)
+            if args.browser:
+                result.update(search_downloads(out))
 
         if hugo and size <= args.hugo_max:
             site = hugo_site(archive, cache / f"hugo-{size}")
@@ -175,17 +197,19 @@ def bench_size(size, args, binary, cache, hugo):
 def markdown(results, machine):
     lines = [f"Machine: {machine}", "",
              "| records | check s | check MiB | build cold s | build warm s | build MiB | output MB | pages "
-             "| search index MB (gzip) | Hugo s | Hugo MiB | Hugo / casebook |",
-             "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+             "| search index MB (gzip) | first / next query KB | Hugo s | Hugo MiB | Hugo / casebook |",
+             "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for r in results:
         def f(key, fmt="{:.2f}", scale=1.0):
             return fmt.format(r[key] / scale) if key in r else "n/a"
         search = (f"{r['search_index_bytes'] / 1e6:.1f} ({r['search_index_gzip_bytes'] / 1e6:.1f})"
                   if "search_index_bytes" in r else "n/a")
+        queries = (f"{r['search_first_query_kb']:.0f} / {r['search_next_query_kb']:.0f}"
+                   if "search_first_query_kb" in r else "n/a")
         lines.append(
             f"| {r['records']:,} | {f('check_s')} | {f('check_mib', '{:.0f}')} | {f('build_cold_s')} "
             f"| {f('build_warm_s')} | {f('build_cold_mib', '{:.0f}')} | {f('output_bytes', '{:.0f}', 1e6)} "
-            f"| {r.get('pages', 'n/a'):,} | {search} | {f('hugo_s')} | {f('hugo_mib', '{:.0f}')} "
+            f"| {r.get('pages', 'n/a'):,} | {search} | {queries} | {f('hugo_s')} | {f('hugo_mib', '{:.0f}')} "
             f"| {f('hugo_over_casebook', '{:.1f}x')} |")
     lines += ["", "Growth (cost per record relative to the smallest size; 1.0 is linear):", ""]
     base = results[0]
@@ -205,12 +229,15 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--hugo-max", type=int, default=10000, help="largest size to build with Hugo")
     parser.add_argument("--smoke", action="store_true", help="100 records, one run: checks the bench works")
+    parser.add_argument("--no-browser", dest="browser", action="store_false",
+                        help="skip the search download measure (needs chromium and chromedriver)")
     parser.add_argument("--out", default=str(REPO / "target" / "bench"))
     parser.add_argument("--cache", default=os.environ.get("CASEBOOK_BENCH_CACHE",
                                                           str(Path.home() / ".cache" / "casebook-bench")))
     args = parser.parse_args()
     if args.smoke:
-        args.sizes, args.runs, args.hugo_max = "100", 1, 100
+        args.sizes, args.runs, args.hugo_max, args.browser = "100", 1, 100, False
+    args.browser = args.browser and bool(shutil.which("chromium") and shutil.which("chromedriver"))
     sizes = [int(s) for s in args.sizes.split(",")]
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)

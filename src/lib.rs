@@ -3,7 +3,8 @@
 //! The pipeline, one module per stage: [`load`] reads records into the [`model`],
 //! [`validate`] checks them, [`select`] picks the records a build publishes,
 //! [`link`] connects them (related, backlinks, mentions and [`similar`] incidents),
-//! [`render`] turns them into pages and [`write`] puts the site on disk safely.
+//! [`render`] turns them into pages, [`search`] indexes them for the search page,
+//! and [`write`] puts the site on disk safely.
 //! [`pipeline`] runs the stages in order; the commands in [`cli`] drive it.
 //! Findings are [`diag::Diagnostic`] values, printed by one reporter.
 
@@ -24,6 +25,7 @@ pub mod pipeline;
 pub mod prose;
 pub mod render;
 pub mod rules;
+pub mod search;
 pub mod select;
 pub mod similar;
 pub mod table;

@@ -1,5 +1,5 @@
-//! The stages in order: load -> validate (-> select -> link -> render -> write, for
-//! `build`).
+//! The stages in order: load -> validate (-> select -> link -> render -> search
+//! index -> write, for `build`).
 //!
 //! Commands call these functions instead of wiring stages themselves, so `check`
 //! and `build` always see the same findings.
@@ -15,11 +15,12 @@ use crate::diag::{Diagnostic, Level, Report};
 use crate::insights::{Entry, Facts};
 use crate::metrics::Figures;
 use crate::model::{Archive, Record};
+use crate::render::view::record_url;
 use crate::render::{RenderError, RenderOptions};
 use crate::rules::Rule;
 use crate::select::SelectOptions;
 use crate::write::{Destination, WriteError};
-use crate::{link, load, render, select, validate};
+use crate::{link, load, render, search, select, validate};
 
 /// A loaded, checked archive and its findings (levels already set by site.toml).
 pub struct Checked {
@@ -154,6 +155,10 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
     log_time(options.timings, "link", started);
 
     let started = Instant::now();
+    let figures = figures(&selection.records, options.today);
+    log_time(options.timings, "figures", started);
+
+    let started = Instant::now();
     let staging = destination.begin()?;
     let render_options = RenderOptions {
         today: options.today,
@@ -164,9 +169,38 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
         profile: options.select.profile,
         timings: options.timings,
     };
-    render::render(&archive, &selection, &links, &render_options, &staging)?;
-    let written = staging.len();
+    render::render(
+        &archive,
+        &selection,
+        &links,
+        &figures,
+        &render_options,
+        &staging,
+    )?;
     log_time(options.timings, "render", started);
+
+    let started = Instant::now();
+    let documents: Vec<search::Document> = selection
+        .records
+        .iter()
+        .zip(&figures)
+        .map(|(record, figures)| search::Document {
+            record,
+            figures,
+            url: record_url(&record.id),
+        })
+        .collect();
+    let stats = search::index(&documents, &archive.config, &staging)?;
+    log_time(options.timings, "search", started);
+    if options.timings {
+        eprintln!(
+            "timing:   ({} terms, {} files, {:.1} MB as served)",
+            stats.terms,
+            stats.files,
+            stats.bytes as f64 / 1e6
+        );
+    }
+    let written = staging.len();
 
     let started = Instant::now();
     staging.commit()?;

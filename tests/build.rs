@@ -216,19 +216,38 @@ fn two_builds_are_byte_identical() {
     }
 }
 
+/// The bytes of a gzip file inflated; other files as they are.
+fn gunzip(bytes: Vec<u8>) -> Vec<u8> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return bytes;
+    }
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)
+        .expect("gzip");
+    out
+}
+
 #[test]
 fn a_public_build_leaves_internal_records_out_everywhere() {
     let (_tmp, out) = built(&demo(), &["--profile", "public", "--drafts"]);
     let id = "INC-2026-0513";
     let title = "auth-service token-signing key printed in CI deploy logs";
+    let mut indexed = false;
     for (path, bytes) in files(&out) {
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(!text.contains(id), "{path} names the internal record {id}");
+        // The search index's files are stored compressed, and its terms lowercased.
+        let bytes = gunzip(bytes);
+        let text = String::from_utf8_lossy(&bytes).to_lowercase();
         assert!(
-            !text.contains(title),
+            !text.contains(&id.to_lowercase()),
+            "{path} names the internal record {id}"
+        );
+        assert!(
+            !text.contains(&title.to_lowercase()),
             "{path} has the internal record's title"
         );
+        indexed |= path.starts_with("search/") && text.contains("inc-2024-0918");
     }
+    assert!(indexed, "the search index should hold the public records");
     assert!(out.join("incidents/INC-2024-0918/index.html").is_file());
     // The internal build has it.
     let (_tmp2, internal) = built(&demo(), &[]);
@@ -250,7 +269,8 @@ fn injection_attempts_come_out_inert() {
         for element in doc.select(&script) {
             let src = element.value().attr("src").unwrap_or("");
             assert!(
-                src.ends_with("sort.js") && element.inner_html().is_empty(),
+                (src.ends_with("sort.js") || src.ends_with("search.js"))
+                    && element.inner_html().is_empty(),
                 "{path}: a script that is not the theme's: {}",
                 element.html()
             );

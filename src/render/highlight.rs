@@ -4,8 +4,8 @@
 //! The syntax set loads once per process ([`syntaxes`]). A [`Highlighter`] is shared
 //! by every rendering thread: it highlights each distinct code block (keyed by a hash
 //! of its language and text) exactly once, while other threads that meet the same
-//! block wait for that one result. A language syntect does not know falls back to
-//! plain escaped text, never an error.
+//! block wait for that one result. A language syntect does not know, and `text`,
+//! `log` and the like, are shown as plain escaped text, never an error.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -87,8 +87,12 @@ fn language(info: &str) -> &str {
         .trim_end_matches('}')
 }
 
+/// Info strings that mean "no language": the block is shown as escaped text
+/// without running syntect over it (logs are often the largest blocks).
+const PLAIN: &[&str] = &["text", "txt", "plain", "plaintext", "log", "logs", "output"];
+
 fn find_syntax(lang: &str) -> Option<&'static SyntaxReference> {
-    if lang.is_empty() {
+    if lang.is_empty() || PLAIN.iter().any(|p| p.eq_ignore_ascii_case(lang)) {
         return None;
     }
     let set = syntaxes();

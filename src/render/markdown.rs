@@ -40,7 +40,7 @@ pub struct TocEntry {
 }
 
 /// What one document's passes share: how to resolve its relative links, and what
-/// the passes found (the table of contents, whether it holds raw HTML).
+/// the passes found (the table of contents).
 pub struct Doc<'d> {
     /// Rewrites a relative link target (`pool.png`, `../other.md#x`) to the URL it
     /// has in the site, or `None` to drop the link.
@@ -48,7 +48,6 @@ pub struct Doc<'d> {
     /// Ids the surrounding page uses already; headings never take one of these.
     pub reserved_ids: &'d [&'d str],
     pub toc: Vec<TocEntry>,
-    pub raw_html: bool,
     /// Finds the record ids to link in the document's text (see
     /// [`super::mentions::MentionLinks`]); `None` links nothing.
     pub mentions: Option<&'d super::mentions::FindMentions<'d>>,
@@ -96,13 +95,16 @@ impl<'h> Markdown<'h> {
     /// Renders a whole document (a record's body, a free page).
     pub fn render(&self, text: &str, doc: &mut Doc<'_>) -> Rendered {
         let mut events: Vec<Event> = Parser::new_ext(text, options()).collect();
+        let raw_html = events
+            .iter()
+            .any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
         for pass in &self.passes {
             pass.apply(&mut events, doc);
         }
         let mut out = String::with_capacity(text.len() * 3 / 2);
         html::push_html(&mut out, events.into_iter());
         Rendered {
-            html: self.clean(out, doc.raw_html),
+            html: self.clean(out, raw_html),
             toc: std::mem::take(&mut doc.toc),
         }
     }
@@ -239,10 +241,6 @@ impl Pass for LinkPolicy {
                 },
                 Event::End(TagEnd::Link) if dropped_links > 0 => dropped_links -= 1,
                 Event::End(TagEnd::Image) if dropped_images > 0 => dropped_images -= 1,
-                Event::Html(_) | Event::InlineHtml(_) => {
-                    doc.raw_html = true;
-                    out.push(event);
-                }
                 other => out.push(other),
             }
         }
@@ -470,7 +468,6 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &["timeline"],
             toc: Vec::new(),
-            raw_html: false,
             mentions: None,
         };
         md.render(text, &mut doc)
@@ -564,7 +561,6 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &[],
             toc: Vec::new(),
-            raw_html: false,
             mentions: None,
         };
         assert_eq!(
@@ -597,7 +593,6 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &[],
             toc: Vec::new(),
-            raw_html: false,
             mentions: None,
         };
         let out = md.render("quiet `code`\n\n```\nquiet block\n```\n", &mut doc);

@@ -151,7 +151,6 @@ mod tests {
             resolve: &resolve,
             reserved_ids: &[],
             toc: Vec::new(),
-            raw_html: false,
             mentions: Some(&find),
         };
         renderer.render(markdown, &mut doc).html

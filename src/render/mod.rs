@@ -5,12 +5,13 @@
 //! copy), handed to the write stage's [`Sink`] as soon as it is made, so a large
 //! site never sits in memory whole. Nothing here touches the disk itself.
 //!
-//! The order: load the [`theme`]; compute every record's figures and its short
-//! [`view::RecordRef`]; render every record's page in parallel (Markdown body with
+//! The order: load the [`theme`]; make each record's short [`view::RecordRef`] from
+//! its figures (computed once by the pipeline); render every record's page in parallel (Markdown body with
 //! highlighted code, timeline table and [`timeline_svg`], action items, and the
 //! link stage's related records, backlinks, similar incidents and [`mentions`] as
 //! links); then the index pages ([`indexes`]), the free pages, the machine
-//! outputs ([`exports`]) and the static files. Every link in a page is relative to
+//! outputs ([`exports`]), the search page (its index comes from [`crate::search`])
+//! and the static files. Every link in a page is relative to
 //! the page itself (`{{ root }}` is `./`, `../` or `../../`), so the site works under
 //! any `base_url`, including a sub-path, and from a folder on disk; only the feed,
 //! sitemap, JSON export and 404 page use the base URL itself.
@@ -218,7 +219,7 @@ struct Site<'a> {
     /// The template context every page starts from (`site`).
     base: tera::Context,
     /// One per selected record, in the selection's order.
-    figures: Vec<Figures>,
+    figures: &'a [Figures],
     /// What the insights read of each selected record, and the whole build's
     /// insights (docs/insights.md); service and tag pages take subsets of the facts.
     facts: Facts,
@@ -233,6 +234,7 @@ pub fn render(
     archive: &Archive,
     selection: &Selection<'_>,
     links: &LinkGraph<'_>,
+    figures: &[Figures],
     options: &RenderOptions,
     out: &dyn Sink,
 ) -> Result<(), RenderError> {
@@ -241,15 +243,14 @@ pub fn render(
     let theme = Theme::load(&archive.root, &config.theme)?;
     log_time(options.timings, "  theme", started);
     let started = Instant::now();
-    let figures = pipeline::figures(&selection.records, options.today);
-    let facts = pipeline::facts(&selection.records, &figures, config, options.today);
+    let facts = pipeline::facts(&selection.records, figures, config, options.today);
     let insights = facts.insights();
     log_time(options.timings, "  figures", started);
     let started = Instant::now();
     let refs: Vec<RecordRef> = selection
         .records
         .iter()
-        .zip(&figures)
+        .zip(figures)
         .map(|(r, f)| RecordRef::new(r, f, config))
         .collect();
     let site_view = SiteView {
@@ -357,6 +358,12 @@ impl Site<'_> {
         }
         out.put(insight_pages::page(self)?)?;
         exports::render(self, out)?;
+        // The search page; its index comes from the search stage (crate::search).
+        out.put(
+            self.page("search.html", "search/index.html".to_string(), |c| {
+                c.insert("nav", "search");
+            })?,
+        )?;
         if !self.theme.statics.contains_key(HIGHLIGHT_CSS) {
             out.put(OutputFile::bytes(HIGHLIGHT_CSS, highlight::stylesheet()))?;
         }
@@ -496,7 +503,6 @@ impl<'a> Site<'a> {
             resolve: &resolve,
             reserved_ids: RESERVED_IDS,
             toc: Vec::new(),
-            raw_html: false,
             mentions: Some(&find),
         };
         let body = markdown.render(record.body(), &mut doc);
@@ -509,7 +515,6 @@ impl<'a> Site<'a> {
                     resolve: &resolve,
                     reserved_ids: RESERVED_IDS,
                     toc: Vec::new(),
-                    raw_html: false,
                     mentions: Some(&find),
                 };
                 EventView {
@@ -620,7 +625,6 @@ impl<'a> Site<'a> {
             resolve: &resolve,
             reserved_ids: RESERVED_IDS,
             toc: Vec::new(),
-            raw_html: false,
             mentions: None,
         };
         let body = markdown.render(&page.body, &mut doc);

@@ -70,6 +70,10 @@ pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
         include_bytes!("../../themes/default/templates/page.html"),
     ),
     (
+        "templates/search.html",
+        include_bytes!("../../themes/default/templates/search.html"),
+    ),
+    (
         "templates/404.html",
         include_bytes!("../../themes/default/templates/404.html"),
     ),
@@ -88,6 +92,10 @@ pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
     (
         "static/sort.js",
         include_bytes!("../../themes/default/static/sort.js"),
+    ),
+    (
+        "static/search.js",
+        include_bytes!("../../themes/default/static/search.js"),
     ),
 ];
 

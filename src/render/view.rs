@@ -22,11 +22,15 @@ pub fn record_url(id: &str) -> String {
     format!("incidents/{id}/")
 }
 
-/// The slug of a severity or status name; never empty, so its page has a URL.
+/// The slug of a severity or status name; never empty, so its page has a URL. A
+/// name without letters or digits becomes `x` and its bytes in hex.
 pub fn term_slug(name: &str) -> String {
     let s = slug(name);
     if s.is_empty() {
-        "x".repeat(name.chars().count().max(1))
+        name.bytes().fold(String::from("x"), |mut out, b| {
+            out.push_str(&format!("{b:02x}"));
+            out
+        })
     } else {
         s
     }
@@ -139,6 +143,8 @@ pub fn figure_views(figures: &Figures) -> Vec<FigureView> {
 #[derive(Clone, Debug, Serialize)]
 pub struct MomentView {
     pub name: &'static str,
+    /// The name as a label: `Started`.
+    pub label: &'static str,
     pub time: String,
     /// RFC 3339, for `<time datetime>`.
     pub iso: String,
@@ -148,16 +154,17 @@ pub struct MomentView {
 pub fn moment_views(record: &Record, tz: &TimeZone) -> Vec<MomentView> {
     let m = &record.moments;
     [
-        ("started", &m.started),
-        ("detected", &m.detected),
-        ("acknowledged", &m.acknowledged),
-        ("mitigated", &m.mitigated),
-        ("resolved", &m.resolved),
+        ("started", "Started", &m.started),
+        ("detected", "Detected", &m.detected),
+        ("acknowledged", "Acknowledged", &m.acknowledged),
+        ("mitigated", "Mitigated", &m.mitigated),
+        ("resolved", "Resolved", &m.resolved),
     ]
     .into_iter()
-    .filter_map(|(name, at)| {
+    .filter_map(|(name, label, at)| {
         at.as_ref().map(|at| MomentView {
             name,
+            label,
             time: format_time(at.value, tz, None),
             iso: at.value.to_string(),
         })

@@ -14,10 +14,13 @@
     th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
     var body = table.tBodies[0];
     var rows = Array.prototype.slice.call(body.rows);
-    var numeric = rows.every(function (r) { var k = key(r, col); return k !== "" && !isNaN(Number(k)); });
+    // A column is numeric when every non-empty key is a number; empty cells sort first.
+    var numeric = rows.every(function (r) { var k = key(r, col); return k === "" || !isNaN(Number(k)); });
+    var number = function (k) { return k === "" ? -Infinity : Number(k); };
     rows.sort(function (a, b) {
       var x = key(a, col), y = key(b, col);
-      var d = numeric ? Number(x) - Number(y) : x.localeCompare(y, undefined, { numeric: true, sensitivity: "base" });
+      var d = numeric ? (number(x) === number(y) ? 0 : number(x) < number(y) ? -1 : 1)
+                      : x.localeCompare(y, undefined, { numeric: true, sensitivity: "base" });
       return ascending ? d : -d;
     });
     rows.forEach(function (r) { body.appendChild(r); });

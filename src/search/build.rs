@@ -1,0 +1,801 @@
+//! Records to an in-memory index: terms with their postings and positions, the
+//! facet values of every document, and what a result shows.
+//!
+//! Runs in parallel: the documents are cut into contiguous batches, and each batch is
+//! analyzed on its own thread with its own vocabulary (stemming each distinct word
+//! once). The vocabularies are then merged in sorted order, so term numbers, and with
+//! them the output bytes, do not depend on how the work was split.
+
+use std::collections::BTreeSet;
+
+use rayon::prelude::*;
+use std::hash::Hasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxHashMap, FxHasher};
+
+use super::text::{self, Kind};
+use super::Document;
+use crate::config::SiteConfig;
+
+/// How much a match in each field of a record counts, in this order: the title;
+/// the keywords (id, severity, status, services, tags); the summary; the body (the
+/// Markdown body, timeline events, action items, impact, people).
+pub const FIELD_WEIGHTS: [f64; 4] = [5.0, 3.0, 2.0, 1.0];
+/// How strongly each field's length normalizes its matches (BM25's `b`).
+const FIELD_B: [f64; 4] = [0.3, 0.3, 0.5, 0.75];
+/// BM25's term-frequency saturation.
+pub const K1: f64 = 1.2;
+/// Positions left empty between fields and between separate pieces of text, so a
+/// phrase never matches across them.
+const GAP: u32 = 4;
+
+/// One term of the index with everything a query needs about it.
+#[derive(Debug, Default)]
+pub struct TermData {
+    pub term: String,
+    /// Other words that stem to this term, for prefix matching as the user types.
+    pub variants: Vec<String>,
+    pub df: u32,
+    /// Per document (ascending): varint doc-id delta, then one byte of impact.
+    pub postings: Vec<u8>,
+    /// Per document, in the same order: varint count, then varint position deltas.
+    pub positions: Vec<u8>,
+}
+
+/// A facet: a structured field the results can be narrowed by.
+#[derive(Debug)]
+pub struct Facet {
+    /// The URL parameter (`severity`, `service`, ...).
+    pub name: &'static str,
+    pub label: &'static str,
+    pub values: Vec<String>,
+    /// Display names where they differ from the values.
+    pub labels: Option<Vec<String>>,
+    /// Per value, the documents that have it (ascending).
+    pub docs: Vec<Vec<u32>>,
+}
+
+/// What a result shows, with facet values as indexes into [`Facet::values`].
+#[derive(Debug, serde::Serialize)]
+pub struct DocMeta {
+    pub id: String,
+    pub title: String,
+    pub date: String,
+    pub url: String,
+    pub severity: u32,
+    pub status: u32,
+    pub services: Vec<u32>,
+    pub tags: Vec<u32>,
+    pub open: usize,
+    pub overdue: usize,
+    pub excerpt: String,
+}
+
+/// The whole index before it is encoded into files.
+#[derive(Debug)]
+pub struct Index {
+    pub documents: usize,
+    pub terms: Vec<TermData>,
+    pub facets: Vec<Facet>,
+    pub docs: Vec<DocMeta>,
+}
+
+/// Builds the index of `docs`, in their order (document number = position).
+pub fn build(docs: &[Document], config: &SiteConfig) -> Index {
+    let batch_size = docs
+        .len()
+        .div_ceil(rayon::current_num_threads() * 2)
+        .max(64);
+    // The text and the structured fields are independent: both run at once.
+    let (batches, (facets, metas)) = rayon::join(
+        || {
+            docs.par_chunks(batch_size)
+                .map(analyze_batch)
+                .collect::<Vec<Batch>>()
+        },
+        || {
+            let (facets, values) = facets(docs, config);
+            let metas: Vec<DocMeta> = docs
+                .par_iter()
+                .zip(values.into_par_iter())
+                .map(|(doc, v)| doc_meta(doc, v))
+                .collect();
+            (facets, metas)
+        },
+    );
+    let terms = merge(batches);
+    Index {
+        documents: docs.len(),
+        terms,
+        facets,
+        docs: metas,
+    }
+}
+
+/// A batch's vocabulary and the analyzed documents in it.
+struct Batch {
+    /// Local term number -> term.
+    terms: Vec<String>,
+    /// (local term, a different word that stems to it).
+    variants: Vec<(u32, String)>,
+    docs: Vec<DocTerms>,
+}
+
+/// One document's terms: per term its frequency in each field and its positions.
+struct DocTerms {
+    lengths: [u32; 4],
+    /// In order of first occurrence.
+    entries: Vec<Entry>,
+    /// For each entry in order: varint count, then varint position deltas.
+    positions: Vec<u8>,
+}
+
+/// One term of one document.
+struct Entry {
+    /// A batch-local term number until [`merge`] makes it global.
+    term: u32,
+    tf: [u16; 4],
+    /// Where its positions start in [`DocTerms::positions`], and their byte length.
+    positions: (u32, u32),
+}
+
+/// Turns words into batch-local term numbers, stemming each distinct word once, and
+/// collects a document's occurrences without sorting (a counting pass per document).
+struct Analyzer {
+    stemmer: rust_stemmers::Stemmer,
+    /// Every distinct word seen and its term.
+    words: HashTable<WordEntry>,
+    /// The bytes of words longer than a [`WordKey`] holds inline.
+    long_words: Vec<u8>,
+    /// A small direct-mapped cache of recent short words (head, length, term) in
+    /// front of `words`: the common words stay in the processor's cache.
+    recent: Vec<(u128, u32, u32)>,
+    ids: FxHashMap<Box<str>, u32>,
+    terms: Vec<String>,
+    variants: Vec<(u32, String)>,
+    /// Per local term: 1 + its entry number in the current document, or 0.
+    slot: Vec<u32>,
+    /// (entry number, position) of each occurrence in the current document.
+    occurrences: Vec<(u32, u32)>,
+}
+
+impl Analyzer {
+    fn new() -> Analyzer {
+        Analyzer {
+            stemmer: text::stemmer(),
+            words: HashTable::new(),
+            long_words: Vec::new(),
+            recent: vec![(u128::MAX, 0, NO_TERM); RECENT],
+            ids: FxHashMap::default(),
+            terms: Vec::new(),
+            variants: Vec::new(),
+            slot: Vec::new(),
+            occurrences: Vec::new(),
+        }
+    }
+
+    fn term_id(&mut self, word: &str, kind: Kind) -> Option<u32> {
+        let key = WordKey::of(word);
+        let recent = &mut self.recent[(key.hash as usize) & (RECENT - 1)];
+        if word.len() <= INLINE_WORD && recent.0 == key.head && recent.1 == key.len {
+            return (recent.2 != NO_TERM).then_some(recent.2);
+        }
+        let id = self.lookup(word, kind, key);
+        if word.len() <= INLINE_WORD {
+            self.recent[(key.hash as usize) & (RECENT - 1)] =
+                (key.head, key.len, id.unwrap_or(NO_TERM));
+        }
+        id
+    }
+
+    fn lookup(&mut self, word: &str, kind: Kind, key: WordKey) -> Option<u32> {
+        let long_words = &self.long_words;
+        let found = self.words.find(key.hash, |entry| {
+            entry.key == key
+                && (word.len() <= INLINE_WORD
+                    || &long_words[entry.long as usize..entry.long as usize + word.len()]
+                        == word.as_bytes())
+        });
+        if let Some(entry) = found {
+            return (entry.term != NO_TERM).then_some(entry.term);
+        }
+        let id = text::term(&self.stemmer, word, kind).map(|term| {
+            let id = match self.ids.get(term.as_ref()) {
+                Some(&id) => id,
+                None => {
+                    let id = self.terms.len() as u32;
+                    self.ids.insert(term.as_ref().into(), id);
+                    self.terms.push(term.to_string());
+                    self.slot.push(0);
+                    id
+                }
+            };
+            if term != word {
+                self.variants.push((id, word.to_string()));
+            }
+            id
+        });
+        let long = self.long_words.len() as u32;
+        if word.len() > INLINE_WORD {
+            self.long_words.extend_from_slice(word.as_bytes());
+        }
+        let entry = WordEntry {
+            key,
+            long,
+            term: id.unwrap_or(NO_TERM),
+        };
+        self.words.insert_unique(key.hash, entry, |e| e.key.hash);
+        id
+    }
+
+    fn analyze(&mut self, doc: &Document) -> DocTerms {
+        let mut lengths = [0u32; 4];
+        let mut entries: Vec<Entry> = Vec::new();
+        self.occurrences.clear();
+        let mut pos = 0u32;
+        for (field, pieces) in field_texts(doc).iter().enumerate() {
+            for piece in pieces {
+                pos = text::for_each_word(piece, pos, |word, at, kind| {
+                    let Some(id) = self.term_id(word, kind) else {
+                        return;
+                    };
+                    let slot = &mut self.slot[id as usize];
+                    if *slot == 0 {
+                        entries.push(Entry {
+                            term: id,
+                            tf: [0; 4],
+                            positions: (0, 0),
+                        });
+                        *slot = entries.len() as u32;
+                    }
+                    let entry = *slot - 1;
+                    let tf = &mut entries[entry as usize].tf[field];
+                    *tf = tf.saturating_add(1);
+                    self.occurrences.push((entry, at));
+                    if kind == Kind::Word {
+                        lengths[field] += 1;
+                    }
+                }) + GAP;
+            }
+        }
+        // Group positions by entry: count, then place each in its entry's run.
+        let mut starts = vec![0u32; entries.len() + 1];
+        for &(entry, _) in &self.occurrences {
+            starts[entry as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut grouped = vec![0u32; self.occurrences.len()];
+        let mut next = starts.clone();
+        for &(entry, at) in &self.occurrences {
+            grouped[next[entry as usize] as usize] = at;
+            next[entry as usize] += 1;
+        }
+        let mut positions = Vec::with_capacity(grouped.len() * 2);
+        for (i, entry) in entries.iter_mut().enumerate() {
+            self.slot[entry.term as usize] = 0;
+            let run = &grouped[starts[i] as usize..starts[i + 1] as usize];
+            let start = positions.len();
+            write_varint(&mut positions, run.len() as u64);
+            let mut last = 0;
+            for &at in run {
+                write_varint(&mut positions, u64::from(at - last));
+                last = at;
+            }
+            entry.positions = (start as u32, (positions.len() - start) as u32);
+        }
+        DocTerms {
+            lengths,
+            entries,
+            positions,
+        }
+    }
+}
+
+/// Words up to this many bytes are compared inline, without following a pointer.
+const INLINE_WORD: usize = 16;
+/// Entries of [`Analyzer::recent`], a power of two.
+const RECENT: usize = 16384;
+/// [`WordEntry::term`] of a stop word.
+const NO_TERM: u32 = u32::MAX;
+
+/// A word's hash, length and first bytes: equal keys mean equal words when the
+/// word fits inline.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct WordKey {
+    hash: u64,
+    head: u128,
+    len: u32,
+}
+
+impl WordKey {
+    fn of(word: &str) -> WordKey {
+        let bytes = word.as_bytes();
+        let mut head = [0u8; INLINE_WORD];
+        let n = bytes.len().min(INLINE_WORD);
+        head[..n].copy_from_slice(&bytes[..n]);
+        let head = u128::from_le_bytes(head);
+        let mut hasher = FxHasher::default();
+        hasher.write_u128(head);
+        if bytes.len() > INLINE_WORD {
+            hasher.write(&bytes[INLINE_WORD..]);
+        }
+        hasher.write_usize(bytes.len());
+        WordKey {
+            hash: hasher.finish(),
+            head,
+            len: bytes.len() as u32,
+        }
+    }
+}
+
+struct WordEntry {
+    key: WordKey,
+    /// Where a long word's bytes start in [`Analyzer::long_words`].
+    long: u32,
+    term: u32,
+}
+
+/// The text of each field of a record, as separate pieces.
+fn field_texts<'a>(doc: &'a Document) -> [Vec<&'a str>; 4] {
+    let r = doc.record;
+    let mut keywords = vec![r.id.as_str(), r.severity.as_str(), r.status.as_str()];
+    keywords.extend(r.services.iter().map(|s| s.as_str()));
+    keywords.extend(r.tags.iter().map(|s| s.as_str()));
+    let mut body = vec![r.body()];
+    body.extend(r.timeline.iter().map(|e| e.event.as_str()));
+    body.extend(r.action_items.iter().map(|a| a.title.as_str()));
+    body.extend(r.impact.description.as_deref());
+    body.extend(r.commander.as_deref());
+    body.extend(r.authors.iter().map(String::as_str));
+    [
+        vec![r.title.as_str()],
+        keywords,
+        r.summary.iter().map(|s| s.as_str()).collect(),
+        body,
+    ]
+}
+
+fn analyze_batch(docs: &[Document]) -> Batch {
+    let mut analyzer = Analyzer::new();
+    let out = docs.iter().map(|doc| analyzer.analyze(doc)).collect();
+    Batch {
+        terms: analyzer.terms,
+        variants: analyzer.variants,
+        docs: out,
+    }
+}
+
+/// Appends `value` as a LEB128 varint (7 bits a byte, low bits first).
+pub fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// The number of bytes [`write_varint`] takes for `value`.
+fn varint_len(value: u32) -> usize {
+    (32 - value.leading_zeros()).div_ceil(7).max(1) as usize
+}
+
+/// A term's weight in a record as one byte (1..=255): BM25's saturated,
+/// length-normalized term frequency in each field, summed with the field weights
+/// and scaled by their total. Each field saturates on its own, so a title match
+/// always adds its full weight, however often the body repeats the word. The
+/// browser multiplies the byte by the term's idf, which it derives from `df`.
+pub fn impact(tf: [u16; 4], lengths: [u32; 4], averages: [f64; 4]) -> u8 {
+    let mut score = 0.0;
+    for f in 0..4 {
+        if tf[f] > 0 {
+            let norm = 1.0 - FIELD_B[f] + FIELD_B[f] * f64::from(lengths[f]) / averages[f].max(1.0);
+            let tf = f64::from(tf[f]);
+            score += FIELD_WEIGHTS[f] * tf / (tf + K1 * norm);
+        }
+    }
+    let total: f64 = FIELD_WEIGHTS.iter().sum();
+    (score / total * 255.0).round().clamp(1.0, 255.0) as u8
+}
+
+/// One posting on its way to its term: the document, its impact, and where its
+/// positions are.
+struct Posting {
+    doc: u32,
+    impact: u8,
+    /// The document's number within its batch.
+    local: u32,
+    positions: (u32, u32),
+}
+
+/// A batch's postings grouped by (global) term, in document order within a term.
+struct Grouped {
+    postings: Vec<Posting>,
+    /// Per term, where its postings start in `postings` (one more entry than terms).
+    starts: Vec<u32>,
+}
+
+/// Merges the batches' vocabularies into one sorted vocabulary, then lays out each
+/// term's postings and positions in document order. Both steps run in parallel:
+/// each batch groups its own postings by term, then ranges of terms gather their
+/// pieces from every batch in order.
+fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
+    let mut all: Vec<(&str, u32, u32)> = batches
+        .iter()
+        .enumerate()
+        .flat_map(|(b, batch)| {
+            batch
+                .terms
+                .iter()
+                .enumerate()
+                .map(move |(i, t)| (t.as_str(), b as u32, i as u32))
+        })
+        .collect();
+    all.par_sort_unstable_by(|x, y| x.0.cmp(y.0));
+    let mut remaps: Vec<Vec<u32>> = batches.iter().map(|b| vec![0; b.terms.len()]).collect();
+    let mut terms: Vec<TermData> = Vec::new();
+    for (term, batch, local) in all {
+        if terms.last().is_none_or(|last| last.term != term) {
+            terms.push(TermData {
+                term: term.to_string(),
+                ..TermData::default()
+            });
+        }
+        remaps[batch as usize][local as usize] = (terms.len() - 1) as u32;
+    }
+    let mut variants: Vec<(u32, &str)> = batches
+        .iter()
+        .zip(&remaps)
+        .flat_map(|(batch, remap)| {
+            batch
+                .variants
+                .iter()
+                .map(move |(local, word)| (remap[*local as usize], word.as_str()))
+        })
+        .collect();
+    variants.par_sort_unstable();
+    variants.dedup();
+    for (term, word) in variants {
+        terms[term as usize].variants.push(word.to_string());
+    }
+
+    // Average lengths over the documents that have the field: a summary is optional,
+    // and records without one must not make every summary look long.
+    let mut totals = [(0f64, 0usize); 4];
+    for doc in batches.iter().flat_map(|b| &b.docs) {
+        for (total, len) in totals.iter_mut().zip(doc.lengths) {
+            if len > 0 {
+                total.0 += f64::from(len);
+                total.1 += 1;
+            }
+        }
+    }
+    let averages = totals.map(|(sum, count)| sum / count.max(1) as f64);
+
+    let mut first_doc = 0u32;
+    let firsts: Vec<u32> = batches
+        .iter()
+        .map(|b| {
+            let first = first_doc;
+            first_doc += b.docs.len() as u32;
+            first
+        })
+        .collect();
+    let count = terms.len();
+    let grouped: Vec<Grouped> = batches
+        .par_iter_mut()
+        .zip(&remaps)
+        .zip(&firsts)
+        .map(|((batch, remap), &first)| group(batch, remap, first, count, averages))
+        .collect();
+
+    let parts = rayon::current_num_threads().max(1) * 4;
+    let per_part = count.div_ceil(parts).max(1);
+    terms
+        .par_chunks_mut(per_part)
+        .enumerate()
+        .for_each(|(part, range)| {
+            for (i, data) in range.iter_mut().enumerate() {
+                let term = part * per_part + i;
+                let pieces = || {
+                    grouped.iter().zip(&batches).map(move |(g, batch)| {
+                        let run = &g.postings[g.starts[term] as usize..g.starts[term + 1] as usize];
+                        (run, batch)
+                    })
+                };
+                let (mut postings_len, mut positions_len, mut last) = (0, 0, 0);
+                for (run, _) in pieces() {
+                    for p in run {
+                        postings_len += varint_len(p.doc - last) + 1;
+                        positions_len += p.positions.1 as usize;
+                        last = p.doc;
+                    }
+                }
+                data.postings = Vec::with_capacity(postings_len);
+                data.positions = Vec::with_capacity(positions_len);
+                last = 0;
+                for (run, batch) in pieces() {
+                    for p in run {
+                        write_varint(&mut data.postings, u64::from(p.doc - last));
+                        data.postings.push(p.impact);
+                        last = p.doc;
+                        let (start, len) = p.positions;
+                        let doc = &batch.docs[p.local as usize];
+                        data.positions.extend_from_slice(
+                            &doc.positions[start as usize..(start + len) as usize],
+                        );
+                    }
+                    data.df += run.len() as u32;
+                }
+            }
+        });
+    terms
+}
+
+/// Groups a batch's postings by global term (a counting sort), computing impacts.
+fn group(
+    batch: &mut Batch,
+    remap: &[u32],
+    first: u32,
+    terms: usize,
+    averages: [f64; 4],
+) -> Grouped {
+    let mut starts = vec![0u32; terms + 1];
+    for entry in batch.docs.iter_mut().flat_map(|d| d.entries.iter_mut()) {
+        entry.term = remap[entry.term as usize];
+        starts[entry.term as usize + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut next = starts.clone();
+    let total = starts[terms] as usize;
+    let mut postings: Vec<Posting> = Vec::with_capacity(total);
+    // Placed by index: fill with placeholders, then write each posting in its slot.
+    postings.resize_with(total, || Posting {
+        doc: 0,
+        impact: 0,
+        local: 0,
+        positions: (0, 0),
+    });
+    for (local, doc) in batch.docs.iter().enumerate() {
+        for entry in &doc.entries {
+            let slot = &mut next[entry.term as usize];
+            postings[*slot as usize] = Posting {
+                doc: first + local as u32,
+                impact: impact(entry.tf, doc.lengths, averages),
+                local: local as u32,
+                positions: entry.positions,
+            };
+            *slot += 1;
+        }
+    }
+    Grouped { postings, starts }
+}
+
+/// Per document, the value indexes of each facet (in facet order).
+type FacetValues = Vec<Vec<u32>>;
+
+/// The facets and, per document, its values in each.
+fn facets(docs: &[Document], config: &SiteConfig) -> (Vec<Facet>, Vec<FacetValues>) {
+    let mut severities: Vec<String> = config
+        .severity_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut statuses = config.statuses.clone();
+    for doc in docs {
+        let r = doc.record;
+        if !severities.contains(&r.severity) {
+            severities.push(r.severity.clone());
+        }
+        if !statuses.contains(&r.status.value) {
+            statuses.push(r.status.value.clone());
+        }
+    }
+    let years: BTreeSet<i16> = docs.iter().map(|d| d.record.date.year()).collect();
+    let years: Vec<String> = years.iter().rev().map(|y| y.to_string()).collect();
+    let services: BTreeSet<&str> = docs
+        .iter()
+        .flat_map(|d| d.record.services.iter().map(|s| s.as_str()))
+        .collect();
+    let tags: BTreeSet<&str> = docs
+        .iter()
+        .flat_map(|d| d.record.tags.iter().map(|s| s.as_str()))
+        .collect();
+    let position = |list: &[String], v: &str| list.iter().position(|x| x == v).unwrap_or(0) as u32;
+    let numbered = |set: &BTreeSet<&str>| -> FxHashMap<String, u32> {
+        set.iter()
+            .enumerate()
+            .map(|(i, s)| (s.to_string(), i as u32))
+            .collect()
+    };
+    let (service_number, tag_number) = (numbered(&services), numbered(&tags));
+    let services_list: Vec<String> = services.iter().map(|s| s.to_string()).collect();
+    let tags_list: Vec<String> = tags.iter().map(|s| s.to_string()).collect();
+    let per_doc: Vec<FacetValues> = docs
+        .par_iter()
+        .map(|doc| {
+            let r = doc.record;
+            let mut svc: Vec<u32> = r
+                .services
+                .iter()
+                .map(|s| service_number[s.as_str()])
+                .collect();
+            svc.sort_unstable();
+            svc.dedup();
+            let mut tag: Vec<u32> = r.tags.iter().map(|s| tag_number[s.as_str()]).collect();
+            tag.sort_unstable();
+            tag.dedup();
+            let mut actions = Vec::new();
+            if doc.figures.actions.open > 0 {
+                actions.push(0);
+            }
+            if doc.figures.actions.overdue > 0 {
+                actions.push(1);
+            }
+            vec![
+                vec![position(&severities, &r.severity)],
+                svc,
+                tag,
+                vec![position(&years, &r.date.year().to_string())],
+                vec![position(&statuses, &r.status)],
+                actions,
+            ]
+        })
+        .collect();
+    let mut facets = vec![
+        facet("severity", "Severity", severities),
+        facet("service", "Service", services_list),
+        facet("tag", "Tag", tags_list),
+        facet("year", "Year", years),
+        facet("status", "Status", statuses),
+        facet(
+            "actions",
+            "Action items",
+            vec!["open".into(), "overdue".into()],
+        ),
+    ];
+    facets[5].labels = Some(vec!["Open or overdue items".into(), "Overdue items".into()]);
+    for (doc, values) in per_doc.iter().enumerate() {
+        for (facet, values) in facets.iter_mut().zip(values) {
+            for &v in values {
+                facet.docs[v as usize].push(doc as u32);
+            }
+        }
+    }
+    (facets, per_doc)
+}
+
+fn facet(name: &'static str, label: &'static str, values: Vec<String>) -> Facet {
+    Facet {
+        name,
+        label,
+        docs: vec![Vec::new(); values.len()],
+        values,
+        labels: None,
+    }
+}
+
+/// How long an excerpt is, at most, in characters.
+pub const EXCERPT_CHARS: usize = 240;
+
+fn doc_meta(doc: &Document, values: FacetValues) -> DocMeta {
+    let r = doc.record;
+    let source = match &r.summary {
+        Some(summary) => plain_text(summary),
+        None => plain_text(first_paragraph(r.body())),
+    };
+    DocMeta {
+        id: r.id.value.clone(),
+        title: r.title.clone(),
+        date: r.date.to_string(),
+        url: doc.url.clone(),
+        severity: values[0][0],
+        services: values[1].clone(),
+        tags: values[2].clone(),
+        status: values[4][0],
+        open: doc.figures.actions.open,
+        overdue: doc.figures.actions.overdue,
+        excerpt: excerpt(&source, EXCERPT_CHARS),
+    }
+}
+
+/// The first paragraph of a Markdown body: the first block of text lines that is
+/// not a heading, a fence, a table, a list or a quote.
+fn first_paragraph(body: &str) -> &str {
+    let mut start = None;
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let t = line.trim();
+        let prose = !t.is_empty()
+            && !t.starts_with(['#', '`', '~', '|', '>', '-', '*', '<', '!'])
+            && !t.starts_with(|c: char| c.is_ascii_digit() && t.contains(". "));
+        match (start, prose) {
+            (None, true) => start = Some(offset),
+            (Some(s), false) => return &body[s..offset],
+            _ => {}
+        }
+        offset += line.len();
+    }
+    start.map_or("", |s| &body[s..])
+}
+
+/// Markdown to plain text: inline markup removed, whitespace collapsed.
+fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser};
+    let mut out = String::with_capacity(markdown.len());
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `text` cut at a word boundary to at most `max` characters, with an ellipsis.
+fn excerpt(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+    let head = &text[..cut];
+    let head = head.rfind(' ').map_or(head, |i| &head[..i]);
+    format!("{}…", head.trim_end_matches([',', ';', ':', '.', ' ']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_take_seven_bits_a_byte() {
+        let mut bytes = Vec::new();
+        for value in [0u64, 1, 127, 128, 300, 1 << 20] {
+            write_varint(&mut bytes, value);
+        }
+        assert_eq!(bytes, [0, 1, 127, 0x80, 1, 0xac, 2, 0x80, 0x80, 0x40]);
+        for value in [0u32, 1, 127, 128, 300, 1 << 20, u32::MAX] {
+            let mut one = Vec::new();
+            write_varint(&mut one, u64::from(value));
+            assert_eq!(varint_len(value), one.len(), "{value}");
+        }
+    }
+
+    #[test]
+    fn impact_weights_title_above_body_and_saturates() {
+        let avg = [6.0, 5.0, 30.0, 800.0];
+        let lengths = [6, 5, 30, 800];
+        let title = impact([1, 0, 0, 0], lengths, avg);
+        let summary = impact([0, 0, 1, 0], lengths, avg);
+        let body = impact([0, 0, 0, 1], lengths, avg);
+        assert!(
+            title > summary && summary > body,
+            "{title} {summary} {body}"
+        );
+        let many = impact([0, 0, 0, 50], lengths, avg);
+        assert!(many > body && many < 255);
+        // A long body dilutes a single mention.
+        assert!(impact([0, 0, 0, 1], [6, 5, 30, 8000], avg) < body);
+    }
+
+    #[test]
+    fn excerpts_cut_at_words() {
+        assert_eq!(excerpt("short text", 40), "short text");
+        assert_eq!(excerpt("one two three four", 10), "one two…");
+    }
+
+    #[test]
+    fn first_paragraph_skips_headings_and_blocks() {
+        let body = "## Summary\n\n| a | b |\n\nThe pool ran\ndry at noon.\n\nMore.\n";
+        assert_eq!(first_paragraph(body), "The pool ran\ndry at noon.\n");
+        assert_eq!(
+            plain_text("The **pool** ran `dry`\nat [noon](x)."),
+            "The pool ran dry at noon."
+        );
+    }
+}

@@ -1,0 +1,561 @@
+//! The search page in a real headless browser (Debian's `chromium` and
+//! `chromium-driver`, which `.ci/run` installs), driven over WebDriver.
+//!
+//! The test builds the demo archive with the real binary, serves the site from a
+//! small static HTTP server on 127.0.0.1 under a sub-path (`/pm/`, as a site with
+//! `base_url = "https://example.com/pm/"` is served), and checks what a person
+//! sees: a query finds the expected record first, a facet narrows the list and
+//! changes the counts, a query without a match says so, the keyboard opens a result,
+//! the address carries the search, nothing is logged to the console, and the page
+//! stays within its download budget.
+//!
+//! Without chromium or chromedriver the test fails and says how to install them;
+//! `CASEBOOK_SKIP_BROWSER=1` skips it instead.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// The path the site is served under, as a `base_url` with a sub-path would be.
+const PREFIX: &str = "/pm/";
+/// What a first query may download, all files of the page included (docs/search.md).
+const FIRST_QUERY_BUDGET: u64 = 150 * 1024;
+
+/// A static file server on a free loopback port; records every response's size.
+struct Server {
+    port: u16,
+    served: Arc<Mutex<Vec<(String, u64)>>>,
+}
+
+fn serve(root: PathBuf) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    let served = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&served);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = respond(stream, &root, &log);
+        }
+    });
+    Server { port, served }
+}
+
+fn respond(
+    mut stream: TcpStream,
+    root: &Path,
+    log: &Mutex<Vec<(String, u64)>>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request = String::new();
+    reader.read_line(&mut request)?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
+            break;
+        }
+    }
+    let target = request.split_whitespace().nth(1).unwrap_or("/");
+    let path = target.split(['?', '#']).next().unwrap_or("/");
+    let file = path
+        .strip_prefix(PREFIX)
+        .filter(|rest| !rest.split('/').any(|s| s == ".."))
+        .map(|rest| root.join(rest))
+        .map(|p| if p.is_dir() { p.join("index.html") } else { p });
+    let (status, body, kind) = match file.as_ref().and_then(|f| std::fs::read(f).ok()) {
+        Some(body) => {
+            let kind = match file
+                .as_ref()
+                .and_then(|f| f.extension())
+                .and_then(|e| e.to_str())
+            {
+                Some("html") => "text/html; charset=utf-8",
+                Some("css") => "text/css",
+                Some("js") => "text/javascript",
+                Some("json") => "application/json",
+                Some("svg") => "image/svg+xml",
+                _ => "application/octet-stream",
+            };
+            ("200 OK", body, kind)
+        }
+        None => ("404 Not Found", b"not found".to_vec(), "text/plain"),
+    };
+    log.lock()
+        .expect("log")
+        .push((path.to_string(), body.len() as u64));
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(&body)
+}
+
+/// A WebDriver session with headless chromium, ended when dropped.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    agent: ureq::Agent,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn found(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless chromium; `None` when skipping is allowed.
+    fn start() -> Option<Browser> {
+        if !found("chromium") || !found("chromedriver") {
+            if std::env::var("CASEBOOK_SKIP_BROWSER").is_ok_and(|v| v == "1") {
+                eprintln!("skipping the browser test: CASEBOOK_SKIP_BROWSER=1");
+                return None;
+            }
+            panic!(
+                "the search page's browser test needs Debian's chromium and chromedriver: \
+                 `apt-get install chromium chromium-driver` (.ci/run does), \
+                 or set CASEBOOK_SKIP_BROWSER=1 to skip it"
+            );
+        }
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while agent.get(format!("{base}/status")).call().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let args = [
+            "--headless".to_string(),
+            "--no-sandbox".to_string(),
+            "--disable-gpu".to_string(),
+            "--disable-dev-shm-usage".to_string(),
+            "--no-first-run".to_string(),
+            "--disable-background-networking".to_string(),
+            "--disable-component-update".to_string(),
+            "--disable-sync".to_string(),
+            "--window-size=1200,900".to_string(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut browser = Browser {
+            driver,
+            base,
+            session: String::new(),
+            agent,
+            _profile: profile,
+        };
+        let created = browser.call(
+            "POST",
+            "/session",
+            json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
+                "goog:loggingPrefs": {"browser": "ALL"},
+            }}}),
+        );
+        browser.session = created["sessionId"]
+            .as_str()
+            .expect("a session id")
+            .to_string();
+        Some(browser)
+    }
+
+    fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.base);
+        let response = match method {
+            "GET" => self.agent.get(&url).call(),
+            "DELETE" => self.agent.delete(&url).call(),
+            _ => self.agent.post(&url).send_json(&body),
+        };
+        let value: Value = response
+            .expect("WebDriver answers")
+            .body_mut()
+            .read_json()
+            .expect("WebDriver JSON");
+        let value = value["value"].clone();
+        if let Some(error) = value.get("error") {
+            panic!("WebDriver {method} {path}: {error}: {}", value["message"]);
+        }
+        value
+    }
+
+    fn session(&self, method: &str, path: &str, body: Value) -> Value {
+        self.call(method, &format!("/session/{}{path}", self.session), body)
+    }
+
+    fn open(&self, url: &str) {
+        self.session("POST", "/url", json!({ "url": url }));
+    }
+
+    fn script(&self, script: &str) -> Value {
+        self.session(
+            "POST",
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+    }
+
+    fn element(&self, css: &str) -> String {
+        let found = self.session(
+            "POST",
+            "/element",
+            json!({"using": "css selector", "value": css}),
+        );
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .expect("an element reference")
+            .to_string()
+    }
+
+    fn type_text(&self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.session(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.element(css);
+        self.session("POST", &format!("/element/{id}/click"), json!({}));
+    }
+
+    /// Waits until `script` returns a truthy value, and returns it.
+    fn wait_for(&self, what: &str, script: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let value = self.script(script);
+            if !(value.is_null() || value == json!(false) || value == json!("")) {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Console messages at level SEVERE (errors, failed loads), except the
+    /// browser's own request for `/favicon.ico`, which no page asked for.
+    fn console_errors(&self) -> Vec<String> {
+        let logs = self.session("POST", "/se/log", json!({"type": "browser"}));
+        logs.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .filter(|e| {
+                !e["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("/favicon.ico ")
+            })
+            .map(|e| e["message"].to_string())
+            .collect()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let url = format!("{}/session/{}", self.base, self.session);
+            let _ = self.agent.delete(&url).call();
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Builds the demo archive into a temporary folder.
+fn build_demo() -> tempfile::TempDir {
+    let out = tempfile::tempdir().expect("temp dir");
+    let site = out.path().join("site");
+    let status = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(["build", "--quiet", "--today", "2026-10-31", "--base-url"])
+        .arg("https://incidents.example.com/pm/")
+        .arg("--root")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .arg("--output")
+        .arg(&site)
+        .stderr(Stdio::null())
+        .status()
+        .expect("run casebook build");
+    assert!(status.success(), "casebook build failed");
+    out
+}
+
+/// The status line once the search for `query` has finished.
+fn status_for(browser: &Browser, query: &str) -> String {
+    let script = format!(
+        "var s = document.querySelector('[data-status]').textContent; \
+         return s.indexOf({q}) >= 0 && document.querySelector('#search-input').value === {raw} ? s : '';",
+        q = json!(format!("“{query}”")),
+        raw = json!(query),
+    );
+    browser
+        .wait_for(&format!("results for {query}"), &script)
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn titles(browser: &Browser) -> Vec<String> {
+    let value = browser.script(
+        "return Array.from(document.querySelectorAll('.search-result-title')).map(a => a.textContent);",
+    );
+    serde_json::from_value(value).expect("titles")
+}
+
+/// Counts shown next to each value of facet `name`.
+fn facet_counts(browser: &Browser, name: &str) -> Vec<(String, u64)> {
+    let value = browser.script(&format!(
+        "return Array.from(document.querySelectorAll('input[name={name}]')).map(c => \
+         [c.value, Number(c.parentNode.querySelector('.facet-count').textContent)]);"
+    ));
+    serde_json::from_value(value).expect("facet counts")
+}
+
+fn clear(browser: &Browser) {
+    browser.script("var i = document.querySelector('#search-input'); i.value = ''; i.dispatchEvent(new Event('input'));");
+}
+
+#[test]
+fn search_page_in_a_headless_browser() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let out = build_demo();
+    let server = serve(out.path().join("site"));
+    let page = format!("http://127.0.0.1:{}{PREFIX}search/", server.port);
+
+    // With no words, the page lists every published record, newest first.
+    browser.open(&page);
+    let status = browser.wait_for(
+        "the index to load",
+        "return document.querySelector('#search-app.search-ready') && document.querySelectorAll('.search-result').length ? document.querySelector('[data-status]').textContent : '';",
+    );
+    assert!(
+        status
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("12 incidents"),
+        "{status}"
+    );
+
+    // A query, typed: the expected record comes first, matched words marked.
+    browser.script("performance.clearResourceTimings();");
+    let served_before = server.served.lock().expect("log").len();
+    browser.type_text("#search-input", "expired certificate");
+    let status = status_for(&browser, "expired certificate");
+    assert!(status.contains("match"), "{status}");
+    let found = titles(&browser);
+    assert_eq!(
+        found[0],
+        "Expired TLS certificate on the API edge hostnames"
+    );
+    let marks = browser.script(
+        "return Array.from(document.querySelectorAll('.search-result')[0].querySelectorAll('mark')).map(m => m.textContent.toLowerCase());",
+    );
+    let marks: Vec<String> = serde_json::from_value(marks).expect("marks");
+    assert!(
+        marks.contains(&"expired".to_string()) && marks.contains(&"certificate".to_string()),
+        "{marks:?}"
+    );
+
+    // What the query downloaded, measured by the browser and by the server.
+    let fetched = browser.script(
+        "return performance.getEntriesByType('resource').reduce((n, e) => n + e.transferSize, 0);",
+    );
+    let served: u64 = server.served.lock().expect("log")[served_before..]
+        .iter()
+        .map(|(_, bytes)| bytes)
+        .sum();
+    let page_total: u64 = server
+        .served
+        .lock()
+        .expect("log")
+        .iter()
+        .map(|(_, b)| b)
+        .sum();
+    eprintln!("first page load and query: {page_total} bytes served; the query alone: {served} bytes (browser: {fetched})");
+    assert!(page_total <= FIRST_QUERY_BUDGET, "{page_total} bytes");
+
+    // Stemming: another form of a word finds the record.
+    clear(&browser);
+    browser.type_text("#search-input", "certificates expiring");
+    status_for(&browser, "certificates expiring");
+    assert_eq!(
+        titles(&browser)[0],
+        "Expired TLS certificate on the API edge hostnames"
+    );
+
+    // Prefix matching as the user types: a partial word already finds records.
+    clear(&browser);
+    browser.type_text("#search-input", "connec");
+    let status = status_for(&browser, "connec");
+    assert!(status.contains("match"), "{status}");
+    let partial = titles(&browser);
+    assert!(
+        partial.iter().any(|t| t.contains("connection")),
+        "{partial:?}"
+    );
+
+    // A quoted phrase matches only where the words stand together.
+    clear(&browser);
+    browser.type_text("#search-input", "\"connection pool\"");
+    status_for(&browser, "\"connection pool\"");
+    let phrase = titles(&browser);
+    clear(&browser);
+    browser.type_text("#search-input", "connection pool");
+    status_for(&browser, "connection pool");
+    let words = titles(&browser);
+    assert!(
+        !phrase.is_empty() && phrase.len() <= words.len(),
+        "{phrase:?} {words:?}"
+    );
+    assert!(phrase.contains(&"Database connection pool exhaustion".to_string()));
+
+    // A facet narrows the list; the other facets' counts follow; the address says so.
+    let before = titles(&browser).len();
+    let services_before = facet_counts(&browser, "service");
+    browser.click("input[name=severity][value=SEV1]");
+    browser.wait_for(
+        "the severity filter",
+        "return document.querySelector('[data-status]').textContent.indexOf('(filtered)') >= 0;",
+    );
+    let after = titles(&browser).len();
+    let services_after = facet_counts(&browser, "service");
+    assert!(after > 0 && after < before, "{before} -> {after}");
+    assert_ne!(services_before, services_after);
+    let url = browser.script("return location.search;");
+    assert_eq!(url, json!("?q=connection+pool&severity=SEV1"));
+
+    // The address restores the search.
+    browser.open(&format!("{page}?q=connection+pool&severity=SEV1"));
+    browser.wait_for(
+        "the shared search",
+        "return document.querySelector('[data-status]').textContent.indexOf('(filtered)') >= 0;",
+    );
+    assert_eq!(titles(&browser).len(), after);
+    let checked = browser
+        .script("return document.querySelector('input[name=severity][value=SEV1]').checked;");
+    assert_eq!(checked, json!(true));
+
+    // A query without a match says so.
+    browser.click("input[name=severity][value=SEV1]");
+    clear(&browser);
+    browser.type_text("#search-input", "zeppelin quokka");
+    let status = status_for(&browser, "zeppelin quokka");
+    assert_eq!(status, "No results for “zeppelin quokka”.");
+    assert!(titles(&browser).is_empty());
+
+    // The keyboard: arrow down to the first result, Enter opens it.
+    clear(&browser);
+    browser.type_text("#search-input", "kafka");
+    status_for(&browser, "kafka");
+    let first = browser.script("return document.querySelector('.search-result a').href;");
+    browser.type_text("#search-input", "\u{E015}\u{E007}");
+    let opened = browser.wait_for(
+        "the result page",
+        "return location.pathname.indexOf('/incidents/') >= 0 ? location.href : '';",
+    );
+    assert_eq!(opened, first);
+
+    // The page cuts and stems text exactly as the index writer does.
+    browser.open(&page);
+    browser.wait_for(
+        "the index to load",
+        "return document.querySelector('#search-app.search-ready') !== null;",
+    );
+    let samples = texts_to_compare();
+    let in_page = browser.session(
+        "POST",
+        "/execute/sync",
+        json!({
+            "script": "var s = window.casebookSearch; return arguments[0].map(function (text) { \
+                var out = []; s.scan(text, function (w, p, c) { var t = s.termOf(w, c); \
+                if (t !== null) out.push(t); }); return out; });",
+            "args": [samples],
+        }),
+    );
+    let in_page: Vec<Vec<String>> = serde_json::from_value(in_page).expect("terms");
+    for (text, page_terms) in samples.iter().zip(&in_page) {
+        assert_eq!(page_terms, &rust_terms(text), "terms of {text:?}");
+    }
+
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+/// The index writer's terms of `text`.
+fn rust_terms(text: &str) -> Vec<String> {
+    let stemmer = casebook::search::text::stemmer();
+    let mut out = Vec::new();
+    casebook::search::text::for_each_word(text, 0, |word, _, kind| {
+        if let Some(term) = casebook::search::text::term(&stemmer, word, kind) {
+            out.push(term.into_owned());
+        }
+    });
+    out
+}
+
+/// Tricky strings, and every paragraph of the demo archive's records.
+fn texts_to_compare() -> Vec<String> {
+    let mut texts: Vec<String> = [
+        "Database CONNECTION-pool: exhausted! connections connected connecting",
+        "INC-2024-0918 eu-west-1 v2.4.1 2024-09-18 api-gateway a-1 x.y.z 10.0.0.1",
+        "Ünïcode ΣΊΣΥΦΟΣ naïve café İstanbul straße ǅ Ⅻ ½ ٣ 東京 k8s",
+        "generously communism arsenal skies dying gently proceeded herring agreed hopping",
+        "the root cause of the outage was not the cache; it was   down",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content/incidents");
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut dirs = vec![content];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("content").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md" || e == "yaml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("record");
+        texts.extend(text.split("\n\n").map(str::to_string));
+    }
+    texts
+}
