@@ -27,15 +27,15 @@ impl Pass for MentionLinks {
         };
         let mut out = Vec::with_capacity(events.len());
         let (mut links, mut html_links, mut html_code) = (0usize, 0usize, 0usize);
-        let mut text = String::new();
+        let mut run = TextRun::default();
         for event in events.drain(..) {
-            if let Event::Text(t) = &event {
+            if let Event::Text(_) = &event {
                 if links == 0 && html_links == 0 && html_code == 0 {
-                    text.push_str(t);
+                    run.events.push(event);
                     continue;
                 }
             }
-            link_text(&mut text, find, &mut out);
+            run.flush(find, &mut out);
             match &event {
                 Event::Start(Tag::Link { .. } | Tag::Image { .. }) => links += 1,
                 Event::End(TagEnd::Link | TagEnd::Image) => links = links.saturating_sub(1),
@@ -48,19 +48,54 @@ impl Pass for MentionLinks {
             }
             out.push(event);
         }
-        link_text(&mut text, find, &mut out);
+        run.flush(find, &mut out);
         *events = out;
     }
 }
 
-/// Emits the buffered text, split around its mentions, and empties the buffer.
-fn link_text<'a>(text: &mut String, find: &FindMentions<'_>, out: &mut Vec<Event<'a>>) {
-    if text.is_empty() {
-        return;
+/// Adjacent text events, looked at together (the parser splits text at escapes and
+/// entities). Most runs hold no mention and go out unchanged, without a copy.
+#[derive(Default)]
+struct TextRun<'a> {
+    events: Vec<Event<'a>>,
+    joined: String,
+}
+
+impl<'a> TextRun<'a> {
+    /// Emits the run, split around its mentions, and empties it.
+    fn flush(&mut self, find: &FindMentions<'_>, out: &mut Vec<Event<'a>>) {
+        let found = match self.events.as_slice() {
+            [] => return,
+            [Event::Text(text)] => find(text),
+            events => {
+                self.joined.clear();
+                for event in events {
+                    if let Event::Text(text) = event {
+                        self.joined.push_str(text);
+                    }
+                }
+                find(&self.joined)
+            }
+        };
+        if found.is_empty() {
+            out.append(&mut self.events);
+            return;
+        }
+        if let [Event::Text(text)] = self.events.as_slice() {
+            self.joined.clear();
+            self.joined.push_str(text);
+        }
+        self.events.clear();
+        link_text(&self.joined, &found, out);
     }
+}
+
+/// Emits `text` as text events with each mention in `found` as a link.
+fn link_text<'a>(text: &str, found: &[(usize, usize, String)], out: &mut Vec<Event<'a>>) {
     let mut at = 0;
-    for (start, len, url) in find(text) {
-        if start < at {
+    for (start, len, url) in found {
+        let (start, end) = (*start, start + len);
+        if start < at || text.get(start..end).is_none() {
             continue;
         }
         if start > at {
@@ -68,20 +103,17 @@ fn link_text<'a>(text: &mut String, find: &FindMentions<'_>, out: &mut Vec<Event
         }
         out.push(Event::Start(Tag::Link {
             link_type: LinkType::Inline,
-            dest_url: CowStr::from(url),
+            dest_url: CowStr::from(url.clone()),
             title: CowStr::from(""),
             id: CowStr::from(""),
         }));
-        out.push(Event::Text(CowStr::from(
-            text[start..start + len].to_string(),
-        )));
+        out.push(Event::Text(CowStr::from(text[start..end].to_string())));
         out.push(Event::End(TagEnd::Link));
-        at = start + len;
+        at = end;
     }
     if at < text.len() {
         out.push(Event::Text(CowStr::from(text[at..].to_string())));
     }
-    text.clear();
 }
 
 /// A summary as HTML: the text escaped, and each mention outside code spans and
