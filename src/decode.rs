@@ -252,7 +252,9 @@ pub fn page(source: &Arc<Source>, path: &Path, diags: &mut Vec<Diagnostic>) -> O
     })
 }
 
-fn to_json(node: &Node) -> serde_json::Value {
+/// A YAML tree as JSON: how `extra` reaches templates, and how tests hand front
+/// matter to the JSON Schema of `casebook schema`.
+pub fn to_json(node: &Node) -> serde_json::Value {
     use serde_json::Value;
     match &node.kind {
         NodeKind::Scalar { .. } if node.is_null() => Value::Null,

@@ -400,7 +400,7 @@ fn scan(record: &Record, index: usize, ids: &IdIndex<'_>, analyzer: Option<&mut 
 ///
 /// An id is cut into segments of letters and digits at `.`, `_` and `-`. Its shape
 /// keeps the separators and the letter-only segments (compared without case) and
-/// reduces every segment that holds a digit to a placeholder: `INC-2024-0918` has
+/// reduces every segment that holds a digit to a wildcard: `INC-2024-0918` has
 /// the shape `INC-#-#`, `EXT-3d2adf6c` the shape `EXT-%`. Only shapes with at least
 /// one letter-only segment and one digit-bearing segment count, so prose words
 /// (`re-run`, `v2`, `2024-09-18`, `p99`) never look like ids.

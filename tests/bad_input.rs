@@ -332,44 +332,27 @@ fn scalar() -> impl Strategy<Value = String> {
 
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec![
-            "id",
-            "title",
-            "date",
-            "severity",
-            "status",
-            "review",
-            "visibility",
-            "summary",
-            "started",
-            "detected",
-            "acknowledged",
-            "mitigated",
-            "resolved",
-            "services",
-            "tags",
-            "commander",
-            "authors",
-            "impact",
-            "timeline",
-            "action_items",
-            "related",
-            "links",
-            "extra",
-            "body",
-            "at",
-            "event",
-            "kind",
-            "owner",
-            "due",
-            "priority",
-            "users",
-            "url",
-            "? complex",
-            "\"quoted key\"",
-            "[flow, key]",
-            "<<",
-        ])
+        prop::sample::select(
+            casebook::decode::RECORD_KEYS
+                .iter()
+                .copied()
+                .chain([
+                    "body",
+                    "at",
+                    "event",
+                    "kind",
+                    "owner",
+                    "due",
+                    "priority",
+                    "users",
+                    "url",
+                    "? complex",
+                    "\"quoted key\"",
+                    "[flow, key]",
+                    "<<",
+                ])
+                .collect::<Vec<_>>(),
+        )
         .prop_map(str::to_string),
         "[a-z_]{1,8}",
     ]

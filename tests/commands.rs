@@ -5,7 +5,6 @@ mod common;
 
 use std::path::Path;
 
-use casebook::yaml::{Node, NodeKind};
 use common::{casebook, valid_record, TestArchive, SITE_TOML};
 
 fn stdout(output: &std::process::Output) -> String {
@@ -48,32 +47,7 @@ fn front_matter_json(text: &str, yaml_record: bool) -> serde_json::Value {
     };
     let parsed = casebook::yaml::parse(yaml, 0);
     assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-    to_json(&parsed.root.expect("a YAML tree"))
-}
-
-fn to_json(node: &Node) -> serde_json::Value {
-    use serde_json::Value;
-    match &node.kind {
-        NodeKind::Scalar { .. } if node.is_null() => Value::Null,
-        NodeKind::Scalar { text, plain } => {
-            if let Some(b) = node.as_bool() {
-                Value::Bool(b)
-            } else if let (true, Ok(i)) = (*plain, text.parse::<i64>()) {
-                Value::from(i)
-            } else if let Some(n) = node.as_f64().and_then(serde_json::Number::from_f64) {
-                Value::Number(n)
-            } else {
-                Value::String(text.clone())
-            }
-        }
-        NodeKind::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
-        NodeKind::Map(entries) => Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (k.as_str().expect("string key").to_string(), to_json(v)))
-                .collect(),
-        ),
-    }
+    casebook::decode::to_json(&parsed.root.expect("a YAML tree"))
 }
 
 /// `casebook schema` run in `root`, parsed.

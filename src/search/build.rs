@@ -553,7 +553,7 @@ fn group(
     let mut next = starts.clone();
     let total = starts[terms] as usize;
     let mut postings: Vec<Posting> = Vec::with_capacity(total);
-    // Placed by index: fill with placeholders, then write each posting in its slot.
+    // Placed by index: size the list with zeroed postings, then write each in its slot.
     postings.resize_with(total, || Posting {
         doc: 0,
         impact: 0,
