@@ -79,6 +79,9 @@ const MAX_WORD_LEN: usize = 40;
 
 /// Stop words, sorted: English function words, and the names of months, weekdays and
 /// time zones (every postmortem has dates and times; sharing them says nothing).
+/// Deliberately not [`crate::search::text::STOP_WORDS`]: search keeps words a reader
+/// types and means (`down`, `not`, month names), while similarity drops every word
+/// that two unrelated incidents share by chance.
 const STOP_WORDS: &[&str] = &[
     "a",
     "about",

@@ -288,7 +288,8 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
             action_items: r
                 .action_items
                 .iter()
-                .map(|a| ActionItemView::new(a, site.options.today))
+                .zip(&site.figures[i].action_states)
+                .map(|(a, state)| ActionItemView::new(a, *state))
                 .collect(),
             related: ids(&site.links.links[i].related),
             mentions: ids(&site.links.links[i].mentions),
@@ -365,11 +366,11 @@ fn csv(site: &Site<'_>) -> OutputFile {
     let base = &site.options.base_url;
     let mut out = String::new();
     push_csv_row(&mut out, CSV_HEADER.iter().copied());
-    for r in &site.selection.records {
+    for (r, figures) in site.selection.records.iter().zip(site.figures) {
         let url = format!("{base}{}", record_url(&r.id));
         let date = r.date.to_string();
-        for item in &r.action_items {
-            let v = ActionItemView::new(item, site.options.today);
+        for (item, state) in r.action_items.iter().zip(&figures.action_states) {
+            let v = ActionItemView::new(item, *state);
             let due = v.due.clone().unwrap_or_default();
             push_csv_row(
                 &mut out,

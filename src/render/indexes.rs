@@ -179,12 +179,12 @@ pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError
     let statuses = group(site, |i| vec![records[i].status.value.clone()]);
 
     let mut items: Vec<ItemAt> = Vec::new();
-    for (i, record) in records.iter().enumerate() {
-        for (j, item) in record.action_items.iter().enumerate() {
+    for (i, figures) in site.figures.iter().enumerate() {
+        for (j, &state) in figures.action_states.iter().enumerate() {
             items.push(ItemAt {
                 record: i,
                 item: j,
-                state: ActionState::of(item, site.options.today),
+                state,
             });
         }
     }
@@ -313,7 +313,7 @@ impl Site<'_> {
 
     fn action_row(&self, at: &ItemAt) -> ActionRow<'_> {
         ActionRow {
-            item: ActionItemView::new(self.item(at), self.options.today),
+            item: ActionItemView::new(self.item(at), at.state),
             record: RecordLink::new(&self.refs[at.record]),
         }
     }

@@ -562,7 +562,8 @@ impl<'a> Site<'a> {
             action_items: record
                 .action_items
                 .iter()
-                .map(|a| ActionItemView::new(a, self.options.today))
+                .zip(&self.figures[i].action_states)
+                .map(|(a, state)| ActionItemView::new(a, *state))
                 .collect(),
             body: body.html,
             toc: body.toc,

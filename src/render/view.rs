@@ -255,8 +255,8 @@ pub struct ActionItemView<'a> {
 }
 
 impl<'a> ActionItemView<'a> {
-    pub fn new(item: &'a ActionItem, today: Date) -> ActionItemView<'a> {
-        let state = ActionState::of(item, today);
+    /// `state` comes from the record's [`crate::metrics::Figures`], computed once per build.
+    pub fn new(item: &'a ActionItem, state: ActionState) -> ActionItemView<'a> {
         ActionItemView {
             id: item.id.as_ref().map(|id| id.as_str()),
             title: &item.title,
