@@ -2,7 +2,7 @@
 //! value is a finding with its line and column, like a mistake in a record.
 //!
 //! The spec's keys (title, base_url, timezone, severities, ...) come first; the keys
-//! casebook adds (output_dir, theme, trusted_html, repository_url, [similar]) are
+//! casebook adds (output_dir, theme, trusted_html, repository_url, `[similar]`) are
 //! documented in docs/configuration.md.
 
 use std::collections::BTreeMap;

@@ -350,7 +350,7 @@ struct ItemFact {
     due: Option<Date>,
 }
 
-/// The records prepared once for [`Insights`]: one [`Fact`] per record, service
+/// The records prepared once for [`Insights`]: one `Fact` per record, service
 /// names numbered in name order, the period and the severity order. The whole
 /// archive's figures and each subset's (a service's or tag's records) are computed
 /// from it.

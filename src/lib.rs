@@ -4,7 +4,7 @@
 //! [`validate`] checks them, [`select`] picks the records a build publishes,
 //! [`link`] connects them (related, backlinks, mentions and [`similar`] incidents),
 //! [`render`] turns them into pages, [`search`] indexes them for the search page,
-//! and [`write`] puts the site on disk safely.
+//! and [`write`](mod@write) puts the site on disk safely.
 //! [`pipeline`] runs the stages in order; the commands in [`cli`] drive it.
 //! Findings are [`diag::Diagnostic`] values, printed by one reporter.
 

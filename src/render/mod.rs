@@ -9,8 +9,8 @@
 //! its figures (computed once by the pipeline); render every record's page in parallel (Markdown body with
 //! highlighted code, timeline table and [`timeline_svg`], action items, and the
 //! link stage's related records, backlinks, similar incidents and [`mentions`] as
-//! links); then the index pages ([`indexes`]), the free pages, the machine
-//! outputs ([`exports`]), the search page (its index comes from [`crate::search`])
+//! links); then the index pages (`indexes`), the free pages, the machine
+//! outputs (`exports`), the search page (its index comes from [`crate::search`])
 //! and the static files. Every link in a page is relative to
 //! the page itself (`{{ root }}` is `./`, `../` or `../../`), so the site works under
 //! any `base_url`, including a sub-path, and from a folder on disk; only the feed,
