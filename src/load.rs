@@ -41,15 +41,46 @@ struct Candidate {
     bundle: Option<PathBuf>,
 }
 
+/// What one record file decodes to: the record, if it is one, and its findings.
+pub type Decoded = (Option<Record>, Vec<Diagnostic>);
+
+/// Decodes record files for [`load_with`]. `casebook serve` keeps the result of
+/// every file and decodes again only the files whose bytes changed.
+pub trait Memo: Sync {
+    /// What the record file at `path` (relative to the root, a bundle's `index.md`
+    /// when `bundle`) with these `bytes` decodes to; `decode` computes it.
+    fn decode(
+        &self,
+        path: &Path,
+        bundle: bool,
+        bytes: &[u8],
+        decode: &dyn Fn() -> Decoded,
+    ) -> Decoded;
+}
+
+/// The [`Memo`] of a one-off run: it remembers nothing.
+pub struct NoMemo;
+
+impl Memo for NoMemo {
+    fn decode(&self, _: &Path, _: bool, _: &[u8], decode: &dyn Fn() -> Decoded) -> Decoded {
+        decode()
+    }
+}
+
 /// Loads the archive at `root` with an already-read configuration.
 /// Returns the archive and every finding made while reading it.
 pub fn load(root: &Path, config: SiteConfig) -> (Archive, Vec<Diagnostic>) {
+    load_with(root, config, &NoMemo)
+}
+
+/// [`load`], with each record file's bytes decoded through `memo`.
+pub fn load_with(root: &Path, config: SiteConfig, memo: &dyn Memo) -> (Archive, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let candidates = discover(root, &canonical_root, &mut diags);
-    let results: Vec<(Option<Record>, Vec<Diagnostic>)> = candidates
+    let results: Vec<Decoded> = candidates
         .par_iter()
-        .map(|c| load_record(root, c, &config))
+        .map(|c| load_record(root, c, &config, memo))
         .collect();
     let mut records = Vec::with_capacity(results.len());
     let mut rejected = 0;
@@ -203,16 +234,22 @@ fn too_large(rel: &Path, size: u64) -> Box<Diagnostic> {
 /// Reads a file as text: refuses huge files, reports non-UTF-8 with its position,
 /// drops a BOM and turns CRLF into LF (columns stay the same).
 fn read_text(root: &Path, rel: &Path) -> Result<Arc<Source>, Box<Diagnostic>> {
+    text_source(rel, &read_bytes(root, rel)?)
+}
+
+/// Reads a file's bytes; refuses huge files.
+fn read_bytes(root: &Path, rel: &Path) -> Result<Vec<u8>, Box<Diagnostic>> {
     let full = root.join(rel);
     let size = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
     if size > MAX_RECORD_BYTES {
         return Err(too_large(rel, size));
     }
-    let bytes = std::fs::read(&full).map_err(|error| {
-        Diagnostic::new(Rule::FrontMatter, format!("cannot read file: {error}"))
-            .in_file(&Source::new(rel, ""))
-    })?;
-    text_source(rel, &bytes)
+    std::fs::read(&full).map_err(|error| {
+        Box::new(
+            Diagnostic::new(Rule::FrontMatter, format!("cannot read file: {error}"))
+                .in_file(&Source::new(rel, "")),
+        )
+    })
 }
 
 /// The text of a file's bytes: a BOM dropped, CRLF turned into LF, non-UTF-8 reported.
@@ -293,11 +330,17 @@ fn load_record(
     root: &Path,
     candidate: &Candidate,
     config: &SiteConfig,
-) -> (Option<Record>, Vec<Diagnostic>) {
-    match read_text(root, &candidate.path) {
+    memo: &dyn Memo,
+) -> Decoded {
+    let bytes = match read_bytes(root, &candidate.path) {
+        Ok(bytes) => bytes,
+        Err(diag) => return (None, vec![*diag]),
+    };
+    let decode = || match text_source(&candidate.path, &bytes) {
         Ok(source) => decode_record(source, candidate, config),
         Err(diag) => (None, vec![*diag]),
-    }
+    };
+    memo.decode(&candidate.path, candidate.bundle.is_some(), &bytes, &decode)
 }
 
 /// Loads one record from a file's bytes, as if read from `path` (relative to the

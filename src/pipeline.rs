@@ -19,7 +19,7 @@ use crate::render::view::record_url;
 use crate::render::{RenderError, RenderOptions};
 use crate::rules::Rule;
 use crate::select::SelectOptions;
-use crate::write::{Destination, WriteError};
+use crate::write::{Destination, Sink, WriteError};
 use crate::{link, load, render, search, select, validate};
 
 /// A loaded, checked archive and its findings (levels already set by site.toml).
@@ -50,9 +50,20 @@ pub fn load_config(root: &Path) -> Result<(SiteConfig, Vec<Diagnostic>), SetupEr
 /// the records' text names a record (the link stage's mention rules). Runs in
 /// parallel over records.
 pub fn check(root: &Path, today: Date, timings: bool) -> Result<Checked, SetupError> {
+    check_with(root, today, timings, &load::NoMemo)
+}
+
+/// [`check`], with record files decoded through `memo` ([`load::load_with`]):
+/// `casebook serve` decodes again only the files that changed.
+pub fn check_with(
+    root: &Path,
+    today: Date,
+    timings: bool,
+    memo: &dyn load::Memo,
+) -> Result<Checked, SetupError> {
     let started = Instant::now();
     let (config, mut diags) = load_config(root)?;
-    let (archive, load_diags) = load::load(root, config);
+    let (archive, load_diags) = load::load_with(root, config, memo);
     log_time(timings, "load", started);
     let started = Instant::now();
     diags.extend(load_diags);
@@ -146,8 +157,44 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
         });
     }
 
+    let render_options = RenderOptions {
+        today: options.today,
+        base_url: options
+            .base_url
+            .clone()
+            .unwrap_or_else(|| archive.config.base_url.clone()),
+        profile: options.select.profile,
+        timings: options.timings,
+    };
+    let staging = destination.begin()?;
+    let published = publish(&archive, options.select, &render_options, &staging)?;
+    let written = staging.len();
+
     let started = Instant::now();
-    let selection = select::select(&archive, options.select);
+    staging.commit()?;
+    log_time(options.timings, "write", started);
+
+    Ok(Built {
+        report,
+        written: Some(written),
+        published,
+        records,
+        output: destination.path().to_path_buf(),
+    })
+}
+
+/// The stages after the check, for an archive without errors: select, link,
+/// render and the search index, every file handed to `out` as it is made.
+/// `build` passes its staging folder; `casebook serve` a site in memory.
+/// Returns how many records were published.
+pub fn publish(
+    archive: &Archive,
+    select: SelectOptions,
+    options: &RenderOptions,
+    out: &dyn Sink,
+) -> Result<usize, BuildError> {
+    let started = Instant::now();
+    let selection = select::select(archive, select);
     log_time(options.timings, "select", started);
 
     let started = Instant::now();
@@ -159,24 +206,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
     log_time(options.timings, "figures", started);
 
     let started = Instant::now();
-    let staging = destination.begin()?;
-    let render_options = RenderOptions {
-        today: options.today,
-        base_url: options
-            .base_url
-            .clone()
-            .unwrap_or_else(|| archive.config.base_url.clone()),
-        profile: options.select.profile,
-        timings: options.timings,
-    };
-    render::render(
-        &archive,
-        &selection,
-        &links,
-        &figures,
-        &render_options,
-        &staging,
-    )?;
+    render::render(archive, &selection, &links, &figures, options, out)?;
     log_time(options.timings, "render", started);
 
     let started = Instant::now();
@@ -190,7 +220,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
             url: record_url(&record.id),
         })
         .collect();
-    let stats = search::index(&documents, &archive.config, &staging)?;
+    let stats = search::index(&documents, &archive.config, out)?;
     log_time(options.timings, "search", started);
     if options.timings {
         eprintln!(
@@ -200,19 +230,7 @@ pub fn build(root: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
             stats.bytes as f64 / 1e6
         );
     }
-    let written = staging.len();
-
-    let started = Instant::now();
-    staging.commit()?;
-    log_time(options.timings, "write", started);
-
-    Ok(Built {
-        report,
-        written: Some(written),
-        published: selection.records.len(),
-        records,
-        output: destination.path().to_path_buf(),
-    })
+    Ok(selection.records.len())
 }
 
 /// Prints a stage's wall time to stderr when `--timings` is on.
