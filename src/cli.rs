@@ -2,6 +2,7 @@
 //! command in [`crate::cmd`]. Nothing here touches the archive.
 
 use std::io::IsTerminal;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -75,6 +76,8 @@ pub enum Command {
     Schema,
     /// Check the archive, then build the static website
     Build(BuildArgs),
+    /// Build the site in memory, serve it, and rebuild it as the archive changes
+    Serve(ServeArgs),
     /// List action items across the archive, with their state and days overdue
     Actions(ActionsArgs),
     /// Print the insight figures: incident trends, services, action-item follow-through
@@ -138,6 +141,21 @@ pub struct BuildArgs {
     /// Print how long each stage took
     #[arg(long)]
     pub timings: bool,
+}
+
+/// Options of `casebook serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port to listen on; 0 picks a free one
+    #[arg(long, default_value_t = 1111)]
+    pub port: u16,
+    /// The address to listen on; only this machine can reach the default
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub today: TodayArg,
 }
 
 /// Which records a command publishes or reports on: `build`, `stats` and `actions`

@@ -27,6 +27,7 @@ pub mod render;
 pub mod rules;
 pub mod search;
 pub mod select;
+pub mod serve;
 pub mod similar;
 pub mod table;
 pub mod validate;

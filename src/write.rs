@@ -299,7 +299,7 @@ fn is_empty_dir(path: &Path) -> bool {
 }
 
 /// An output path must be plain relative components: no `..`, no root, no prefix.
-fn checked_relative(path: &str) -> Result<(), WriteError> {
+pub(crate) fn checked_relative(path: &str) -> Result<(), WriteError> {
     let ok = !path.is_empty()
         && Path::new(path)
             .components()

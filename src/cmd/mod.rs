@@ -11,6 +11,7 @@ use crate::config::SiteConfig;
 use crate::diag::{Format, Level, Report};
 use crate::model::Archive;
 use crate::pipeline::{self, BuildError, SetupError};
+use crate::serve::ServeError;
 
 pub mod actions;
 pub mod build;
@@ -18,6 +19,7 @@ pub mod check;
 pub mod init;
 pub mod new;
 pub mod schema;
+pub mod serve;
 pub mod stats;
 
 /// How a command that ran to the end went.
@@ -36,6 +38,8 @@ pub enum Failure {
     Setup(#[from] SetupError),
     #[error(transparent)]
     Build(BuildError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
     #[error("{0}")]
     Usage(String),
     #[error("{context}: {source}")]
@@ -71,6 +75,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::New(args) => new::run(global, args),
         Command::Schema => schema::run(global),
         Command::Build(args) => build::run(global, args),
+        Command::Serve(args) => serve::run(global, args),
         Command::Actions(args) => actions::run(global, args),
         Command::Stats(args) => stats::run(global, args),
     };
