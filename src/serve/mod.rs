@@ -19,7 +19,7 @@ pub mod watch;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,6 +27,7 @@ use self::live::Problem;
 use self::rebuild::{Attempt, Builder};
 use self::state::Live;
 use self::watch::{Watch, WatchError};
+use crate::diag::display_path;
 
 /// Why the server could not start (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -74,10 +75,30 @@ pub fn serve(
 /// The builder thread: the first build, then one per batch of changes.
 fn keep_building(mut builder: Builder, mut watch: Watch, live: &Live) {
     rebuild(&mut builder, live);
-    while watch.next_batch().is_some() {
+    while let Some(changed) = watch.next_batch() {
         live.start_building();
+        if !builder.settings().quiet {
+            eprintln!("{}", describe(&changed));
+        }
         rebuild(&mut builder, live);
     }
+}
+
+/// `content/incidents/a.md changed`, or the first few paths and a count.
+fn describe(changed: &[PathBuf]) -> String {
+    const SHOWN: usize = 3;
+    let mut names: Vec<String> = changed
+        .iter()
+        .take(SHOWN)
+        .map(|path| match display_path(path) {
+            name if name.is_empty() => "the archive".to_string(),
+            name => name,
+        })
+        .collect();
+    if changed.len() > SHOWN {
+        names.push(format!("{} more", changed.len() - SHOWN));
+    }
+    format!("changed: {}", names.join(", "))
 }
 
 /// One rebuild: swaps the new site in, or keeps the last good one and shows the

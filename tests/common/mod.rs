@@ -4,6 +4,7 @@
 //! Each test binary uses a different subset of the helpers.
 #![allow(dead_code)]
 
+pub mod server;
 pub mod site;
 
 use std::path::{Path, PathBuf};
