@@ -3,7 +3,8 @@
 
 Generates archives of 1,000 / 10,000 / 50,000 records with shared/bench/gen_corpus.py
 (cached between runs), then times `casebook check`, `casebook build` (cold: no previous
-output; warm: rebuilding over an existing output), reports the search index's size, and,
+output; warm: rebuilding over an existing output) and `casebook serve`'s rebuild after
+an edit (from the write to the new generation), reports the search index's size, and,
 when Hugo is installed, builds the same Markdown with Hugo, alternating runs, and reports
 casebook/Hugo as a ratio of medians. Writes a Markdown table and a JSON file.
 
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,6 +80,65 @@ def run(cmd, cwd=None):
     if code not in (0, 1):
         raise RuntimeError(f"{' '.join(map(str, cmd))} exited {code}:\n{stderr[-2000:]}")
     return wall, usage.ru_maxrss / 1024
+
+
+def linked_copy(src, dest):
+    """A copy of the archive that costs no disk: hard links where the file system
+    allows them, copies elsewhere. Files edited later must be unlinked first."""
+    def link_or_copy(a, b):
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+    shutil.copytree(src, dest, copy_function=link_or_copy)
+
+
+def serve_status(base, since, deadline):
+    """Waits (long poll) until a rebuild after generation `since` has finished."""
+    while True:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"casebook serve did not rebuild after generation {since}")
+        with urllib.request.urlopen(f"{base}__casebook/reload?since={since}", timeout=60) as answer:
+            status = json.load(answer)
+        if status["generation"] > since and not status["building"]:
+            return status
+
+
+def serve_rebuilds(binary, archive, runs, work):
+    """`casebook serve` on a private copy of the archive: the first build's time, then
+    the time from appending a sentence to one record to the end of the rebuild (the
+    status generation moving on), `runs` times. The cached corpus is never touched."""
+    root = work / "serve-archive"
+    linked_copy(archive, root)
+    incidents = root / "content" / "incidents"
+    record = next(p for p in sorted(incidents.glob("*.md")) if not p.name.startswith(("_", ".")))
+    text = record.read_bytes()
+    record.unlink()  # break the hard link: the edits must not reach the cache
+    record.write_bytes(text)
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([binary, "--root", root, "serve", "--port", "0", "--today", TODAY, "-q",
+                                 "--color", "never"], stdout=subprocess.PIPE, stderr=err, text=True)
+        try:
+            line = proc.stdout.readline()
+            if not line.startswith("serving http://"):
+                err.seek(0)
+                raise RuntimeError(f"casebook serve did not start: {line!r}\n{err.read().decode()[-2000:]}")
+            base = line.split()[1]
+            status = serve_status(base, 0, time.monotonic() + 3600)
+            first = time.perf_counter() - start
+            times = []
+            for i in range(runs):
+                since = status["generation"]
+                start = time.perf_counter()
+                with open(record, "a", encoding="utf-8") as f:
+                    f.write(f"\nThe benchmark appended sentence {i + 1} to this record.\n")
+                status = serve_status(base, since, time.monotonic() + 3600)
+                times.append(time.perf_counter() - start)
+        finally:
+            proc.terminate()
+            proc.wait()
+    return first, times
 
 
 def tree_size(path):
@@ -167,6 +228,10 @@ def bench_size(size, args, binary, cache, hugo):
         warm_runs = [run(build_cmd) for _ in range(args.runs)]
         result["build_warm_s"], result["build_warm_mib"] = median_of(warm_runs)
         result["output_bytes"], result["pages"] = tree_size(out)
+        first, rebuilds = serve_rebuilds(binary, archive, max(args.runs, 3), work)
+        result["serve_first_build_s"] = first
+        result["serve_rebuild_s"] = statistics.median(rebuilds)
+        result["serve_rebuild_runs_s"] = rebuilds
         search = out / "search"
         if search.is_dir():
             result["search_index_bytes"], _ = tree_size(search)
@@ -197,8 +262,9 @@ def bench_size(size, args, binary, cache, hugo):
 def markdown(results, machine):
     lines = [f"Machine: {machine}", "",
              "| records | check s | check MiB | build cold s | build warm s | build MiB | output MB | pages "
-             "| search index MB (gzip) | first / next query KB | Hugo s | Hugo MiB | Hugo / casebook |",
-             "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+             "| search index MB (gzip) | first / next query KB | serve first build s | serve rebuild after edit s "
+             "| Hugo s | Hugo MiB | Hugo / casebook |",
+             "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for r in results:
         def f(key, fmt="{:.2f}", scale=1.0):
             return fmt.format(r[key] / scale) if key in r else "n/a"
@@ -209,7 +275,8 @@ def markdown(results, machine):
         lines.append(
             f"| {r['records']:,} | {f('check_s')} | {f('check_mib', '{:.0f}')} | {f('build_cold_s')} "
             f"| {f('build_warm_s')} | {f('build_cold_mib', '{:.0f}')} | {f('output_bytes', '{:.0f}', 1e6)} "
-            f"| {r.get('pages', 'n/a'):,} | {search} | {queries} | {f('hugo_s')} | {f('hugo_mib', '{:.0f}')} "
+            f"| {r.get('pages', 'n/a'):,} | {search} | {queries} | {f('serve_first_build_s')} "
+            f"| {f('serve_rebuild_s')} | {f('hugo_s')} | {f('hugo_mib', '{:.0f}')} "
             f"| {f('hugo_over_casebook', '{:.1f}x')} |")
     lines += ["", "Growth (cost per record relative to the smallest size; 1.0 is linear):", ""]
     base = results[0]
