@@ -9,7 +9,11 @@
 //! the address carries the search, nothing is logged to the console, and the page
 //! stays within its download budget.
 //!
-//! Without chromium or chromedriver the test fails and says how to install them;
+//! A second test opens a page of `casebook serve` and checks that it reloads by
+//! itself after an edit, shows the errors banner while a record is broken and
+//! drops it once fixed, again without a console error.
+//!
+//! Without chromium or chromedriver the tests fail and says how to install them;
 //! `CASEBOOK_SKIP_BROWSER=1` skips it instead.
 
 use std::io::{BufRead, BufReader, Write};
@@ -20,6 +24,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+mod common;
 
 /// The path the site is served under, as a `base_url` with a sub-path would be.
 const PREFIX: &str = "/pm/";
@@ -558,4 +564,54 @@ fn texts_to_compare() -> Vec<String> {
         texts.extend(text.split("\n\n").map(str::to_string));
     }
     texts
+}
+
+#[test]
+fn served_pages_reload_after_a_change_and_show_errors() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let archive = common::TestArchive::new();
+    let record = |title: &str| common::published_record("INC-A", title, "2024-05-01", &[]);
+    archive.record("a.md", record("First title"));
+    let server = common::server::Server::start(archive.root(), &["--today", "2025-01-15"]);
+    browser.open(&format!("{}/incidents/INC-A/", server.base));
+    browser.wait_for("the page", "return document.readyState === 'complete';");
+    // A mark that a reload wipes out.
+    browser.script("window.casebookTestMark = true;");
+    server.change(|| {
+        archive.record("a.md", record("Second title"));
+    });
+    browser.wait_for(
+        "the page to reload with the new title",
+        "var h = document.querySelector('h1'); \
+         return !window.casebookTestMark && h && h.textContent.indexOf('Second title') >= 0;",
+    );
+
+    let status = server.change(|| {
+        archive.record("a.md", record("Second title").replace("SEV2", "SEV9"));
+    });
+    assert!(status.errors > 0);
+    let banner = browser.wait_for(
+        "the errors banner",
+        "var b = document.getElementById('casebook-errors'); return b ? b.textContent : '';",
+    );
+    assert!(
+        banner
+            .as_str()
+            .unwrap_or_default()
+            .contains("content/incidents/a.md:"),
+        "{banner}"
+    );
+
+    server.change(|| {
+        archive.record("a.md", record("Third title"));
+    });
+    browser.wait_for(
+        "the banner to go",
+        "var h = document.querySelector('h1'); \
+         return !document.getElementById('casebook-errors') && h && h.textContent.indexOf('Third title') >= 0;",
+    );
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }

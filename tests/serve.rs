@@ -9,19 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::server::{Server, PATIENCE};
-use common::{casebook, TestArchive, SITE_TOML};
+use common::{casebook, published_record as record, TestArchive, SITE_TOML};
 
 const TODAY: &str = "2025-01-15";
-
-/// A published record (`in-review`, with the required sections).
-fn record(id: &str, title: &str, date: &str, related: &[&str]) -> String {
-    format!(
-        "---\nid: {id}\ntitle: {title}\ndate: {date}\nseverity: SEV2\nstatus: investigating\n\
-         review: in-review\nrelated: [{}]\n---\n\n## Summary\n\nSomething broke.\n\n\
-         ## Root cause\n\nA bug.\n",
-        related.join(", ")
-    )
-}
 
 /// Two records: B lists A as related, so A's page has B as a backlink.
 fn two_records() -> TestArchive {

@@ -232,3 +232,14 @@ pub fn valid_record(id: &str, date: &str) -> String {
         "---\nid: {id}\ntitle: Incident {id}\ndate: {date}\nseverity: SEV2\nstatus: investigating\n---\n\n## Summary\n\nSomething broke.\n"
     )
 }
+
+/// A record that a default build publishes (`in-review`, with the required
+/// sections of [`SITE_TOML`]), naming `related` records.
+pub fn published_record(id: &str, title: &str, date: &str, related: &[&str]) -> String {
+    format!(
+        "---\nid: {id}\ntitle: {title}\ndate: {date}\nseverity: SEV2\nstatus: investigating\n\
+         review: in-review\nrelated: [{}]\n---\n\n## Summary\n\nSomething broke.\n\n\
+         ## Root cause\n\nA bug.\n",
+        related.join(", ")
+    )
+}
