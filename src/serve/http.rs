@@ -25,9 +25,11 @@ const OWN: &str = "/__casebook/";
 /// A response before it is sent.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Reply {
+    /// The HTTP status code.
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// Where a redirect points.
     pub location: Option<String>,
 }
 

@@ -20,7 +20,9 @@ pub const SCRIPT: &str = include_str!("live.js");
 /// One error shown in the banner: where (`file:line:col`), when known, and what.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
+    /// `file:line:col`, when the error has a place.
     pub place: Option<String>,
+    /// `error[CODE]: message`.
     pub message: String,
 }
 

@@ -82,9 +82,10 @@ fn keep_building(mut builder: Builder, mut watch: Watch, live: &Live) {
         }
         rebuild(&mut builder, live);
     }
+    eprintln!("warning: the archive is no longer watched; restart casebook serve to see changes");
 }
 
-/// `content/incidents/a.md changed`, or the first few paths and a count.
+/// `changed: content/incidents/a.md`, or the first few paths and a count.
 fn describe(changed: &[PathBuf]) -> String {
     const SHOWN: usize = 3;
     let mut names: Vec<String> = changed

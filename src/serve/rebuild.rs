@@ -28,6 +28,7 @@ use crate::select::SelectOptions;
 pub struct Settings {
     /// The archive's root folder, canonical.
     pub root: PathBuf,
+    /// Which records are published (`--drafts`, `--profile`).
     pub select: SelectOptions,
     /// `--today`; without it each build takes the day as `casebook build` would.
     pub today: Option<Date>,

@@ -39,8 +39,11 @@ pub enum Lookup<'a> {
 /// How one build's files differ from the previous build's.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Changes {
+    /// Files at the same path with other contents.
     pub changed: usize,
+    /// Files only the new build has.
     pub added: usize,
+    /// Files only the previous build had.
     pub removed: usize,
 }
 

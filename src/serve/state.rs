@@ -21,19 +21,26 @@ pub struct Snapshot {
     pub site: Arc<Site>,
     /// How many rebuilds finished, with or without errors.
     pub generation: u64,
+    /// A rebuild is under way.
     pub building: bool,
     /// The errors of the last rebuild; none when it succeeded.
     pub problems: Arc<[Problem]>,
+    /// How long the last rebuild took.
     pub last_rebuild_ms: u64,
 }
 
 /// `GET /__casebook/status`: what tests and the benchmark wait on.
 #[derive(Debug, Serialize)]
 pub struct Status {
+    /// Rebuilds finished, with or without errors: a page served at an older one reloads.
     pub generation: u64,
+    /// A rebuild is under way.
     pub building: bool,
+    /// Errors of the last rebuild; 0 when it succeeded.
     pub errors: usize,
+    /// How long the last rebuild took.
     pub last_rebuild_ms: u64,
+    /// Files in the site being served.
     pub files: usize,
 }
 

@@ -31,10 +31,29 @@ pub struct Watch {
 
 /// Why the archive cannot be watched (exit code 2).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot watch {} for changes: {source}", path.display())]
+#[error("cannot watch {} for changes: {source}{hint}", path.display())]
 pub struct WatchError {
     path: PathBuf,
     source: notify::Error,
+    /// What to do about it, when known.
+    hint: &'static str,
+}
+
+impl WatchError {
+    fn new(path: &Path, source: notify::Error) -> WatchError {
+        let hint = match source.kind {
+            notify::ErrorKind::MaxFilesWatch => {
+                "\nhelp: the system's limit of watches is reached; raise it with \
+                 `sysctl fs.inotify.max_user_watches=524288`"
+            }
+            _ => "",
+        };
+        WatchError {
+            path: path.to_path_buf(),
+            source,
+            hint,
+        }
+    }
 }
 
 impl Watch {
@@ -44,10 +63,7 @@ impl Watch {
         let watcher = notify::recommended_watcher(move |event| {
             let _ = sender.send(event);
         })
-        .map_err(|source| WatchError {
-            path: root.to_path_buf(),
-            source,
-        })?;
+        .map_err(|source| WatchError::new(root, source))?;
         let mut watch = Watch {
             watcher,
             events,
@@ -58,10 +74,7 @@ impl Watch {
         watch
             .watcher
             .watch(root, RecursiveMode::NonRecursive)
-            .map_err(|source| WatchError {
-                path: root.to_path_buf(),
-                source,
-            })?;
+            .map_err(|source| WatchError::new(root, source))?;
         let top: Vec<PathBuf> = std::fs::read_dir(root)
             .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default();
@@ -85,10 +98,7 @@ impl Watch {
         }
         self.watcher
             .watch(path, RecursiveMode::Recursive)
-            .map_err(|source| WatchError {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            .map_err(|source| WatchError::new(path, source))?;
         self.folders.insert(path.to_path_buf());
         Ok(())
     }
