@@ -10,7 +10,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use casebook::config::SiteConfig;
+mod common;
+use common::{cpu_time, memory_kib};
+
 use casebook::link;
 use casebook::model::Record;
 
@@ -18,32 +20,19 @@ use casebook::model::Record;
 const RUNS: usize = 5;
 
 fn main() {
-    let roots: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    if roots.is_empty() {
-        eprintln!("usage: cargo bench --bench link -- ARCHIVE...");
-        std::process::exit(2);
-    }
     println!(
         "{:>8} {:>7} {:>9} {:>9} {:>11} {:>11} {:>9}",
         "records", "threads", "wall ms", "cpu ms", "rss MiB", "peak MiB", "links"
     );
-    for root in roots {
-        bench(Path::new(&root));
+    for root in common::archives("link") {
+        bench(&root);
     }
 }
 
 fn bench(root: &Path) {
-    let config = match SiteConfig::load(root) {
-        Ok((config, _)) => config,
-        Err(error) => {
-            eprintln!("{}: {error}", root.display());
-            return;
-        }
+    let Some(archive) = common::load(root) else {
+        return;
     };
-    let (archive, _) = casebook::load::load(root, config);
     let records: Vec<&Record> = archive.records.iter().collect();
     let before = memory_kib("VmRSS");
     // Reset the peak so it measures the stage and not the loading before it.
@@ -79,20 +68,4 @@ fn bench(root: &Path) {
         mib(peak),
         edges
     );
-}
-
-/// User plus system CPU time of this process so far, from /proc/self/stat.
-fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
-}
-
-/// A memory figure from /proc/self/status, in KiB.
-fn memory_kib(key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -15,7 +15,6 @@ use crate::diag::{Diagnostic, Level, Report};
 use crate::insights::{Entry, Facts};
 use crate::metrics::Figures;
 use crate::model::{Archive, Record};
-use crate::render::view::record_url;
 use crate::render::{RenderError, RenderOptions};
 use crate::rules::Rule;
 use crate::select::SelectOptions;
@@ -206,22 +205,25 @@ pub fn publish(
     log_time(options.timings, "figures", started);
 
     let started = Instant::now();
-    render::render(archive, &selection, &links, &figures, options, out)?;
-    log_time(options.timings, "render", started);
-
-    let started = Instant::now();
-    let documents: Vec<search::Document> = selection
-        .records
-        .iter()
-        .zip(&figures)
-        .map(|(record, figures)| search::Document {
-            record,
-            figures,
-            url: record_url(&record.id),
-        })
-        .collect();
-    let stats = search::index(&documents, &archive.config, out)?;
-    log_time(options.timings, "search", started);
+    // The search index reads only the records and their figures, so it is built
+    // while the pages render: the render leaves the cores idle at times (its index
+    // pages are many small jobs, its exports a few long ones).
+    let documents = search::documents(&selection.records, &figures);
+    let (rendered, indexed) = rayon::join(
+        || {
+            let result = render::render(archive, &selection, &links, &figures, options, out);
+            log_time(options.timings, "render", started);
+            result
+        },
+        || {
+            let started = Instant::now();
+            let result = search::index(&documents, &archive.config, out);
+            log_time(options.timings, "search", started);
+            result
+        },
+    );
+    rendered?;
+    let stats = indexed?;
     if options.timings {
         eprintln!(
             "timing:   ({} terms, {} files, {:.1} MB as served)",

@@ -787,7 +787,12 @@ impl<'r> Index<'r> {
             .signature
             .iter()
             .filter_map(|&(term, weight)| {
-                let (_, theirs) = other.signature.iter().find(|(t, _)| *t == term)?;
+                // Signatures are sorted by term.
+                let at = other
+                    .signature
+                    .binary_search_by_key(&term, |&(t, _)| t)
+                    .ok()?;
+                let theirs = other.signature[at].1;
                 let word = words.get(&self.postings.terms[term as usize])?;
                 Some((weight * theirs, word.as_str()))
             })

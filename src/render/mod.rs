@@ -96,12 +96,16 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values. Templates call it
+/// for every value they print, so text without special characters is copied whole.
 pub fn escape(text: &str) -> String {
     let bytes = text.as_bytes();
+    let Some(first) = bytes.iter().position(|&b| NEEDS_ESCAPE[usize::from(b)]) else {
+        return text.to_string();
+    };
     let mut out = String::with_capacity(text.len() + 16);
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
         let entity = match b {
             b'&' => "&amp;",
             b'<' => "&lt;",
@@ -117,6 +121,17 @@ pub fn escape(text: &str) -> String {
     out.push_str(&text[start..]);
     out
 }
+
+/// The bytes [`escape`] replaces.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'&' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[b'"' as usize] = true;
+    table[b'\'' as usize] = true;
+    table
+};
 
 /// Folders at the site root that casebook's own pages use; free pages may not.
 pub const RESERVED_SLUGS: &[&str] = &[
@@ -402,6 +417,9 @@ fn base_path(base_url: &str) -> String {
     }
 }
 
+/// Bytes reserved for a page before its template renders: more than most pages.
+const PAGE_CAPACITY: usize = 48 * 1024;
+
 /// The way from a page at `path` (`incidents/x/index.html`) back to the site root.
 pub fn root_prefix(path: &str) -> String {
     depth_prefix(path.matches('/').count())
@@ -440,15 +458,16 @@ impl<'a> Site<'a> {
         context.insert("path", path.strip_suffix("index.html").unwrap_or(&path));
         context.insert("nav", "");
         fill(&mut context);
-        let html =
-            self.theme
-                .tera
-                .render(template, &context)
-                .map_err(|e| RenderError::Template {
-                    template: template.to_string(),
-                    path: path.clone(),
-                    message: error_chain(&e),
-                })?;
+        // Room for a typical record page, so the output is not copied as it grows.
+        let mut html = Vec::with_capacity(PAGE_CAPACITY);
+        self.theme
+            .tera
+            .render_to(template, &context, &mut html)
+            .map_err(|e| RenderError::Template {
+                template: template.to_string(),
+                path: path.clone(),
+                message: error_chain(&e),
+            })?;
         Ok(OutputFile::bytes(path, html))
     }
 

@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::config::SiteConfig;
 use crate::metrics::Figures;
 use crate::model::Record;
+use crate::render::view::record_url;
 use crate::write::{OutputFile, Sink, WriteError};
 
 /// One record as the index sees it.
@@ -30,6 +31,19 @@ pub struct Document<'a> {
     pub figures: &'a Figures,
     /// The record page's URL relative to the site's root (`incidents/inc-1/`).
     pub url: String,
+}
+
+/// The documents of `records`, each with its figures (the same order and length).
+pub fn documents<'a>(records: &[&'a Record], figures: &'a [Figures]) -> Vec<Document<'a>> {
+    records
+        .iter()
+        .zip(figures)
+        .map(|(&record, figures)| Document {
+            record,
+            figures,
+            url: record_url(&record.id),
+        })
+        .collect()
 }
 
 /// What was written, for the build's timing line.

@@ -1,0 +1,100 @@
+//! Benchmark of the search stage: analysing every published record, building the
+//! postings, facets and result chunks, and compressing the index files.
+//!
+//! `cargo bench --bench search -- ARCHIVE...` loads each archive, selects what a
+//! default build publishes, computes the figures, then builds the index several times
+//! into a sink that only counts bytes, and prints the fastest wall time, the CPU time
+//! of that run and the peak memory. The target is under half a second for 10,000
+//! records on two cores (docs/search.md). Archives come from the corpus generator,
+//! e.g. `python3 gen_corpus.py /tmp/c10k --incidents 10000 --today 2026-10-31`.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{cpu_time, memory_kib};
+
+use casebook::select::{self, Profile, SelectOptions};
+use casebook::write::{Contents, OutputFile, Sink, WriteError};
+use casebook::{pipeline, search};
+
+/// The allocator of the `casebook` binary, so the figures match a build's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Runs per archive; the fastest counts, as the machine is shared and noisy.
+const RUNS: usize = 5;
+
+/// Counts the bytes of the index files instead of writing them.
+#[derive(Default)]
+struct Counter(AtomicU64);
+
+impl Sink for Counter {
+    fn put(&self, file: OutputFile) -> Result<(), WriteError> {
+        if let Contents::Bytes(bytes) = file.contents {
+            self.0.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+fn main() {
+    println!(
+        "{:>8} {:>7} {:>9} {:>9} {:>9} {:>8} {:>10}",
+        "records", "threads", "wall ms", "cpu ms", "peak MiB", "terms", "index MB"
+    );
+    for root in common::archives("search") {
+        bench(&root);
+    }
+}
+
+fn bench(root: &Path) {
+    let Some(archive) = common::load(root) else {
+        return;
+    };
+    let selection = select::select(
+        &archive,
+        SelectOptions {
+            profile: Profile::Internal,
+            drafts: false,
+        },
+    );
+    let today = jiff::civil::date(2026, 10, 31);
+    let figures = pipeline::figures(&selection.records, today);
+    let documents = search::documents(&selection.records, &figures);
+    // Reset the peak so it measures the stage and not the loading before it.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let mut best: Option<(Duration, Duration)> = None;
+    let mut stats = search::Stats::default();
+    for _ in 0..RUNS {
+        let counter = Counter::default();
+        let cpu = cpu_time();
+        let started = Instant::now();
+        let result = search::index(&documents, &archive.config, &counter);
+        let wall = started.elapsed();
+        let cpu = cpu_time().zip(cpu).map_or(Duration::ZERO, |(b, a)| b - a);
+        match result {
+            Ok(written) => stats = written,
+            Err(error) => {
+                eprintln!("{}: {error}", root.display());
+                return;
+            }
+        }
+        if best.is_none_or(|(w, _)| wall < w) {
+            best = Some((wall, cpu));
+        }
+    }
+    let peak = memory_kib("VmHWM");
+    let (wall, cpu) = best.unwrap_or_default();
+    println!(
+        "{:>8} {:>7} {:>9.0} {:>9.0} {:>9} {:>8} {:>10.1}",
+        documents.len(),
+        rayon::current_num_threads(),
+        wall.as_secs_f64() * 1000.0,
+        cpu.as_secs_f64() * 1000.0,
+        peak.map_or("-".to_string(), |k| format!("{:.0}", k as f64 / 1024.0)),
+        stats.terms,
+        stats.bytes as f64 / 1e6,
+    );
+}
