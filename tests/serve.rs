@@ -469,3 +469,48 @@ fn ctrl_c_stops_the_server() {
         "the port is free again"
     );
 }
+
+#[test]
+fn a_save_by_rename_is_seen_like_any_edit() {
+    let archive = two_records();
+    let server = serve(&archive);
+    server.change(|| {
+        // How many editors save: write a hidden temporary file, rename it over.
+        let temporary = archive.path("content/incidents/.a.md.tmp");
+        std::fs::write(
+            &temporary,
+            record("INC-A", "Saved by rename", "2024-05-01", &[]),
+        )
+        .expect("write");
+        std::fs::rename(&temporary, archive.path("content/incidents/a.md")).expect("rename");
+    });
+    assert!(server
+        .get("/incidents/INC-A/")
+        .body
+        .contains("Saved by rename"));
+}
+
+#[test]
+fn a_first_build_with_errors_lists_them_until_fixed() {
+    let archive = TestArchive::new();
+    archive.record("a.md", "---\nid: INC-A\ntitle: [unclosed\n---\n");
+    let server = serve(&archive);
+    let status = server.status();
+    assert!(status.errors > 0 && status.files == 0, "{status:?}");
+    let page = server.get("/");
+    assert_eq!(page.status, 404);
+    assert!(page.body.contains("could not build the site yet"));
+    assert!(
+        page.body.contains("content/incidents/a.md:"),
+        "{}",
+        page.body
+    );
+
+    server.change(|| {
+        archive.record("a.md", record("INC-A", "Now it parses", "2024-05-01", &[]));
+    });
+    let page = server.get("/");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Now it parses"));
+    assert!(!page.body.contains("casebook-errors"));
+}
