@@ -67,7 +67,9 @@ pub fn serve(
     drop(stdout);
     for request in server.incoming_requests() {
         let live = Arc::clone(&live);
-        std::thread::spawn(move || http::respond(request, &live));
+        // When no thread can be had, the request is dropped (the client sees the
+        // connection close) and the server goes on.
+        let _ = std::thread::Builder::new().spawn(move || http::respond(request, &live));
     }
     Ok(())
 }
