@@ -313,10 +313,7 @@ struct WordKey {
 impl WordKey {
     fn of(word: &str) -> WordKey {
         let bytes = word.as_bytes();
-        let mut head = [0u8; INLINE_WORD];
-        let n = bytes.len().min(INLINE_WORD);
-        head[..n].copy_from_slice(&bytes[..n]);
-        let head = u128::from_le_bytes(head);
+        let head = inline_head(&bytes[..bytes.len().min(INLINE_WORD)]);
         let mut hasher = FxHasher::default();
         hasher.write_u128(head);
         if bytes.len() > INLINE_WORD {
@@ -328,6 +325,34 @@ impl WordKey {
             head,
             len: bytes.len() as u32,
         }
+    }
+}
+
+/// Up to 16 bytes as a little-endian number, zero-padded: the same value as copying
+/// them into a zeroed array, but read with whole-word loads. Copying a short word byte
+/// by byte and reading it back as one number stalls the processor, and this runs for
+/// every word of the archive.
+fn inline_head(bytes: &[u8]) -> u128 {
+    let n = bytes.len();
+    let load8 = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
+    let load4 = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        16 => u128::from(load8(0)) | u128::from(load8(8)) << 64,
+        8 => u128::from(load8(0)),
+        9..=15 => {
+            // The last eight bytes, shifted so that byte 8 lands lowest.
+            let high = load8(n - 8) >> (8 * (16 - n));
+            u128::from(load8(0)) | u128::from(high) << 64
+        }
+        4 => u128::from(load4(0)),
+        5..=7 => {
+            let high = load4(n - 4) >> (8 * (8 - n));
+            u128::from(load4(0)) | u128::from(high) << 32
+        }
+        _ => bytes
+            .iter()
+            .rev()
+            .fold(0u128, |acc, &b| acc << 8 | u128::from(b)),
     }
 }
 
@@ -751,6 +776,20 @@ fn excerpt(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inline_heads_equal_zero_padded_copies() {
+        let text = b"abcdefghijklmnopq";
+        for n in 0..=16 {
+            let mut padded = [0u8; 16];
+            padded[..n].copy_from_slice(&text[..n]);
+            assert_eq!(
+                inline_head(&text[..n]),
+                u128::from_le_bytes(padded),
+                "{n} bytes"
+            );
+        }
+    }
 
     #[test]
     fn varints_take_seven_bits_a_byte() {
