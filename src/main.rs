@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// mimalloc instead of the system allocator: a build makes millions of small
-/// strings and values on two threads, and this cuts its CPU time by about a seventh
+/// strings and values on two threads, and this cuts its user CPU time by about a fifth
 /// (docs/performance.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
