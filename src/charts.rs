@@ -404,7 +404,10 @@ pub fn insight_charts(insights: &Insights, config: &SiteConfig, prefix: &str) ->
 }
 
 /// The small version for the page of a service or tag: incidents per month, time
-/// to detect and to resolve, and action items against their due date.
+/// to detect and to resolve, and action items against their due date. The time
+/// series show the last [`RECENT_MONTHS`] months and [`RECENT_QUARTERS`] quarters of
+/// the archive's period, so a page's size and cost do not grow with the archive's
+/// age (the insights page keeps the whole period).
 pub fn summary_charts(insights: &Insights, config: &SiteConfig, prefix: &str) -> Vec<Chart> {
     let size = Size::Small;
     vec![
@@ -413,6 +416,29 @@ pub fn summary_charts(insights: &Insights, config: &SiteConfig, prefix: &str) ->
         time_to_resolve(insights, prefix, size),
         follow_through(insights, prefix),
     ]
+}
+
+/// Months a small chart of incidents per month shows, the most recent ones.
+pub const RECENT_MONTHS: usize = 24;
+/// Quarters a small duration chart shows, the most recent ones.
+pub const RECENT_QUARTERS: usize = 8;
+
+/// The part of a time series a chart of `size` shows: all of it at full size, the
+/// last `keep` entries when small.
+fn recent<T>(series: &[T], size: Size, keep: usize) -> &[T] {
+    match size {
+        Size::Full => series,
+        Size::Small => &series[series.len().saturating_sub(keep)..],
+    }
+}
+
+/// A chart's title, saying so when it shows only the last `shown` of `all` entries.
+fn windowed_title(title: &str, shown: usize, all: usize, unit: &str) -> String {
+    if shown < all {
+        format!("{title}, last {shown} {unit}")
+    } else {
+        title.to_string()
+    }
 }
 
 fn time_to_detect(insights: &Insights, prefix: &str, size: Size) -> Chart {
@@ -441,7 +467,8 @@ fn incidents_per_month(
     prefix: &str,
     size: Size,
 ) -> Chart {
-    let months = &insights.incidents_per_month;
+    let all = &insights.incidents_per_month;
+    let months = recent(all, size, RECENT_MONTHS);
     let categories: Vec<String> = months.iter().map(|m| m.month.to_string()).collect();
     let series: Vec<Series> = insights
         .severities
@@ -459,9 +486,15 @@ fn incidents_per_month(
     let busiest = months
         .iter()
         .max_by(|a, b| a.total.cmp(&b.total).then_with(|| b.month.cmp(&a.month)));
+    let (first, shown) = match months.first() {
+        Some(first) if months.len() < all.len() => {
+            (first.month, months.iter().map(|m| m.total).sum::<usize>())
+        }
+        _ => (insights.period.first, insights.totals.incidents),
+    };
     let mut description = format!(
         "Incidents by the month they began, stacked by severity, from {} to {}: {} in all",
-        insights.period.first, insights.period.last, insights.totals.incidents
+        first, insights.period.last, shown
     );
     if let Some(top) = busiest.filter(|m| m.total > 0) {
         let tied = months.iter().filter(|m| m.total == top.total).count();
@@ -477,7 +510,12 @@ fn incidents_per_month(
     }
     description.push('.');
     let id = format!("{prefix}incidents-per-month");
-    let title = "Incidents per month by severity";
+    let title = &windowed_title(
+        "Incidents per month by severity",
+        months.len(),
+        all.len(),
+        "months",
+    );
     let mut columns = vec!["Month".to_string()];
     columns.extend(insights.severities.iter().cloned());
     columns.push("Total".into());
@@ -517,21 +555,19 @@ fn duration_trend(
     trend: &DurationTrend,
     size: Size,
 ) -> Chart {
-    let categories: Vec<String> = trend
-        .per_quarter
-        .iter()
-        .map(|q| q.quarter.to_string())
-        .collect();
+    let quarters = recent(&trend.per_quarter, size, RECENT_QUARTERS);
+    let title = &windowed_title(title, quarters.len(), trend.per_quarter.len(), "quarters");
+    let categories: Vec<String> = quarters.iter().map(|q| q.quarter.to_string()).collect();
     let series = vec![
         Series {
             name: "median".into(),
             color: MEDIAN.into(),
-            values: trend.per_quarter.iter().map(|q| q.spread.median).collect(),
+            values: quarters.iter().map(|q| q.spread.median).collect(),
         },
         Series {
             name: "90th percentile".into(),
             color: P90.into(),
-            values: trend.per_quarter.iter().map(|q| q.spread.p90).collect(),
+            values: quarters.iter().map(|q| q.spread.p90).collect(),
         },
     ];
     let description = format!(
@@ -541,8 +577,7 @@ fn duration_trend(
         optional(Unit::Seconds, trend.overall.median),
         optional(Unit::Seconds, trend.overall.p90),
     );
-    let rows = trend
-        .per_quarter
+    let rows = quarters
         .iter()
         .map(|q| {
             vec![

@@ -295,6 +295,40 @@ fn priorities_and_statuses_come_from_site_toml() {
     );
 }
 
+/// The spec asks a `resolved` timestamp of `status: resolved` only. A site may add a
+/// status after it (`closed` for incidents whose end nobody recorded) without every
+/// such record becoming an error, and `resolved` keeps its demand.
+#[test]
+fn only_status_resolved_needs_a_resolved_timestamp() {
+    let config = SITE_TOML.replace(
+        "required_sections",
+        "statuses = [\"investigating\", \"resolved\", \"closed\"]\nrequired_sections",
+    );
+    let archive = TestArchive::with_config(&config);
+    let record = |id: &str, status: &str| {
+        format!(
+            "---\nid: {id}\ntitle: Pool\ndate: 2024-09-18\nseverity: SEV2\nstatus: {status}\n---\n"
+        )
+    };
+    archive.record("a.md", record("INC-1", "closed"));
+    archive.record("b.md", record("INC-2", "resolved"));
+    let run = archive.check(&[]);
+    let found = run.of("missing-resolved");
+    assert_eq!(found.len(), 1, "{run}");
+    assert!(
+        found[0]
+            .file
+            .as_deref()
+            .is_some_and(|f| f.ends_with("b.md")),
+        "{run}"
+    );
+    assert_eq!(
+        (found[0].line, found[0].column),
+        (Some(6), Some(9)),
+        "{run}"
+    );
+}
+
 #[test]
 fn malformed_timestamp() {
     let text = md("started: yesterday afternoon\ndetected: \"25:99\"\n", "");

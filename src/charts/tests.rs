@@ -312,3 +312,38 @@ fn descriptions_say_when_months_tie() {
     );
     assert!(charts.iter().all(|c| c.id.starts_with("s-")));
 }
+
+#[test]
+fn small_charts_show_the_recent_part_of_a_long_period() {
+    let (archive, facts) = fixture();
+    let mut insights = facts.insights();
+    // Thirty months and twelve quarters, as an archive some years old has.
+    let month = insights.incidents_per_month[0].clone();
+    insights.incidents_per_month = vec![month; 30];
+    let quarter = insights.time_to_resolve.per_quarter[0];
+    insights.time_to_resolve.per_quarter = vec![quarter; 12];
+
+    let small = summary_charts(&insights, &archive.config, "s-");
+    assert_eq!(small[0].table.rows.len(), RECENT_MONTHS);
+    assert_eq!(bars_of(&small[0].svg).len(), RECENT_MONTHS);
+    assert_eq!(
+        small[0].title,
+        "Incidents per month by severity, last 24 months"
+    );
+    assert!(
+        small[0].description.contains(": 24 in all"),
+        "{}",
+        small[0].description
+    );
+    assert_eq!(small[2].table.rows.len(), RECENT_QUARTERS);
+    assert_eq!(
+        small[2].title,
+        "Time to resolve per quarter, last 8 quarters"
+    );
+
+    // The insights page keeps the whole period, under its plain titles.
+    let full = insight_charts(&insights, &archive.config, "");
+    assert_eq!(full[0].table.rows.len(), 30);
+    assert_eq!(full[0].title, "Incidents per month by severity");
+    assert_eq!(full[2].table.rows.len(), 12);
+}
