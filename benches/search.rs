@@ -1,8 +1,8 @@
 //! Benchmark of the search stage: analysing every published record, building the
 //! postings, facets and result chunks, and compressing the index files.
 //!
-//! `cargo bench --bench search -- ARCHIVE...` loads each archive, selects what a
-//! default build publishes, computes the figures, then builds the index several times
+//! `cargo bench --bench search -- ARCHIVE... [--drafts]` loads each archive, selects
+//! what a default build publishes (with `--drafts`, drafts too), computes the figures, then builds the index several times
 //! into a sink that only counts bytes, and prints the fastest wall time, the CPU time
 //! of that run and the peak memory. The target is under half a second for 10,000
 //! records on two cores (docs/search.md). Archives come from the corpus generator,
@@ -57,7 +57,7 @@ fn bench(root: &Path) {
         &archive,
         SelectOptions {
             profile: Profile::Internal,
-            drafts: false,
+            drafts: std::env::args().any(|a| a == "--drafts"),
         },
     );
     let today = jiff::civil::date(2026, 10, 31);

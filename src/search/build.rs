@@ -158,6 +158,10 @@ struct Analyzer {
     slot: Vec<u32>,
     /// (entry number, position) of each occurrence in the current document.
     occurrences: Vec<(u32, u32)>,
+    /// Scratch for grouping a document's positions by entry, reused across documents.
+    starts: Vec<u32>,
+    next: Vec<u32>,
+    grouped: Vec<u32>,
 }
 
 impl Analyzer {
@@ -172,6 +176,9 @@ impl Analyzer {
             variants: Vec::new(),
             slot: Vec::new(),
             occurrences: Vec::new(),
+            starts: Vec::new(),
+            next: Vec::new(),
+            grouped: Vec::new(),
         }
     }
 
@@ -260,15 +267,19 @@ impl Analyzer {
             }
         }
         // Group positions by entry: count, then place each in its entry's run.
-        let mut starts = vec![0u32; entries.len() + 1];
+        let (starts, next, grouped) = (&mut self.starts, &mut self.next, &mut self.grouped);
+        starts.clear();
+        starts.resize(entries.len() + 1, 0);
         for &(entry, _) in &self.occurrences {
             starts[entry as usize + 1] += 1;
         }
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
         }
-        let mut grouped = vec![0u32; self.occurrences.len()];
-        let mut next = starts.clone();
+        grouped.clear();
+        grouped.resize(self.occurrences.len(), 0);
+        next.clear();
+        next.extend_from_slice(starts);
         for &(entry, at) in &self.occurrences {
             grouped[next[entry as usize] as usize] = at;
             next[entry as usize] += 1;
@@ -407,18 +418,26 @@ fn varint_len(value: u32) -> usize {
     (32 - value.leading_zeros()).div_ceil(7).max(1) as usize
 }
 
+/// BM25's length normalization of each field of a document, the same for all its
+/// terms: computed once per document, not once per posting.
+fn length_norms(lengths: [u32; 4], averages: [f64; 4]) -> [f64; 4] {
+    std::array::from_fn(|f| {
+        1.0 - FIELD_B[f] + FIELD_B[f] * f64::from(lengths[f]) / averages[f].max(1.0)
+    })
+}
+
 /// A term's weight in a record as one byte (1..=255): BM25's saturated,
 /// length-normalized term frequency in each field, summed with the field weights
 /// and scaled by their total. Each field saturates on its own, so a title match
 /// always adds its full weight, however often the body repeats the word. The
 /// browser multiplies the byte by the term's idf, which it derives from `df`.
-pub fn impact(tf: [u16; 4], lengths: [u32; 4], averages: [f64; 4]) -> u8 {
+/// `norms` are the document's [`length_norms`].
+fn impact_with(tf: [u16; 4], norms: &[f64; 4]) -> u8 {
     let mut score = 0.0;
     for f in 0..4 {
         if tf[f] > 0 {
-            let norm = 1.0 - FIELD_B[f] + FIELD_B[f] * f64::from(lengths[f]) / averages[f].max(1.0);
             let tf = f64::from(tf[f]);
-            score += FIELD_WEIGHTS[f] * tf / (tf + K1 * norm);
+            score += FIELD_WEIGHTS[f] * tf / (tf + K1 * norms[f]);
         }
     }
     let total: f64 = FIELD_WEIGHTS.iter().sum();
@@ -586,11 +605,12 @@ fn group(
         positions: (0, 0),
     });
     for (local, doc) in batch.docs.iter().enumerate() {
+        let norms = length_norms(doc.lengths, averages);
         for entry in &doc.entries {
             let slot = &mut next[entry.term as usize];
             postings[*slot as usize] = Posting {
                 doc: first + local as u32,
-                impact: impact(entry.tf, doc.lengths, averages),
+                impact: impact_with(entry.tf, &norms),
                 local: local as u32,
                 positions: entry.positions,
             };
@@ -776,6 +796,10 @@ fn excerpt(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn impact(tf: [u16; 4], lengths: [u32; 4], averages: [f64; 4]) -> u8 {
+        impact_with(tf, &length_norms(lengths, averages))
+    }
 
     #[test]
     fn inline_heads_equal_zero_padded_copies() {
