@@ -120,15 +120,18 @@ struct Batch {
     /// (local term, a different word that stems to it).
     variants: Vec<(u32, String)>,
     docs: Vec<DocTerms>,
+    /// Every document's positions, one after the other: [`Entry::positions`] points
+    /// into it. One buffer per batch keeps them together for the merge.
+    positions: Vec<u8>,
 }
 
-/// One document's terms: per term its frequency in each field and its positions.
+/// One document's terms: per term its frequency in each field and where its
+/// positions are in the batch's [`Batch::positions`] (varint count, then varint
+/// position deltas).
 struct DocTerms {
     lengths: [u32; 4],
     /// In order of first occurrence.
     entries: Vec<Entry>,
-    /// For each entry in order: varint count, then varint position deltas.
-    positions: Vec<u8>,
 }
 
 /// One term of one document.
@@ -136,7 +139,7 @@ struct Entry {
     /// A batch-local term number until [`merge`] makes it global.
     term: u32,
     tf: [u16; 4],
-    /// Where its positions start in [`DocTerms::positions`], and their byte length.
+    /// Where its positions start in [`Batch::positions`], and their byte length.
     positions: (u32, u32),
 }
 
@@ -158,6 +161,8 @@ struct Analyzer {
     slot: Vec<u32>,
     /// (entry number, position) of each occurrence in the current document.
     occurrences: Vec<(u32, u32)>,
+    /// The positions of the batch's documents so far ([`Batch::positions`]).
+    positions: Vec<u8>,
     /// Scratch for grouping a document's positions by entry, reused across documents.
     starts: Vec<u32>,
     next: Vec<u32>,
@@ -176,6 +181,7 @@ impl Analyzer {
             variants: Vec::new(),
             slot: Vec::new(),
             occurrences: Vec::new(),
+            positions: Vec::new(),
             starts: Vec::new(),
             next: Vec::new(),
             grouped: Vec::new(),
@@ -284,24 +290,20 @@ impl Analyzer {
             grouped[next[entry as usize] as usize] = at;
             next[entry as usize] += 1;
         }
-        let mut positions = Vec::with_capacity(grouped.len() * 2);
+        let positions = &mut self.positions;
         for (i, entry) in entries.iter_mut().enumerate() {
             self.slot[entry.term as usize] = 0;
             let run = &grouped[starts[i] as usize..starts[i + 1] as usize];
             let start = positions.len();
-            write_varint(&mut positions, run.len() as u64);
+            write_varint(positions, run.len() as u64);
             let mut last = 0;
             for &at in run {
-                write_varint(&mut positions, u64::from(at - last));
+                write_varint(positions, u64::from(at - last));
                 last = at;
             }
             entry.positions = (start as u32, (positions.len() - start) as u32);
         }
-        DocTerms {
-            lengths,
-            entries,
-            positions,
-        }
+        DocTerms { lengths, entries }
     }
 }
 
@@ -401,6 +403,7 @@ fn analyze_batch(docs: &[Document]) -> Batch {
         terms: analyzer.terms,
         variants: analyzer.variants,
         docs: out,
+        positions: analyzer.positions,
     }
 }
 
@@ -449,8 +452,7 @@ fn impact_with(tf: [u16; 4], norms: &[f64; 4]) -> u8 {
 struct Posting {
     doc: u32,
     impact: u8,
-    /// The document's number within its batch.
-    local: u32,
+    /// Where its positions are in the batch's [`Batch::positions`].
     positions: (u32, u32),
 }
 
@@ -566,9 +568,8 @@ fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
                         data.postings.push(p.impact);
                         last = p.doc;
                         let (start, len) = p.positions;
-                        let doc = &batch.docs[p.local as usize];
                         data.positions.extend_from_slice(
-                            &doc.positions[start as usize..(start + len) as usize],
+                            &batch.positions[start as usize..(start + len) as usize],
                         );
                     }
                     data.df += run.len() as u32;
@@ -601,7 +602,6 @@ fn group(
     postings.resize_with(total, || Posting {
         doc: 0,
         impact: 0,
-        local: 0,
         positions: (0, 0),
     });
     for (local, doc) in batch.docs.iter().enumerate() {
@@ -611,7 +611,6 @@ fn group(
             postings[*slot as usize] = Posting {
                 doc: first + local as u32,
                 impact: impact_with(entry.tf, &norms),
-                local: local as u32,
                 positions: entry.positions,
             };
             *slot += 1;
