@@ -3,13 +3,12 @@
 //! structural bounds that keep every query's downloads small.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use super::encode::{
     self, File, DOC_CHUNK, INLINE_POSTINGS, POSTING_BLOCK_BYTES, TERM_CHUNK_BYTES,
 };
-use super::{build, text, Document};
-use crate::metrics::Figures;
+use super::{build, text};
+use crate::model::{Archive, Record};
 use crate::pipeline;
 
 /// An archive written to a temporary folder and loaded like `casebook build` does.
@@ -38,24 +37,16 @@ fn record(id: &str, date: &str, severity: &str, title: &str, extra: &str, body: 
 }
 
 /// The index files of every record of `archive`, before compression.
-fn index_files(archive: &crate::model::Archive, root: &Path) -> Vec<File> {
-    let _ = root;
-    let today = "2025-01-15".parse().expect("date");
-    let figures: Vec<Figures> = archive
-        .records
-        .iter()
-        .map(|r| Figures::of(r, today))
-        .collect();
-    let docs: Vec<Document> = archive
-        .records
-        .iter()
-        .zip(&figures)
-        .map(|(record, figures)| Document {
-            record,
-            figures,
-            url: format!("incidents/{}/", record.id.value),
-        })
-        .collect();
+fn index_files(archive: &Archive) -> Vec<File> {
+    index_files_of(archive, |_| true)
+}
+
+/// The index files of the records of `archive` that `keep` accepts, before
+/// compression, with the documents a build makes of them.
+fn index_files_of(archive: &Archive, keep: impl Fn(&Record) -> bool) -> Vec<File> {
+    let records: Vec<&Record> = archive.records.iter().filter(|r| keep(r)).collect();
+    let figures = pipeline::figures(&records, "2025-01-15".parse().expect("date"));
+    let docs = super::documents(&records, &figures);
     encode::encode(&build::build(&docs, &archive.config))
 }
 
@@ -237,8 +228,8 @@ fn fixture() -> (tempfile::TempDir, crate::model::Archive) {
 
 #[test]
 fn ranks_title_over_summary_over_body() {
-    let (dir, archive) = fixture();
-    let reader = Reader::new(&index_files(&archive, dir.path()));
+    let (_dir, archive) = fixture();
+    let reader = Reader::new(&index_files(&archive));
     // Both words: in the title, then in the summary, then far apart in a body.
     assert_eq!(
         reader.search("connection pool"),
@@ -255,8 +246,8 @@ fn ranks_title_over_summary_over_body() {
 
 #[test]
 fn ids_are_one_term_and_their_parts_still_match() {
-    let (dir, archive) = fixture();
-    let reader = Reader::new(&index_files(&archive, dir.path()));
+    let (_dir, archive) = fixture();
+    let reader = Reader::new(&index_files(&archive));
     assert_eq!(reader.search("INC-2024-0918"), ["INC-2024-0918"]);
     assert_eq!(reader.search("inc-2024-0918 pool"), ["INC-2024-0918"]);
     assert!(reader.lookup("0918").is_some());
@@ -264,8 +255,8 @@ fn ids_are_one_term_and_their_parts_still_match() {
 
 #[test]
 fn the_index_holds_only_the_records_it_is_given() {
-    let (dir, archive) = fixture();
-    let files = index_files(&archive, dir.path());
+    let (_dir, archive) = fixture();
+    let files = index_files(&archive);
     let everything: Vec<u8> = files.iter().flat_map(|f| f.bytes.clone()).collect();
     let contains = |needle: &str| {
         everything
@@ -274,24 +265,7 @@ fn the_index_holds_only_the_records_it_is_given() {
     };
     assert!(contains("exhaustion") && contains("INC-3"));
     // Without INC-3, nothing of it remains: not its id, title words or summary.
-    let today = "2025-01-15".parse().expect("date");
-    let figures: Vec<Figures> = archive
-        .records
-        .iter()
-        .map(|r| Figures::of(r, today))
-        .collect();
-    let docs: Vec<Document> = archive
-        .records
-        .iter()
-        .zip(&figures)
-        .filter(|(r, _)| r.id.value != "INC-3")
-        .map(|(record, figures)| Document {
-            record,
-            figures,
-            url: String::new(),
-        })
-        .collect();
-    let files = encode::encode(&build::build(&docs, &archive.config));
+    let files = index_files_of(&archive, |r| r.id.value != "INC-3");
     let everything: Vec<u8> = files.iter().flat_map(|f| f.bytes.clone()).collect();
     for gone in ["INC-3", "kafka", "backlog", "consum"] {
         assert!(
@@ -303,17 +277,17 @@ fn the_index_holds_only_the_records_it_is_given() {
 
 #[test]
 fn output_bytes_do_not_depend_on_the_thread_count() {
-    let (dir, archive) = fixture();
+    let (_dir, archive) = fixture();
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .expect("pool")
-        .install(|| index_files(&archive, dir.path()));
+        .install(|| index_files(&archive));
     let many = rayon::ThreadPoolBuilder::new()
         .num_threads(3)
         .build()
         .expect("pool")
-        .install(|| index_files(&archive, dir.path()));
+        .install(|| index_files(&archive));
     assert_eq!(one.len(), many.len());
     for (a, b) in one.iter().zip(&many) {
         assert_eq!((&a.path, &a.bytes), (&b.path, &b.bytes));
@@ -396,8 +370,8 @@ fn stored_len(file: &File) -> usize {
 
 #[test]
 fn every_piece_stays_within_its_size_bound() {
-    let (dir, archive) = generated(600);
-    let files = index_files(&archive, dir.path());
+    let (_dir, archive) = generated(600);
+    let files = index_files(&archive);
     // The largest dictionary entry bounds how far a chunk can pass its target.
     let mut term_chunks = 0;
     for file in &files {
