@@ -40,6 +40,7 @@ impl Sink for Counter {
 }
 
 fn main() {
+    casebook::alloc::keep_freed_memory();
     println!(
         "{:>8} {:>7} {:>9} {:>9} {:>9} {:>8} {:>10}",
         "records", "threads", "wall ms", "cpu ms", "peak MiB", "terms", "index MB"

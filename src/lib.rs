@@ -10,6 +10,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod alloc;
 pub mod charts;
 pub mod cli;
 pub mod cmd;
