@@ -451,9 +451,22 @@ fn impact_with(tf: [u16; 4], norms: &[f64; 4]) -> u8 {
 /// positions are.
 struct Posting {
     doc: u32,
-    impact: u8,
-    /// Where its positions are in the batch's [`Batch::positions`].
-    positions: (u32, u32),
+    /// Where its positions start in the batch's [`Batch::positions`].
+    start: u32,
+    /// Their byte length (the low 24 bits: a record's positions for one term stay far
+    /// below 16 MiB, as a record file is at most 8 MiB) and the impact (the high 8).
+    len_impact: u32,
+}
+
+impl Posting {
+    fn impact(&self) -> u8 {
+        (self.len_impact >> 24) as u8
+    }
+
+    fn positions(&self) -> std::ops::Range<usize> {
+        let start = self.start as usize;
+        start..start + (self.len_impact & 0x00ff_ffff) as usize
+    }
 }
 
 /// A batch's postings grouped by (global) term, in document order within a term.
@@ -555,7 +568,7 @@ fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
                 for (run, _) in pieces() {
                     for p in run {
                         postings_len += varint_len(p.doc - last) + 1;
-                        positions_len += p.positions.1 as usize;
+                        positions_len += p.positions().len();
                         last = p.doc;
                     }
                 }
@@ -565,12 +578,10 @@ fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
                 for (run, batch) in pieces() {
                     for p in run {
                         write_varint(&mut data.postings, u64::from(p.doc - last));
-                        data.postings.push(p.impact);
+                        data.postings.push(p.impact());
                         last = p.doc;
-                        let (start, len) = p.positions;
-                        data.positions.extend_from_slice(
-                            &batch.positions[start as usize..(start + len) as usize],
-                        );
+                        data.positions
+                            .extend_from_slice(&batch.positions[p.positions()]);
                     }
                     data.df += run.len() as u32;
                 }
@@ -580,6 +591,7 @@ fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
 }
 
 /// Groups a batch's postings by global term (a counting sort), computing impacts.
+/// The batch's documents are dropped on the way: the postings replace them.
 fn group(
     batch: &mut Batch,
     remap: &[u32],
@@ -587,8 +599,9 @@ fn group(
     terms: usize,
     averages: [f64; 4],
 ) -> Grouped {
+    let mut docs = std::mem::take(&mut batch.docs);
     let mut starts = vec![0u32; terms + 1];
-    for entry in batch.docs.iter_mut().flat_map(|d| d.entries.iter_mut()) {
+    for entry in docs.iter_mut().flat_map(|d| d.entries.iter_mut()) {
         entry.term = remap[entry.term as usize];
         starts[entry.term as usize + 1] += 1;
     }
@@ -601,17 +614,18 @@ fn group(
     // Placed by index: size the list with zeroed postings, then write each in its slot.
     postings.resize_with(total, || Posting {
         doc: 0,
-        impact: 0,
-        positions: (0, 0),
+        start: 0,
+        len_impact: 0,
     });
-    for (local, doc) in batch.docs.iter().enumerate() {
+    for (local, doc) in docs.iter().enumerate() {
         let norms = length_norms(doc.lengths, averages);
         for entry in &doc.entries {
             let slot = &mut next[entry.term as usize];
+            let (start, len) = entry.positions;
             postings[*slot as usize] = Posting {
                 doc: first + local as u32,
-                impact: impact_with(entry.tf, &norms),
-                positions: entry.positions,
+                start,
+                len_impact: len.min(0x00ff_ffff) | u32::from(impact_with(entry.tf, &norms)) << 24,
             };
             *slot += 1;
         }

@@ -66,7 +66,10 @@ pub const DIR: &str = "search";
 pub fn index(docs: &[Document], config: &SiteConfig, out: &dyn Sink) -> Result<Stats, WriteError> {
     let index = build::build(docs, config);
     let files = encode::encode(&index);
-    let (count, terms) = (files.len(), index.terms.len());
+    let (count, terms, documents) = (files.len(), index.terms.len(), index.documents);
+    // The files hold everything now; the index's memory goes back before they are
+    // compressed.
+    drop(index);
     let bytes = files
         .into_par_iter()
         .map(|file| {
@@ -78,7 +81,7 @@ pub fn index(docs: &[Document], config: &SiteConfig, out: &dyn Sink) -> Result<S
         })
         .try_reduce(|| 0, |a, b| Ok(a + b))?;
     Ok(Stats {
-        documents: index.documents,
+        documents,
         terms,
         files: count,
         bytes,
