@@ -32,9 +32,12 @@ struct Counter(AtomicU64);
 
 impl Sink for Counter {
     fn put(&self, file: OutputFile) -> Result<(), WriteError> {
-        if let Contents::Bytes(bytes) = file.contents {
-            self.0.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        }
+        let len = match file.contents {
+            Contents::Bytes(bytes) => bytes.len(),
+            Contents::Parts(parts) => parts.iter().map(Vec::len).sum(),
+            Contents::Copy(_) => 0,
+        };
+        self.0.fetch_add(len as u64, Ordering::Relaxed);
         Ok(())
     }
 }

@@ -197,20 +197,19 @@ pub fn publish(
     log_time(options.timings, "select", started);
 
     let started = Instant::now();
-    let links = link::link(&selection.records, &archive.config);
-    log_time(options.timings, "link", started);
-
-    let started = Instant::now();
     let figures = figures(&selection.records, options.today);
     log_time(options.timings, "figures", started);
 
-    let started = Instant::now();
     // The search index reads only the records and their figures, so it is built
-    // while the pages render: the render leaves the cores idle at times (its index
-    // pages are many small jobs, its exports a few long ones).
+    // while the records are linked and their pages render: both leave the cores idle
+    // at times (many small jobs, a few long ones, waits between parallel steps).
     let documents = search::documents(&selection.records, &figures);
     let (rendered, indexed) = rayon::join(
         || {
+            let started = Instant::now();
+            let links = link::link(&selection.records, &archive.config);
+            log_time(options.timings, "link", started);
+            let started = Instant::now();
             let result = render::render(archive, &selection, &links, &figures, options, out);
             log_time(options.timings, "render", started);
             result

@@ -21,6 +21,9 @@ use crate::write::{OutputFile, Sink};
 
 /// The version of the `incidents.json` schema.
 pub const JSON_VERSION: u32 = 1;
+/// Room for one incident's JSON in `incidents.json`, enough for most records, so
+/// that its buffer rarely grows.
+const INCIDENT_BYTES: usize = 8 * 1024;
 /// How many of the newest incidents the feed carries.
 pub const FEED_ENTRIES: usize = 50;
 
@@ -242,7 +245,7 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
     };
     let stamp =
         |t: &Option<crate::diag::Spanned<Timestamp>>| t.as_ref().map(|t| t.value.to_string());
-    let incidents = site
+    let mut incidents = site
         .selection
         .records
         .par_iter()
@@ -321,9 +324,18 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
                 .collect(),
             extra: &r.extra,
         })
-        .map(|incident| serde_json::to_vec(&incident))
+        .map(|incident| {
+            // Each incident's bytes begin with the comma that separates it from the
+            // one before; the first one's is dropped below.
+            let mut bytes = Vec::with_capacity(INCIDENT_BYTES);
+            bytes.extend_from_slice(b",\n");
+            serde_json::to_writer(&mut bytes, &incident).map(|()| bytes)
+        })
         .collect::<Result<Vec<Vec<u8>>, _>>()
         .map_err(json_error)?;
+    if let Some(first) = incidents.first_mut() {
+        first.remove(0);
+    }
     let head = serde_json::to_vec(&Export {
         version: JSON_VERSION,
         title: &site.config.title,
@@ -333,15 +345,14 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
         insights: &site.insights,
     })
     .map_err(json_error)?;
-    let mut bytes = Vec::with_capacity(incidents.iter().map(|i| i.len() + 2).sum::<usize>() + 256);
-    bytes.extend_from_slice(&head[..head.len() - 1]);
-    bytes.extend_from_slice(b",\"incidents\":[");
-    for (i, incident) in incidents.iter().enumerate() {
-        bytes.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        bytes.extend_from_slice(incident);
-    }
-    bytes.extend_from_slice(b"\n]}\n");
-    Ok(OutputFile::bytes("incidents.json", bytes))
+    let mut opening = head;
+    opening.pop();
+    opening.extend_from_slice(b",\"incidents\":[");
+    let mut parts = Vec::with_capacity(incidents.len() + 2);
+    parts.push(opening);
+    parts.extend(incidents);
+    parts.push(b"\n]}\n".to_vec());
+    Ok(OutputFile::parts("incidents.json", parts))
 }
 
 /// The CSV columns, in order.
@@ -364,34 +375,47 @@ const CSV_HEADER: &[&str] = &[
 
 fn csv(site: &Site<'_>) -> OutputFile {
     let base = &site.options.base_url;
-    let mut out = String::new();
-    push_csv_row(&mut out, CSV_HEADER.iter().copied());
-    for (r, figures) in site.selection.records.iter().zip(site.figures) {
-        let url = format!("{base}{}", record_url(&r.id));
-        let date = r.date.to_string();
-        for (item, state) in r.action_items.iter().zip(&figures.action_states) {
-            let v = ActionItemView::new(item, *state);
-            let due = v.due.clone().unwrap_or_default();
-            push_csv_row(
-                &mut out,
-                [
-                    r.id.as_str(),
-                    r.title.as_str(),
-                    &date,
-                    &r.severity,
-                    v.id.unwrap_or(""),
-                    v.title,
-                    v.owner.unwrap_or(""),
-                    v.priority.unwrap_or(""),
-                    &due,
-                    v.status,
-                    v.state,
-                    v.kind.unwrap_or(""),
-                    v.link.unwrap_or(""),
-                    &url,
-                ],
-            );
-        }
-    }
-    OutputFile::bytes("action-items.csv", out)
+    let mut header = String::new();
+    push_csv_row(&mut header, CSV_HEADER.iter().copied());
+    let rows = site
+        .selection
+        .records
+        .par_iter()
+        .zip(site.figures)
+        .map(|(r, figures)| {
+            let mut out = String::new();
+            if r.action_items.is_empty() {
+                return out.into_bytes();
+            }
+            let url = format!("{base}{}", record_url(&r.id));
+            let date = r.date.to_string();
+            for (item, state) in r.action_items.iter().zip(&figures.action_states) {
+                let v = ActionItemView::new(item, *state);
+                let due = v.due.clone().unwrap_or_default();
+                push_csv_row(
+                    &mut out,
+                    [
+                        r.id.as_str(),
+                        r.title.as_str(),
+                        &date,
+                        &r.severity,
+                        v.id.unwrap_or(""),
+                        v.title,
+                        v.owner.unwrap_or(""),
+                        v.priority.unwrap_or(""),
+                        &due,
+                        v.status,
+                        v.state,
+                        v.kind.unwrap_or(""),
+                        v.link.unwrap_or(""),
+                        &url,
+                    ],
+                );
+            }
+            out.into_bytes()
+        });
+    let parts = std::iter::once(header.into_bytes())
+        .chain(rows.collect::<Vec<_>>())
+        .collect();
+    OutputFile::parts("action-items.csv", parts)
 }

@@ -192,6 +192,7 @@ impl Sink for SiteSink {
         checked_relative(&file.path)?;
         let served = match file.contents {
             Contents::Bytes(bytes) => Served::Bytes(bytes),
+            Contents::Parts(parts) => Served::Bytes(parts.concat()),
             Contents::Copy(source) => Served::File(source),
         };
         let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
