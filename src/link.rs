@@ -54,6 +54,9 @@ pub struct IdIndex<'a> {
     /// Bytes an id may start with, and the range of id lengths: a cheap filter that
     /// rejects almost every ordinary word before the hash lookup.
     first_bytes: [bool; 256],
+    /// The same bytes as a list, for a vectorized search when there are at most three
+    /// (ids usually share a prefix such as `INC-`).
+    starts: Vec<u8>,
     lengths: (usize, usize),
 }
 
@@ -72,11 +75,28 @@ impl<'a> IdIndex<'a> {
             }
             lengths = (lengths.0.min(id.len()), lengths.1.max(id.len()));
         }
+        let starts = (0..=255u8)
+            .filter(|&b| first_bytes[usize::from(b)])
+            .collect();
         IdIndex {
             by_id,
             first_bytes,
+            starts,
             lengths,
         }
+    }
+
+    /// Where the next byte that some id starts with is, from `from` on.
+    fn next_start(&self, bytes: &[u8], from: usize) -> Option<usize> {
+        let rest = bytes.get(from..)?;
+        let at = match *self.starts.as_slice() {
+            [] => None,
+            [a] => memchr::memchr(a, rest),
+            [a, b] => memchr::memchr2(a, b, rest),
+            [a, b, c] => memchr::memchr3(a, b, c, rest),
+            _ => rest.iter().position(|&b| self.first_bytes[usize::from(b)]),
+        };
+        at.map(|at| from + at)
     }
 
     /// The index of the record with exactly this id.
@@ -109,23 +129,25 @@ impl<'a> IdIndex<'a> {
         let bytes = text.as_bytes();
         let mut found = Vec::new();
         let mut i = 0;
-        while i < bytes.len() {
-            // Only a run that starts with a byte some id starts with can be a mention.
-            if !self.first_bytes[usize::from(bytes[i])] || (i > 0 && is_id_byte(bytes[i - 1])) {
-                i += 1;
+        // Only a run of id bytes that starts with a byte some id starts with can be a
+        // mention: jump from one such byte to the next.
+        while let Some(start) = self.next_start(bytes, i) {
+            if start > 0 && is_id_byte(bytes[start - 1]) {
+                i = start + 1;
                 continue;
             }
-            let start = i;
-            while i < bytes.len() && is_id_byte(bytes[i]) {
-                i += 1;
-            }
-            if i == start {
-                i += 1;
+            let end = bytes[start..]
+                .iter()
+                .position(|&b| !is_id_byte(b))
+                .map_or(bytes.len(), |at| start + at);
+            i = end.max(start + 1);
+            if end == start {
                 continue;
             }
-            let run = &text[start..i];
+            // Id bytes are ASCII, so both ends are character boundaries.
+            let run = &text[start..end];
             if let Some((index, id)) = self.resolve(run) {
-                if Some(index) != exclude && in_prose(text, start, i) {
+                if Some(index) != exclude && in_prose(text, start, end) {
                     found.push((start, id.len(), index));
                 }
             }
@@ -548,27 +570,30 @@ fn may_mention_unknown(record: &Record, ids: &IdIndex<'_>, shapes: &IdShapes<'_>
         .chain(std::iter::once(record.body()));
     fields.into_iter().any(|text| {
         let bytes = text.as_bytes();
+        let in_token = |b: u8| is_id_byte(b) || b == b'\\';
+        // An id-like token holds a digit, and digits are rare in prose: go from digit
+        // to digit and look at the token around each, instead of at every word.
         let mut i = 0;
-        while i < bytes.len() {
-            let start = i;
-            let (mut digit, mut letter, mut escaped) = (false, false, false);
-            while let Some(&b) = bytes.get(i).filter(|&&b| is_id_byte(b) || b == b'\\') {
-                digit |= b.is_ascii_digit();
-                letter |= b.is_ascii_alphabetic();
-                escaped |= b == b'\\';
-                i += 1;
-            }
-            if i == start {
-                i += 1;
+        while let Some(found) = bytes[i..].iter().position(u8::is_ascii_digit) {
+            let digit = i + found;
+            // The byte before `i` ends the previous token, so this stops at `i`.
+            let start = bytes[..digit]
+                .iter()
+                .rposition(|&b| !in_token(b))
+                .map_or(0, |at| at + 1);
+            let end = bytes[digit..]
+                .iter()
+                .position(|&b| !in_token(b))
+                .map_or(bytes.len(), |at| digit + at);
+            i = end;
+            let run = &bytes[start..end];
+            if !run.iter().any(u8::is_ascii_alphabetic) {
                 continue;
             }
-            if !(digit && letter) {
-                continue;
-            }
-            let token: std::borrow::Cow<'_, str> = if escaped {
-                text[start..i].replace('\\', "").into()
+            let token: std::borrow::Cow<'_, str> = if run.contains(&b'\\') {
+                text[start..end].replace('\\', "").into()
             } else {
-                text[start..i].into()
+                text[start..end].into()
             };
             if ids.resolve(&token).is_none()
                 && shapes.same_shape(token.trim_end_matches('.')).is_some()
@@ -691,6 +716,20 @@ mod tests {
         assert!(!in_prose(text, at, at + 5));
         let at = text.find("INC-2").expect("in text");
         assert!(in_prose(text, at, at + 5));
+    }
+
+    #[test]
+    fn mentions_with_many_id_prefixes() {
+        // Four different first bytes: the search goes byte by byte, not by memchr.
+        let records: Vec<Record> = ["A-1", "B-2", "C-3", "D-4"]
+            .iter()
+            .map(|id| record(id, "", ""))
+            .collect();
+        let refs: Vec<&Record> = records.iter().collect();
+        let index = IdIndex::new(&refs);
+        let found = index.mentions("see D-4, xA-1 and é C-3 then B-2", None);
+        let names: Vec<&str> = found.iter().map(|&(_, _, i)| refs[i].id.as_str()).collect();
+        assert_eq!(names, ["D-4", "C-3", "B-2"]);
     }
 
     #[test]
