@@ -155,7 +155,7 @@ pub fn escape(text: &str) -> Escaped<'_> {
 
 /// A coordinate printed with one decimal, from integers: fixed formatting keeps
 /// output byte-identical, and it is much cheaper than float formatting.
-struct N(f64);
+pub(crate) struct N(f64);
 
 impl std::fmt::Display for N {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -166,7 +166,7 @@ impl std::fmt::Display for N {
     }
 }
 
-fn n(value: f64) -> N {
+pub(crate) fn n(value: f64) -> N {
     N(value)
 }
 

@@ -14,6 +14,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use super::escape;
+use crate::charts::n;
 use crate::model::Record;
 
 const WIDTH: f64 = 800.0;
@@ -60,11 +61,17 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
         |t: Timestamp| LEFT + (WIDTH - LEFT - RIGHT) * t.duration_since(first).as_secs_f64() / span;
     let multi_day = first.to_zoned(tz.clone()).date() != last.to_zoned(tz.clone()).date();
     let label = |t: Timestamp| {
-        let z = t.to_zoned(tz.clone());
+        let civil = tz.to_datetime(t);
         if multi_day {
-            z.strftime("%m-%d %H:%M").to_string()
+            format!(
+                "{:02}-{:02} {:02}:{:02}",
+                civil.month(),
+                civil.day(),
+                civil.hour(),
+                civil.minute()
+            )
         } else {
-            z.strftime("%H:%M").to_string()
+            format!("{:02}:{:02}", civil.hour(), civil.minute())
         }
     };
 
@@ -93,10 +100,13 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
         let y = axis_y - 12.0 - ROW * row as f64;
         let _ = write!(
             labels,
-            "<g class=\"tl-mark tl-{name}\"><line x1=\"{left:.1}\" y1=\"{top:.1}\" x2=\"{left:.1}\" y2=\"{bottom:.1}\" stroke=\"currentColor\"/><text x=\"{start:.1}\" y=\"{y:.1}\" fill=\"currentColor\">{text}</text></g>",
+            "<g class=\"tl-mark tl-{name}\"><line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{bottom}\" stroke=\"currentColor\"/><text x=\"{start}\" y=\"{y}\" fill=\"currentColor\">{text}</text></g>",
             name = mark.name,
-            top = y + 3.0,
-            bottom = axis_y + 6.0,
+            left = n(left),
+            start = n(start),
+            y = n(y),
+            top = n(y + 3.0),
+            bottom = n(axis_y + 6.0),
             text = escape(&text),
         );
     }
@@ -121,9 +131,10 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
             if b > a {
                 let _ = write!(
                     svg,
-                    "<rect class=\"tl-phase {class}\" x=\"{a:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"12\" fill=\"currentColor\" fill-opacity=\"0.2\"><title>{name}</title></rect>",
-                    y = axis_y - 6.0,
-                    w = b - a,
+                    "<rect class=\"tl-phase {class}\" x=\"{a}\" y=\"{y}\" width=\"{w}\" height=\"12\" fill=\"currentColor\" fill-opacity=\"0.2\"><title>{name}</title></rect>",
+                    a = n(a),
+                    y = n(axis_y - 6.0),
+                    w = n(b - a),
                 );
             }
         }
@@ -139,7 +150,8 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
         let kind = event.kind.as_deref().unwrap_or("other");
         let _ = write!(
             svg,
-            "<circle class=\"tl-event tl-kind-{kind}\" cx=\"{ex:.1}\" cy=\"{axis_y}\" r=\"4\" fill=\"currentColor\"><title>{time} {text}</title></circle>",
+            "<circle class=\"tl-event tl-kind-{kind}\" cx=\"{ex}\" cy=\"{axis_y}\" r=\"4\" fill=\"currentColor\"><title>{time} {text}</title></circle>",
+            ex = n(ex),
             kind = escape(kind),
             time = escape(&label(event.at.value)),
             text = escape(&event.event),
@@ -147,8 +159,8 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
     }
     let _ = write!(
         svg,
-        "<text class=\"tl-tick\" x=\"{LEFT}\" y=\"{y:.1}\" fill=\"currentColor\">{from}</text><text class=\"tl-tick\" x=\"{x2}\" y=\"{y:.1}\" text-anchor=\"end\" fill=\"currentColor\">{to}</text></svg>",
-        y = axis_y + 22.0,
+        "<text class=\"tl-tick\" x=\"{LEFT}\" y=\"{y}\" fill=\"currentColor\">{from}</text><text class=\"tl-tick\" x=\"{x2}\" y=\"{y}\" text-anchor=\"end\" fill=\"currentColor\">{to}</text></svg>",
+        y = n(axis_y + 22.0),
         x2 = WIDTH - RIGHT,
         from = escape(&label(first)),
         to = escape(&label(last)),

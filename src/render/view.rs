@@ -174,11 +174,20 @@ pub fn moment_views(record: &Record, tz: &TimeZone) -> Vec<MomentView> {
 
 /// `2024-09-18 14:23`, or just `14:23` when the day is `same_day`.
 pub fn format_time(at: Timestamp, tz: &TimeZone, same_day: Option<Date>) -> String {
-    let z = at.to_zoned(tz.clone());
-    if same_day == Some(z.date()) {
-        z.strftime("%H:%M").to_string()
+    // Written out field by field: strftime parses its pattern on every call, and
+    // this runs for every time on every page.
+    let civil = tz.to_datetime(at);
+    if same_day == Some(civil.date()) {
+        format!("{:02}:{:02}", civil.hour(), civil.minute())
     } else {
-        z.strftime("%Y-%m-%d %H:%M").to_string()
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            civil.year(),
+            civil.month(),
+            civil.day(),
+            civil.hour(),
+            civil.minute()
+        )
     }
 }
 
