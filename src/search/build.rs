@@ -622,6 +622,9 @@ fn group(
         for entry in &doc.entries {
             let slot = &mut next[entry.term as usize];
             let (start, len) = entry.positions;
+            // A record file is at most 8 MiB, so one term's positions in it are far
+            // below 16 MiB (see `Posting::len_impact`).
+            debug_assert!(len <= 0x00ff_ffff, "positions of {len} bytes");
             postings[*slot as usize] = Posting {
                 doc: first + local as u32,
                 start,
