@@ -59,7 +59,7 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
     let span = last.duration_since(first).as_secs_f64();
     let x =
         |t: Timestamp| LEFT + (WIDTH - LEFT - RIGHT) * t.duration_since(first).as_secs_f64() / span;
-    let multi_day = first.to_zoned(tz.clone()).date() != last.to_zoned(tz.clone()).date();
+    let multi_day = tz.to_datetime(first).date() != tz.to_datetime(last).date();
     let label = |t: Timestamp| {
         let civil = tz.to_datetime(t);
         if multi_day {
@@ -111,6 +111,7 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
         );
     }
 
+    let (from, to) = (label(first), label(last));
     let mut svg = String::with_capacity(4096);
     let height = axis_y + 30.0;
     let _ = write!(
@@ -118,8 +119,8 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
         "<svg class=\"timeline-axis\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-labelledby=\"tl-title-{id}\" font-family=\"system-ui, sans-serif\" font-size=\"11\"><title id=\"tl-title-{id}\">Timeline of {title}, {from} to {to}</title>",
         id = escape(&record.id),
         title = escape(&record.title),
-        from = escape(&label(first)),
-        to = escape(&label(last)),
+        from = escape(&from),
+        to = escape(&to),
     );
     for (class, name, from, to) in [
         ("tl-undetected", "undetected", &m.started, &m.detected),
@@ -162,8 +163,8 @@ pub fn draw(record: &Record, tz: &TimeZone) -> Option<String> {
         "<text class=\"tl-tick\" x=\"{LEFT}\" y=\"{y}\" fill=\"currentColor\">{from}</text><text class=\"tl-tick\" x=\"{x2}\" y=\"{y}\" text-anchor=\"end\" fill=\"currentColor\">{to}</text></svg>",
         y = n(axis_y + 22.0),
         x2 = WIDTH - RIGHT,
-        from = escape(&label(first)),
-        to = escape(&label(last)),
+        from = escape(&from),
+        to = escape(&to),
     );
     Some(svg)
 }
