@@ -245,97 +245,93 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
     };
     let stamp =
         |t: &Option<crate::diag::Spanned<Timestamp>>| t.as_ref().map(|t| t.value.to_string());
-    let mut incidents = site
+    let incidents = site
         .selection
         .records
         .par_iter()
         .enumerate()
-        .map(|(i, r)| IncidentExport {
-            id: &r.id,
-            title: &r.title,
-            url: format!("{base}{}", record_url(&r.id)),
-            source_path: r
-                .path
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/"),
-            date: r.date.to_string(),
-            severity: &r.severity,
-            status: &r.status,
-            review: r.review.as_str(),
-            visibility: visibility_name(r.visibility),
-            summary: r.summary.as_ref().map(|s| s.as_str()),
-            started: stamp(&r.moments.started),
-            detected: stamp(&r.moments.detected),
-            acknowledged: stamp(&r.moments.acknowledged),
-            mitigated: stamp(&r.moments.mitigated),
-            resolved: stamp(&r.moments.resolved),
-            services: r.services.iter().map(|s| s.as_str()).collect(),
-            tags: r.tags.iter().map(|s| s.as_str()).collect(),
-            commander: r.commander.as_deref(),
-            authors: &r.authors,
-            impact: &r.impact,
-            figures: &site.figures[i],
-            timeline: r
-                .timeline
-                .iter()
-                .map(|e| EventExport {
-                    at: e.at.value.to_string(),
-                    event: &e.event,
-                    source: e.source.as_deref(),
-                    actor: e.actor.as_deref(),
-                    kind: e.kind.as_deref(),
-                })
-                .collect(),
-            action_items: r
-                .action_items
-                .iter()
-                .zip(&site.figures[i].action_states)
-                .map(|(a, state)| ActionItemView::new(a, *state))
-                .collect(),
-            related: ids(&site.links.links[i].related),
-            mentions: ids(&site.links.links[i].mentions),
-            backlinks: site.links.links[i]
-                .backlinks
-                .iter()
-                .map(|b| site.selection.records[b.from].id.as_str())
-                .collect(),
-            similar: site.links.links[i]
-                .similar
-                .iter()
-                .map(|m| SimilarExport {
-                    id: &site.selection.records[m.index].id,
-                    score: rounded(m.score),
-                    text_score: rounded(m.text),
-                    reason: m.reason(),
-                    services: &m.services,
-                    tags: &m.tags,
-                    terms: &m.terms,
-                })
-                .collect(),
-            links: r
-                .links
-                .iter()
-                .map(|l| LinkExport {
-                    title: &l.title,
-                    url: super::markdown::is_safe_url(&l.url).then_some(l.url.as_str()),
-                })
-                .collect(),
-            extra: &r.extra,
-        })
-        .map(|incident| {
-            // Each incident's bytes begin with the comma that separates it from the
-            // one before; the first one's is dropped below.
+        .map(|(i, r)| {
+            let incident = IncidentExport {
+                id: &r.id,
+                title: &r.title,
+                url: format!("{base}{}", record_url(&r.id)),
+                source_path: r
+                    .path
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                date: r.date.to_string(),
+                severity: &r.severity,
+                status: &r.status,
+                review: r.review.as_str(),
+                visibility: visibility_name(r.visibility),
+                summary: r.summary.as_ref().map(|s| s.as_str()),
+                started: stamp(&r.moments.started),
+                detected: stamp(&r.moments.detected),
+                acknowledged: stamp(&r.moments.acknowledged),
+                mitigated: stamp(&r.moments.mitigated),
+                resolved: stamp(&r.moments.resolved),
+                services: r.services.iter().map(|s| s.as_str()).collect(),
+                tags: r.tags.iter().map(|s| s.as_str()).collect(),
+                commander: r.commander.as_deref(),
+                authors: &r.authors,
+                impact: &r.impact,
+                figures: &site.figures[i],
+                timeline: r
+                    .timeline
+                    .iter()
+                    .map(|e| EventExport {
+                        at: e.at.value.to_string(),
+                        event: &e.event,
+                        source: e.source.as_deref(),
+                        actor: e.actor.as_deref(),
+                        kind: e.kind.as_deref(),
+                    })
+                    .collect(),
+                action_items: r
+                    .action_items
+                    .iter()
+                    .zip(&site.figures[i].action_states)
+                    .map(|(a, state)| ActionItemView::new(a, *state))
+                    .collect(),
+                related: ids(&site.links.links[i].related),
+                mentions: ids(&site.links.links[i].mentions),
+                backlinks: site.links.links[i]
+                    .backlinks
+                    .iter()
+                    .map(|b| site.selection.records[b.from].id.as_str())
+                    .collect(),
+                similar: site.links.links[i]
+                    .similar
+                    .iter()
+                    .map(|m| SimilarExport {
+                        id: &site.selection.records[m.index].id,
+                        score: rounded(m.score),
+                        text_score: rounded(m.text),
+                        reason: m.reason(),
+                        services: &m.services,
+                        tags: &m.tags,
+                        terms: &m.terms,
+                    })
+                    .collect(),
+                links: r
+                    .links
+                    .iter()
+                    .map(|l| LinkExport {
+                        title: &l.title,
+                        url: super::markdown::is_safe_url(&l.url).then_some(l.url.as_str()),
+                    })
+                    .collect(),
+                extra: &r.extra,
+            };
+            // Each incident's bytes begin with what separates it from the one before.
             let mut bytes = Vec::with_capacity(INCIDENT_BYTES);
-            bytes.extend_from_slice(b",\n");
+            bytes.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
             serde_json::to_writer(&mut bytes, &incident).map(|()| bytes)
         })
         .collect::<Result<Vec<Vec<u8>>, _>>()
         .map_err(json_error)?;
-    if let Some(first) = incidents.first_mut() {
-        first.remove(0);
-    }
     let head = serde_json::to_vec(&Export {
         version: JSON_VERSION,
         title: &site.config.title,
