@@ -480,6 +480,58 @@ fn archive_templates_and_static_files_override_the_theme() {
 }
 
 #[test]
+fn a_template_iterating_a_map_sees_its_keys_sorted_in_every_build() {
+    let archive = TestArchive::new();
+    let record = ok_record("INC-1").replacen(
+        "review: approved\n",
+        "review: approved\nextra:\n  zone: eu-west\n  cost_centre: 42\n  m_team: payments\n  another: x\n",
+        1,
+    );
+    archive.record("2025-01-02-one.md", record);
+    archive.write(
+        "templates/record.html",
+        "{% extends \"base.html\" %}{% block main %}<ul id=\"extra\">{% for key, value in record.extra %}<li>{{ key }}={{ value }}</li>{% endfor %}</ul>{% endblock main %}\n",
+    );
+    let (_tmp, out) = built(archive.root(), &[]);
+    let expected = [
+        "another=x",
+        "cost_centre=42",
+        "m_team=payments",
+        "zone=eu-west",
+    ];
+    assert_eq!(
+        texts(&html(&out, "incidents/INC-1/index.html"), "#extra li"),
+        expected
+    );
+    let (_tmp2, again) = built(archive.root(), &[]);
+    assert_eq!(
+        std::fs::read(out.join("incidents/INC-1/index.html")).expect("page"),
+        std::fs::read(again.join("incidents/INC-1/index.html")).expect("page")
+    );
+}
+
+#[test]
+fn a_template_error_names_the_template_line_and_field() {
+    let archive = TestArchive::new();
+    archive.record("2025-01-02-one.md", ok_record("INC-1"));
+    archive.write(
+        "templates/record.html",
+        "{% extends \"base.html\" %}\n{% block main %}\n<h1>{{ record.titel }}</h1>\n{% endblock main %}\n",
+    );
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("site");
+    let result = build(archive.root(), &out, &[]);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("with template `record.html`: Field `titel` is not defined"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--> record.html:3:"), "{stderr}");
+    assert!(!out.exists(), "a failed render writes nothing");
+}
+
+#[test]
 fn long_lists_are_paginated() {
     let archive = TestArchive::new();
     for n in 0..205 {

@@ -84,45 +84,70 @@ pub enum RenderError {
     PageCollision { slug: String, path: PathBuf },
 }
 
-/// A Tera error and its causes on one line, each with Display.
+/// A Tera error and its causes, each with Display. Tera's report of a template
+/// error starts with its own `error: `, which casebook's message already has.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
+    let plain = |e: &dyn std::error::Error| {
+        let text = e.to_string();
+        text.strip_prefix("error: ")
+            .map(str::to_string)
+            .unwrap_or(text)
+    };
+    let mut text = plain(error);
     let mut source = error.source();
     while let Some(cause) = source {
         text.push_str(": ");
-        text.push_str(&cause.to_string());
+        text.push_str(&plain(cause));
         source = cause.source();
     }
     text
 }
 
-/// Escapes text for HTML element content and attribute values. Templates call it
-/// for every value they print, so text without special characters is copied whole.
+/// Escapes text for HTML element content and attribute values, for the pages
+/// casebook writes outside the templates (SVG drawings, mention links).
 pub fn escape(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let Some(first) = bytes.iter().position(|&b| NEEDS_ESCAPE[usize::from(b)]) else {
-        return text.to_string();
-    };
     let mut out = String::with_capacity(text.len() + 16);
+    escape_pieces(text, |piece| {
+        out.push_str(piece);
+        Ok(())
+    })
+    .unwrap_or_default();
+    out
+}
+
+/// Tera's escape function: escapes every value a template prints straight into
+/// the page, so text without special characters is copied whole.
+pub fn escape_to(text: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    escape_pieces(text, |piece| out.write_all(piece.as_bytes()))
+}
+
+/// Hands `text` to `push` in pieces: runs of plain text, and an entity for each
+/// byte in [`NEEDS_ESCAPE`].
+fn escape_pieces(
+    text: &str,
+    mut push: impl FnMut(&str) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let bytes = text.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate().skip(first) {
+    for (i, &b) in bytes.iter().enumerate() {
+        if !NEEDS_ESCAPE[usize::from(b)] {
+            continue;
+        }
         let entity = match b {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
+            _ => "&#39;",
         };
-        out.push_str(&text[start..i]);
-        out.push_str(entity);
+        push(&text[start..i])?;
+        push(entity)?;
         start = i + 1;
     }
-    out.push_str(&text[start..]);
-    out
+    push(&text[start..])
 }
 
-/// The bytes [`escape`] replaces.
+/// The bytes [`escape_pieces`] replaces.
 const NEEDS_ESCAPE: [bool; 256] = {
     let mut table = [false; 256];
     table[b'&' as usize] = true;
@@ -230,9 +255,8 @@ struct Site<'a> {
     /// The link stage's graph over the selected records (same order).
     links: &'a LinkGraph<'a>,
     options: &'a RenderOptions,
+    /// The templates, with `site` in their global context.
     theme: Theme,
-    /// The template context every page starts from (`site`).
-    base: tera::Context,
     /// One per selected record, in the selection's order.
     figures: &'a [Figures],
     /// What the insights read of each selected record, and the whole build's
@@ -255,7 +279,7 @@ pub fn render(
 ) -> Result<(), RenderError> {
     let started = Instant::now();
     let config = &archive.config;
-    let theme = Theme::load(&archive.root, &config.theme)?;
+    let mut theme = Theme::load(&archive.root, &config.theme)?;
     log_time(options.timings, "  theme", started);
     let started = Instant::now();
     let facts = pipeline::facts(&selection.records, figures, config, options.today);
@@ -296,8 +320,7 @@ pub fn render(
             })
             .collect(),
     };
-    let mut base = tera::Context::new();
-    base.insert("site", &site_view);
+    theme.tera.global_context().insert("site", &site_view);
     let site = Site {
         archive,
         config,
@@ -305,7 +328,6 @@ pub fn render(
         links,
         options,
         theme,
-        base,
         figures,
         facts,
         insights,
@@ -453,7 +475,7 @@ impl<'a> Site<'a> {
         path: String,
         fill: impl FnOnce(&mut tera::Context),
     ) -> Result<OutputFile, RenderError> {
-        let mut context = self.base.clone();
+        let mut context = tera::Context::new();
         context.insert("root", &root_prefix(&path));
         context.insert("path", path.strip_suffix("index.html").unwrap_or(&path));
         context.insert("nav", "");
@@ -472,7 +494,7 @@ impl<'a> Site<'a> {
     }
 
     /// Renders a piece of a page (a table row) for pages `depth` folders below
-    /// the root. The piece sees `root` and what `fill` adds, but not `site`.
+    /// the root. The piece sees `site`, `root` and what `fill` adds.
     fn fragment(
         &self,
         template: &str,

@@ -22,8 +22,8 @@ pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
         include_bytes!("../../themes/default/templates/base.html"),
     ),
     (
-        "templates/macros.html",
-        include_bytes!("../../themes/default/templates/macros.html"),
+        "templates/components.html",
+        include_bytes!("../../themes/default/templates/components.html"),
     ),
     (
         "templates/index.html",
@@ -163,9 +163,9 @@ impl Theme {
                 statics.insert(name.to_string(), file);
             }
         }
-        let mut tera = tera::Tera::default();
-        tera.autoescape_on(vec![".html", ".htm", ".xml"]);
-        tera.set_escape_fn(super::escape);
+        let mut tera = tera::Tera::new();
+        tera.autoescape_on([".html", ".htm", ".xml"]);
+        tera.set_escape_fn(super::escape_to);
         tera.add_raw_templates(templates)
             .map_err(|e| ThemeError::Template(super::error_chain(&e)))?;
         Ok(Theme { tera, statics })

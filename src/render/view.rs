@@ -195,7 +195,9 @@ pub fn format_time(at: Timestamp, tz: &TimeZone, same_day: Option<Date>) -> Stri
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ImpactView<'a> {
     pub users: Option<u64>,
+    #[serde(serialize_with = "whole_numbers_plain")]
     pub requests_failed_pct: Option<f64>,
+    #[serde(serialize_with = "whole_numbers_plain")]
     pub revenue: Option<f64>,
     pub currency: &'a str,
     /// `yes` or `no`, when the record says.
@@ -224,6 +226,41 @@ impl<'a> ImpactView<'a> {
                 || i.slo_breach.is_some()
                 || i.description.is_some(),
         }
+    }
+}
+
+/// Serializes a whole `f64` as an integer, so a page shows `64%`, not `64.0%`.
+fn whole_numbers_plain<S: serde::Serializer>(
+    value: &impl PlainNumber,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value.number() {
+        None => serializer.serialize_none(),
+        Some(n) if n.fract() == 0.0 && n.abs() < MAX_EXACT_INTEGER => {
+            // Exact: `n` is whole and within the integers an f64 holds exactly.
+            serializer.serialize_i64(n as i64)
+        }
+        Some(n) => serializer.serialize_f64(n),
+    }
+}
+
+/// 2^53: every whole `f64` below it converts to `i64` exactly.
+const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// A number field [`whole_numbers_plain`] prints, present or not.
+trait PlainNumber {
+    fn number(&self) -> Option<f64>;
+}
+
+impl PlainNumber for f64 {
+    fn number(&self) -> Option<f64> {
+        Some(*self)
+    }
+}
+
+impl PlainNumber for Option<f64> {
+    fn number(&self) -> Option<f64> {
+        *self
     }
 }
 
@@ -329,6 +366,7 @@ pub struct SimilarView<'a> {
     #[serde(flatten)]
     pub record: &'a RecordRef<'a>,
     /// The score in `0..=1`, rounded to two decimals (docs/similar.md).
+    #[serde(serialize_with = "whole_numbers_plain")]
     pub score: f64,
     /// `shares user-service, connection-pool, leak`.
     pub reason: String,
