@@ -21,7 +21,9 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::view::{term_slug, ActionItemView, ActionRow, PageNumber, Pager, RecordLink};
+use super::view::{
+    term_slug, ActionItemView, ActionRecord, ActionRow, PageNumber, Pager, RecordLink,
+};
 use super::{insight_pages, RenderError, Site};
 use crate::metrics::ActionState;
 use crate::model::slug;
@@ -314,7 +316,9 @@ impl Site<'_> {
     fn action_row(&self, at: &ItemAt) -> ActionRow<'_> {
         ActionRow {
             item: ActionItemView::new(self.item(at), at.state),
-            record: RecordLink::new(&self.refs[at.record]),
+            link: ActionRecord {
+                record: RecordLink::new(&self.refs[at.record]),
+            },
         }
     }
 }

@@ -23,6 +23,7 @@ mod indexes;
 mod insight_pages;
 pub mod markdown;
 pub mod mentions;
+mod merged;
 pub mod theme;
 pub mod timeline_svg;
 pub mod view;
@@ -575,7 +576,6 @@ impl<'a> Site<'a> {
             .collect::<Vec<_>>()
             .join("/");
         let view = RecordView {
-            head,
             status_slug: term_slug(&record.status),
             visibility: visibility_name(record.visibility),
             summary: record.summary.as_ref().map(|s| s.as_str()),
@@ -631,7 +631,9 @@ impl<'a> Site<'a> {
                 .collect(),
             extra: &record.extra,
         };
-        let page = self.page("record.html", path, |c| c.insert("record", &view))?;
+        let page = self.page("record.html", path, |c| {
+            c.insert("record", &merged::Merged(head, &view));
+        })?;
         let mut found = found.into_inner();
         found.copies.extend(assets.bundle_files(record));
         let drawing = view.timeline_svg.map(|svg| {

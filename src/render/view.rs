@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::markdown::TocEntry;
+use super::merged::Merged;
 use crate::config::SiteConfig;
 use crate::metrics::{human_duration, ActionCounts, ActionState, Figures};
 use crate::model::{slug, ActionItem, Record, Visibility};
@@ -327,12 +328,24 @@ fn is_absolute_url(url: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("mailto:")
 }
 
-/// An action item on the archive-wide action pages, with a link to its record.
-#[derive(Clone, Debug, Serialize)]
+/// An action item on the archive-wide action pages, with a link to its record:
+/// the item's fields and `record`.
+#[derive(Clone, Debug)]
 pub struct ActionRow<'a> {
-    #[serde(flatten)]
     pub item: ActionItemView<'a>,
+    pub link: ActionRecord<'a>,
+}
+
+/// The record an [`ActionRow`] links to, under `record`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ActionRecord<'a> {
     pub record: RecordLink<'a>,
+}
+
+impl Serialize for ActionRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Merged(&self.item, &self.link).serialize(serializer)
+    }
 }
 
 /// Just enough of a record to link to it.
@@ -360,11 +373,22 @@ pub struct LinkView<'a> {
     pub url: Option<&'a str>,
 }
 
-/// One similar incident on a record's page: the record, its score and why.
-#[derive(Clone, Debug, Serialize)]
+/// One similar incident on a record's page: the record's fields, its score and why.
+#[derive(Clone, Debug)]
 pub struct SimilarView<'a> {
-    #[serde(flatten)]
     pub record: &'a RecordRef<'a>,
+    pub why: SimilarWhy,
+}
+
+impl Serialize for SimilarView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Merged(self.record, &self.why).serialize(serializer)
+    }
+}
+
+/// Why a [`SimilarView`]'s record is similar.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimilarWhy {
     /// The score in `0..=1`, rounded to two decimals (docs/similar.md).
     #[serde(serialize_with = "whole_numbers_plain")]
     pub score: f64,
@@ -379,11 +403,13 @@ impl<'a> SimilarView<'a> {
     pub fn new(record: &'a RecordRef<'a>, found: &crate::similar::Match) -> SimilarView<'a> {
         SimilarView {
             record,
-            score: (found.score * 100.0).round() / 100.0,
-            reason: found.reason(),
-            shared_services: found.services.clone(),
-            shared_tags: found.tags.clone(),
-            shared_terms: found.terms.clone(),
+            why: SimilarWhy {
+                score: (found.score * 100.0).round() / 100.0,
+                reason: found.reason(),
+                shared_services: found.services.clone(),
+                shared_tags: found.tags.clone(),
+                shared_terms: found.terms.clone(),
+            },
         }
     }
 }
@@ -395,10 +421,11 @@ impl<'a> SimilarView<'a> {
 /// that name or mention it (newest first), `similar` the nearest records by text,
 /// services and tags that are not linked already. The default theme's `record.html`
 /// has a block for each that shows only when its list is non-empty.
+///
+/// A template sees the fields of the record's [`RecordRef`] too: the page passes
+/// both as one ([`Merged`]), and where both have a field (`services`), this one's.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordView<'a> {
-    #[serde(flatten)]
-    pub head: &'a RecordRef<'a>,
     pub status_slug: String,
     pub visibility: &'static str,
     pub summary: Option<&'a str>,

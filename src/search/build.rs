@@ -125,22 +125,25 @@ struct Batch {
     positions: Vec<u8>,
 }
 
-/// One document's terms: per term its frequency in each field and where its
-/// positions are in the batch's [`Batch::positions`] (varint count, then varint
-/// position deltas).
+/// One document's terms: per term its frequency in each field and its positions
+/// (varint count, then varint position deltas). The positions of its entries follow
+/// each other in [`Batch::positions`] from `positions_start`, in entry order.
 struct DocTerms {
     lengths: [u32; 4],
-    /// In order of first occurrence.
-    entries: Vec<Entry>,
+    positions_start: u32,
+    /// In order of first occurrence, exactly as many as there are: a batch holds
+    /// millions, so neither spare capacity nor a stored start is worth its bytes.
+    entries: Box<[Entry]>,
 }
 
 /// One term of one document.
+#[derive(Clone, Copy)]
 struct Entry {
     /// A batch-local term number until [`merge`] makes it global.
     term: u32,
     tf: [u16; 4],
-    /// Where its positions start in [`Batch::positions`], and their byte length.
-    positions: (u32, u32),
+    /// The byte length of its positions in [`Batch::positions`].
+    positions_len: u32,
 }
 
 /// Turns words into batch-local term numbers, stemming each distinct word once, and
@@ -159,6 +162,8 @@ struct Analyzer {
     variants: Vec<(u32, String)>,
     /// Per local term: 1 + its entry number in the current document, or 0.
     slot: Vec<u32>,
+    /// The current document's entries, copied out at its end.
+    entries: Vec<Entry>,
     /// (entry number, position) of each occurrence in the current document.
     occurrences: Vec<(u32, u32)>,
     /// The positions of the batch's documents so far ([`Batch::positions`]).
@@ -180,6 +185,7 @@ impl Analyzer {
             terms: Vec::new(),
             variants: Vec::new(),
             slot: Vec::new(),
+            entries: Vec::new(),
             occurrences: Vec::new(),
             positions: Vec::new(),
             starts: Vec::new(),
@@ -244,7 +250,8 @@ impl Analyzer {
 
     fn analyze(&mut self, doc: &Document) -> DocTerms {
         let mut lengths = [0u32; 4];
-        let mut entries: Vec<Entry> = Vec::new();
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.clear();
         self.occurrences.clear();
         let mut pos = 0u32;
         for (field, pieces) in field_texts(doc).iter().enumerate() {
@@ -258,7 +265,7 @@ impl Analyzer {
                         entries.push(Entry {
                             term: id,
                             tf: [0; 4],
-                            positions: (0, 0),
+                            positions_len: 0,
                         });
                         *slot = entries.len() as u32;
                     }
@@ -291,6 +298,7 @@ impl Analyzer {
             next[entry as usize] += 1;
         }
         let positions = &mut self.positions;
+        let positions_start = positions.len() as u32;
         for (i, entry) in entries.iter_mut().enumerate() {
             self.slot[entry.term as usize] = 0;
             let run = &grouped[starts[i] as usize..starts[i + 1] as usize];
@@ -301,9 +309,15 @@ impl Analyzer {
                 write_varint(positions, u64::from(at - last));
                 last = at;
             }
-            entry.positions = (start as u32, (positions.len() - start) as u32);
+            entry.positions_len = (positions.len() - start) as u32;
         }
-        DocTerms { lengths, entries }
+        let doc = DocTerms {
+            lengths,
+            positions_start,
+            entries: entries.as_slice().into(),
+        };
+        self.entries = entries;
+        doc
     }
 }
 
@@ -619,9 +633,10 @@ fn group(
     });
     for (local, doc) in docs.iter().enumerate() {
         let norms = length_norms(doc.lengths, averages);
+        let mut start = doc.positions_start;
         for entry in &doc.entries {
             let slot = &mut next[entry.term as usize];
-            let (start, len) = entry.positions;
+            let len = entry.positions_len;
             // A record file is at most 8 MiB, so one term's positions in it are far
             // below 16 MiB (see `Posting::len_impact`).
             debug_assert!(len <= 0x00ff_ffff, "positions of {len} bytes");
@@ -631,6 +646,7 @@ fn group(
                 len_impact: len.min(0x00ff_ffff) | u32::from(impact_with(entry.tf, &norms)) << 24,
             };
             *slot += 1;
+            start += len;
         }
     }
     Grouped { postings, starts }
