@@ -6,14 +6,25 @@
 //! of its language and text) exactly once, while other threads that meet the same
 //! block wait for that one result. A language syntect does not know, and `text`,
 //! `log` and the like, are shown as plain escaped text, never an error.
+//!
+//! Within blocks, lines repeat: the same command, log line or config key in many
+//! postmortems. A line's HTML depends only on the line and on the parser's state
+//! where it starts, so the [`Highlighter`] also remembers each line it highlighted
+//! with that state, and the state after it ([`LineMemo`], one per thread, as syntect's
+//! parser state may not cross threads); a line met again in the same state is copied
+//! instead of matched again. The output is the same either way.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use rustc_hash::{FxHashMap, FxHasher};
 use syntect::highlighting::ThemeSet;
-use syntect::html::{css_for_theme_with_class_style, ClassStyle, ClassedHTMLGenerator};
-use syntect::parsing::{SyntaxReference, SyntaxSet};
+use syntect::html::{css_for_theme_with_class_style, line_tokens_to_classed_spans, ClassStyle};
+use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
 use super::escape;
@@ -49,9 +60,26 @@ pub fn stylesheet() -> String {
 }
 
 /// Highlights code blocks for many threads at once, each distinct block only once.
-#[derive(Default)]
 pub struct Highlighter {
     cache: Mutex<HashMap<u64, Arc<OnceLock<Arc<str>>>>>,
+    /// Tells this highlighter's [`LineMemo`]s from those an earlier one left on the
+    /// same threads (`casebook serve` renders again and again).
+    id: u64,
+}
+
+impl Default for Highlighter {
+    fn default() -> Highlighter {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        Highlighter {
+            cache: Mutex::default(),
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+}
+
+thread_local! {
+    /// This thread's lines, for the highlighter that last used it.
+    static LINES: RefCell<LineMemo> = RefCell::new(LineMemo::default());
 }
 
 impl Highlighter {
@@ -68,7 +96,7 @@ impl Highlighter {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(cache.entry(key).or_default())
         };
-        Arc::clone(cell.get_or_init(|| Arc::from(render_block(lang, code))))
+        Arc::clone(cell.get_or_init(|| Arc::from(self.render_block(lang, code))))
     }
 
     /// How many distinct blocks were highlighted, for `--timings`.
@@ -100,26 +128,118 @@ fn find_syntax(lang: &str) -> Option<&'static SyntaxReference> {
         .or_else(|| set.find_syntax_by_token(&lang.to_ascii_lowercase()))
 }
 
-fn render_block(lang: &str, code: &str) -> String {
-    let lang_attr = if lang.is_empty() {
-        String::new()
-    } else {
-        format!(" data-lang=\"{}\"", escape(lang))
-    };
-    let body = find_syntax(lang)
-        .and_then(|syntax| classed(syntax, code))
-        .unwrap_or_else(|| escape(code));
-    format!("<pre class=\"code\"{lang_attr}><code>{body}</code></pre>\n")
+impl Highlighter {
+    fn render_block(&self, lang: &str, code: &str) -> String {
+        let lang_attr = if lang.is_empty() {
+            String::new()
+        } else {
+            format!(" data-lang=\"{}\"", escape(lang))
+        };
+        let body = find_syntax(lang)
+            .and_then(|syntax| self.classed(syntax, code))
+            .unwrap_or_else(|| escape(code));
+        format!("<pre class=\"code\"{lang_attr}><code>{body}</code></pre>\n")
+    }
+
+    /// What syntect's `ClassedHTMLGenerator` makes of `code`, line by line, with
+    /// lines already seen in the same state taken from the [`LineMemo`].
+    fn classed(&self, syntax: &SyntaxReference, code: &str) -> Option<String> {
+        let mut at = LineState {
+            parse: ParseState::new(syntax),
+            scopes: ScopeStack::new(),
+        };
+        let mut open_spans: isize = 0;
+        let mut html = String::with_capacity(code.len() * 4);
+        LINES.with(|memo| {
+            let mut memo = memo.borrow_mut();
+            if memo.owner != self.id {
+                *memo = LineMemo {
+                    owner: self.id,
+                    ..LineMemo::default()
+                };
+            }
+            for line in LinesWithEndings::from(code) {
+                let key = LineMemo::key(syntax, line);
+                let (text, delta, after) = match memo.find(key, line, &at) {
+                    Some(known) => known,
+                    None => {
+                        let before = at.clone();
+                        let ops = at.parse.parse_line(line, syntaxes()).ok()?;
+                        let (text, delta) =
+                            line_tokens_to_classed_spans(line, &ops, CLASS_STYLE, &mut at.scopes)
+                                .ok()?;
+                        let text: Rc<str> = Rc::from(text);
+                        memo.keep(key, line, before, (Rc::clone(&text), delta, at.clone()));
+                        (text, delta, at)
+                    }
+                };
+                html.push_str(&text);
+                open_spans += delta;
+                at = after;
+            }
+            Some(())
+        })?;
+        for _ in 0..open_spans {
+            html.push_str("</span>");
+        }
+        Some(html)
+    }
 }
 
-fn classed(syntax: &SyntaxReference, code: &str) -> Option<String> {
-    let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, syntaxes(), CLASS_STYLE);
-    for line in LinesWithEndings::from(code) {
-        generator
-            .parse_html_for_line_which_includes_newline(line)
-            .ok()?;
+/// Where syntect is between two lines: its parser's state and the scopes open.
+#[derive(Clone, PartialEq, Eq)]
+struct LineState {
+    parse: ParseState,
+    scopes: ScopeStack,
+}
+
+/// A line's HTML, the change in open `<span>`s, and the state after it.
+type LineResult = (Rc<str>, isize, LineState);
+
+/// Lines highlighted so far, by a hash of their syntax and text; each with the state
+/// it started in. Bounded: past [`MEMO_LINES`] lines it only answers, and lines
+/// longer than [`MEMO_LINE_BYTES`] (rarely repeated) are not kept.
+#[derive(Default)]
+struct LineMemo {
+    /// The [`Highlighter::id`] these lines were highlighted for.
+    owner: u64,
+    lines: FxHashMap<u64, Vec<(Box<str>, LineState, LineResult)>>,
+    kept: usize,
+}
+
+/// How many lines a [`LineMemo`] keeps: more than the distinct lines of a
+/// 10,000-record archive, and a few MiB at most.
+const MEMO_LINES: usize = 1 << 14;
+/// The longest line a [`LineMemo`] keeps.
+const MEMO_LINE_BYTES: usize = 256;
+
+impl LineMemo {
+    fn key(syntax: &SyntaxReference, line: &str) -> u64 {
+        let mut hasher = FxHasher::default();
+        syntax.name.hash(&mut hasher);
+        line.hash(&mut hasher);
+        hasher.finish()
     }
-    Some(generator.finalize())
+
+    fn find(&self, key: u64, line: &str, state: &LineState) -> Option<LineResult> {
+        self.lines
+            .get(&key)?
+            .iter()
+            .find_map(|(text, before, result)| {
+                (&**text == line && before == state).then(|| result.clone())
+            })
+    }
+
+    fn keep(&mut self, key: u64, line: &str, before: LineState, result: LineResult) {
+        if self.kept >= MEMO_LINES || line.len() > MEMO_LINE_BYTES {
+            return;
+        }
+        self.kept += 1;
+        self.lines
+            .entry(key)
+            .or_default()
+            .push((line.into(), before, result));
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +269,49 @@ mod tests {
         h.block("sql", "SELECT 1;\n");
         h.block("sql", "SELECT 2;\n");
         assert_eq!(h.distinct(), 2);
+    }
+
+    /// What syntect's own generator makes of `code`: the memo must not change it.
+    fn plain_syntect(lang: &str, code: &str) -> String {
+        let syntax = find_syntax(lang).expect("syntax");
+        let mut generator = syntect::html::ClassedHTMLGenerator::new_with_class_style(
+            syntax,
+            syntaxes(),
+            CLASS_STYLE,
+        );
+        for line in LinesWithEndings::from(code) {
+            generator
+                .parse_html_for_line_which_includes_newline(line)
+                .expect("line");
+        }
+        format!(
+            "<pre class=\"code\" data-lang=\"{lang}\"><code>{}</code></pre>\n",
+            generator.finalize()
+        )
+    }
+
+    #[test]
+    fn repeated_lines_in_other_states_keep_their_own_highlighting() {
+        // `x = 1` is code outside the string and text inside it: the same line in two
+        // parser states, in one block and across blocks.
+        let blocks = [
+            ("python", "x = 1\ns = \"\"\"\nx = 1\n\"\"\"\nx = 1\n"),
+            ("python", "\"\"\"\nx = 1\n"),
+            ("python", "x = 1\n"),
+            ("yaml", "a: 1\nb: |\n  a: 1\na: 1\n"),
+            ("yaml", "a: 1\n"),
+        ];
+        let h = Highlighter::default();
+        for (lang, code) in blocks {
+            assert_eq!(&*h.block(lang, code), plain_syntect(lang, code), "{code}");
+        }
+        let inside = h.block("python", "\"\"\"\nx = 1\n");
+        let outside = h.block("python", "x = 1\n");
+        assert_ne!(
+            inside.lines().nth(1),
+            outside.lines().next(),
+            "the same line highlighted differently by state"
+        );
     }
 
     #[test]
