@@ -103,32 +103,7 @@ impl Highlighter {
     pub fn distinct(&self) -> usize {
         self.cache.lock().map_or(0, |c| c.len())
     }
-}
 
-/// The language token of an info string: `rust,ignore` and `rust {.x}` give `rust`.
-fn language(info: &str) -> &str {
-    info.split(|c: char| c == ',' || c.is_whitespace())
-        .next()
-        .unwrap_or("")
-        .trim_start_matches('{')
-        .trim_start_matches('.')
-        .trim_end_matches('}')
-}
-
-/// Info strings that mean "no language": the block is shown as escaped text
-/// without running syntect over it (logs are often the largest blocks).
-const PLAIN: &[&str] = &["text", "txt", "plain", "plaintext", "log", "logs", "output"];
-
-fn find_syntax(lang: &str) -> Option<&'static SyntaxReference> {
-    if lang.is_empty() || PLAIN.iter().any(|p| p.eq_ignore_ascii_case(lang)) {
-        return None;
-    }
-    let set = syntaxes();
-    set.find_syntax_by_token(lang)
-        .or_else(|| set.find_syntax_by_token(&lang.to_ascii_lowercase()))
-}
-
-impl Highlighter {
     fn render_block(&self, lang: &str, code: &str) -> String {
         let lang_attr = if lang.is_empty() {
             String::new()
@@ -163,13 +138,15 @@ impl Highlighter {
                 let (text, delta, after) = match memo.find(key, line, &at) {
                     Some(known) => known,
                     None => {
-                        let before = at.clone();
+                        let before = memo.would_keep(line).then(|| at.clone());
                         let ops = at.parse.parse_line(line, syntaxes()).ok()?;
                         let (text, delta) =
                             line_tokens_to_classed_spans(line, &ops, CLASS_STYLE, &mut at.scopes)
                                 .ok()?;
                         let text: Rc<str> = Rc::from(text);
-                        memo.keep(key, line, before, (Rc::clone(&text), delta, at.clone()));
+                        if let Some(before) = before {
+                            memo.keep(key, line, before, (Rc::clone(&text), delta, at.clone()));
+                        }
                         (text, delta, at)
                     }
                 };
@@ -184,6 +161,29 @@ impl Highlighter {
         }
         Some(html)
     }
+}
+
+/// The language token of an info string: `rust,ignore` and `rust {.x}` give `rust`.
+fn language(info: &str) -> &str {
+    info.split(|c: char| c == ',' || c.is_whitespace())
+        .next()
+        .unwrap_or("")
+        .trim_start_matches('{')
+        .trim_start_matches('.')
+        .trim_end_matches('}')
+}
+
+/// Info strings that mean "no language": the block is shown as escaped text
+/// without running syntect over it (logs are often the largest blocks).
+const PLAIN: &[&str] = &["text", "txt", "plain", "plaintext", "log", "logs", "output"];
+
+fn find_syntax(lang: &str) -> Option<&'static SyntaxReference> {
+    if lang.is_empty() || PLAIN.iter().any(|p| p.eq_ignore_ascii_case(lang)) {
+        return None;
+    }
+    let set = syntaxes();
+    set.find_syntax_by_token(lang)
+        .or_else(|| set.find_syntax_by_token(&lang.to_ascii_lowercase()))
 }
 
 /// Where syntect is between two lines: its parser's state and the scopes open.
@@ -230,8 +230,13 @@ impl LineMemo {
             })
     }
 
+    /// Whether [`LineMemo::keep`] would keep `line`: if not, its states need no copy.
+    fn would_keep(&self, line: &str) -> bool {
+        self.kept < MEMO_LINES && line.len() <= MEMO_LINE_BYTES
+    }
+
     fn keep(&mut self, key: u64, line: &str, before: LineState, result: LineResult) {
-        if self.kept >= MEMO_LINES || line.len() > MEMO_LINE_BYTES {
+        if !self.would_keep(line) {
             return;
         }
         self.kept += 1;

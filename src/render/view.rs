@@ -232,38 +232,27 @@ impl<'a> ImpactView<'a> {
 
 /// Serializes a whole `f64` as an integer, so a page shows `64%`, not `64.0%`.
 fn whole_numbers_plain<S: serde::Serializer>(
-    value: &impl PlainNumber,
+    value: &Option<f64>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    match value.number() {
+    match *value {
         None => serializer.serialize_none(),
-        Some(n) if n.fract() == 0.0 && n.abs() < MAX_EXACT_INTEGER => {
-            // Exact: `n` is whole and within the integers an f64 holds exactly.
-            serializer.serialize_i64(n as i64)
-        }
-        Some(n) => serializer.serialize_f64(n),
+        Some(n) => whole_number_plain(&n, serializer),
+    }
+}
+
+/// [`whole_numbers_plain`] for a number that is always there.
+fn whole_number_plain<S: serde::Serializer>(n: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    if n.fract() == 0.0 && n.abs() < MAX_EXACT_INTEGER {
+        // Exact: `n` is whole and within the integers an f64 holds exactly.
+        serializer.serialize_i64(*n as i64)
+    } else {
+        serializer.serialize_f64(*n)
     }
 }
 
 /// 2^53: every whole `f64` below it converts to `i64` exactly.
 const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
-
-/// A number field [`whole_numbers_plain`] prints, present or not.
-trait PlainNumber {
-    fn number(&self) -> Option<f64>;
-}
-
-impl PlainNumber for f64 {
-    fn number(&self) -> Option<f64> {
-        Some(*self)
-    }
-}
-
-impl PlainNumber for Option<f64> {
-    fn number(&self) -> Option<f64> {
-        *self
-    }
-}
 
 fn yes_no(value: bool) -> &'static str {
     if value {
@@ -390,7 +379,7 @@ impl Serialize for SimilarView<'_> {
 #[derive(Clone, Debug, Serialize)]
 pub struct SimilarWhy {
     /// The score in `0..=1`, rounded to two decimals (docs/similar.md).
-    #[serde(serialize_with = "whole_numbers_plain")]
+    #[serde(serialize_with = "whole_number_plain")]
     pub score: f64,
     /// `shares user-service, connection-pool, leak`.
     pub reason: String,
