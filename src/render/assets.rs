@@ -148,8 +148,8 @@ fn normalize(path: &Path) -> PathBuf {
         .collect()
 }
 
-/// A relative path with `/` separators.
-fn slash_path(path: &Path) -> String {
+/// A relative path with `/` separators, as shown in pages and exports on any system.
+pub fn slash_path(path: &Path) -> String {
     path.components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()

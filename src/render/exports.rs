@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::view::{record_url, visibility_name, ActionItemView};
+use super::view::{action_item_views, record_url, visibility_name, ActionItemView};
 use super::{error_chain, RenderError, Site};
 use crate::insights::Insights;
 use crate::metrics::Figures;
@@ -255,12 +255,7 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
                 id: &r.id,
                 title: &r.title,
                 url: format!("{base}{}", record_url(&r.id)),
-                source_path: r
-                    .path
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/"),
+                source_path: super::assets::slash_path(&r.path),
                 date: r.date.to_string(),
                 severity: &r.severity,
                 status: &r.status,
@@ -289,12 +284,7 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
                         kind: e.kind.as_deref(),
                     })
                     .collect(),
-                action_items: r
-                    .action_items
-                    .iter()
-                    .zip(&site.figures[i].action_states)
-                    .map(|(a, state)| ActionItemView::new(a, *state))
-                    .collect(),
+                action_items: action_item_views(r, &site.figures[i]),
                 related: ids(&site.links.links[i].related),
                 mentions: ids(&site.links.links[i].mentions),
                 backlinks: site.links.links[i]
@@ -385,8 +375,7 @@ fn csv(site: &Site<'_>) -> OutputFile {
             }
             let url = format!("{base}{}", record_url(&r.id));
             let date = r.date.to_string();
-            for (item, state) in r.action_items.iter().zip(&figures.action_states) {
-                let v = ActionItemView::new(item, *state);
+            for v in action_item_views(r, figures) {
                 let due = v.due.clone().unwrap_or_default();
                 push_csv_row(
                     &mut out,

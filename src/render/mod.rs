@@ -43,8 +43,8 @@ use self::markdown::{Doc, Markdown};
 use self::mentions::MentionLinks;
 use self::theme::{Theme, ThemeError, ThemeFile};
 use self::view::{
-    figure_views, format_time, moment_views, record_url, term_slug, visibility_name,
-    ActionItemView, EventView, ImpactView, LinkView, PageView, RecordRef, RecordView, SimilarView,
+    action_item_views, figure_views, format_time, moment_views, record_url, term_slug,
+    visibility_name, EventView, ImpactView, LinkView, PageView, RecordRef, RecordView, SimilarView,
     TermView,
 };
 use crate::config::SiteConfig;
@@ -569,12 +569,7 @@ impl<'a> Site<'a> {
                 }
             })
             .collect();
-        let source_path = record
-            .path
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
+        let source_path = assets::slash_path(&record.path);
         let view = RecordView {
             status_slug: term_slug(&record.status),
             visibility: visibility_name(record.visibility),
@@ -600,12 +595,7 @@ impl<'a> Site<'a> {
             figures: figure_views(&self.figures[i]),
             timeline,
             timeline_svg: timeline_svg::draw(record, tz),
-            action_items: record
-                .action_items
-                .iter()
-                .zip(&self.figures[i].action_states)
-                .map(|(a, state)| ActionItemView::new(a, *state))
-                .collect(),
+            action_items: action_item_views(record, &self.figures[i]),
             body: body.html,
             toc: body.toc,
             links: record

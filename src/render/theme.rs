@@ -226,11 +226,7 @@ fn overlay(
             let Ok(relative) = path.strip_prefix(dir) else {
                 continue;
             };
-            let key = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
+            let key = super::assets::slash_path(relative);
             files.insert(key, ThemeFile::Disk(target));
         }
     }

@@ -290,6 +290,16 @@ pub struct ActionItemView<'a> {
     pub link: Option<&'a str>,
 }
 
+/// The views of a record's action items, with their states from its figures.
+pub fn action_item_views<'a>(record: &'a Record, figures: &Figures) -> Vec<ActionItemView<'a>> {
+    record
+        .action_items
+        .iter()
+        .zip(&figures.action_states)
+        .map(|(item, state)| ActionItemView::new(item, *state))
+        .collect()
+}
+
 impl<'a> ActionItemView<'a> {
     /// `state` comes from the record's [`crate::metrics::Figures`], computed once per build.
     pub fn new(item: &'a ActionItem, state: ActionState) -> ActionItemView<'a> {
