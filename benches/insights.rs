@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use casebook::charts::{insight_charts, summary_charts};
-use casebook::config::SiteConfig;
-use casebook::insights::Insights;
-use casebook::model::Record;
-use casebook::{load, pipeline};
+use casebook::analysis::insights::Insights;
+use casebook::core::config::SiteConfig;
+use casebook::core::model::Record;
+use casebook::render::charts::{insight_charts, summary_charts};
+use casebook::{analysis, load};
 use jiff::civil::Date;
 use rayon::prelude::*;
 
@@ -129,11 +129,11 @@ fn main() -> ExitCode {
     let mut subset_count = 0;
     for _ in 0..options.runs {
         let started = Instant::now();
-        let figures = pipeline::figures(&records, today);
+        let figures = analysis::figures(&records, today);
         figures_ms.push(ms(started));
 
         let started = Instant::now();
-        let facts = pipeline::facts(&records, &figures, &archive.config, today);
+        let facts = analysis::facts(&records, &figures, &archive.config, today);
         facts_ms.push(ms(started));
 
         let started = Instant::now();

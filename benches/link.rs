@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 mod common;
 use common::{cpu_time, memory_kib};
 
+use casebook::core::model::Record;
 use casebook::link;
-use casebook::model::Record;
 
 /// Runs per archive; the fastest counts, as the machine is shared and noisy.
 const RUNS: usize = 5;

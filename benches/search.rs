@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 mod common;
 use common::{cpu_time, memory_kib};
 
-use casebook::select::{self, Profile, SelectOptions};
-use casebook::write::{Contents, OutputFile, Sink, WriteError};
-use casebook::{pipeline, search};
+use casebook::analysis::select::{self, Profile, SelectOptions};
+use casebook::output::write::{Contents, OutputFile, Sink, WriteError};
+use casebook::{analysis, search};
 
 /// The allocator of the `casebook` binary, so the figures match a build's.
 #[global_allocator]
@@ -43,7 +43,7 @@ impl Sink for Counter {
 }
 
 fn main() {
-    casebook::alloc::keep_freed_memory();
+    casebook::core::alloc::keep_freed_memory();
     println!(
         "{:>8} {:>7} {:>9} {:>9} {:>9} {:>8} {:>10}",
         "records", "threads", "wall ms", "cpu ms", "peak MiB", "terms", "index MB"
@@ -65,7 +65,7 @@ fn bench(root: &Path) {
         },
     );
     let today = jiff::civil::date(2026, 10, 31);
-    let figures = pipeline::figures(&selection.records, today);
+    let figures = analysis::figures(&selection.records, today);
     let documents = search::documents(&selection.records, &figures);
     // Reset the peak so it measures the stage and not the loading before it.
     let _ = std::fs::write("/proc/self/clear_refs", "5");

@@ -1,36 +1,28 @@
 //! casebook turns a git repository of incident postmortems into a static website.
 //!
-//! The pipeline, one module per stage: [`load`] reads records into the [`model`],
-//! [`validate`] checks them, [`select`] picks the records a build publishes,
-//! [`link`] connects them (related, backlinks, mentions and [`similar`] incidents),
-//! [`render`] turns them into pages, [`search`] indexes them for the search page,
-//! and [`write`](mod@write) puts the site on disk safely.
-//! [`pipeline`] runs the stages in order; the commands in [`cli`] drive it.
-//! Findings are [`diag::Diagnostic`] values, printed by one reporter.
+//! The crate is one pipeline, a folder per stage, each importing only from the
+//! stages before it and from [`core`] (docs/architecture.md):
+//!
+//! 1. [`core`]: the model, site.toml, findings and their rules, Markdown and paths;
+//! 2. [`load`]: record files into the model;
+//! 3. [`check`]: every finding about the records;
+//! 4. [`link`]: related records, backlinks, mentions and similar incidents;
+//! 5. [`analysis`]: which records a build publishes, their figures and the insights;
+//! 6. [`render`]: pages, charts and exports;
+//! 7. [`search`]: the search index;
+//! 8. [`pipeline`]: runs the stages in order into a [`render::Sink`];
+//! 9. [`output`]: the site on disk ([`output::write`]) or served ([`output::serve`]);
+//! 10. [`cli`]: arguments resolved once, one module per command.
 
 #![recursion_limit = "256"]
 
-pub mod alloc;
-pub mod charts;
+pub mod analysis;
+pub mod check;
 pub mod cli;
-pub mod cmd;
-pub mod config;
-pub mod decode;
-pub mod diag;
-pub mod insights;
+pub mod core;
 pub mod link;
 pub mod load;
-pub mod metrics;
-pub mod model;
+pub mod output;
 pub mod pipeline;
-pub mod prose;
 pub mod render;
-pub mod rules;
 pub mod search;
-pub mod select;
-pub mod serve;
-pub mod similar;
-pub mod table;
-pub mod validate;
-pub mod write;
-pub mod yaml;

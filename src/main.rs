@@ -14,7 +14,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = casebook::cli::Cli::parse();
     if !matches!(cli.command, casebook::cli::Command::Serve(_)) {
-        casebook::alloc::keep_freed_memory();
+        casebook::core::alloc::keep_freed_memory();
     }
-    casebook::cmd::run(cli)
+    casebook::cli::cmd::run(cli)
 }

@@ -10,10 +10,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use casebook::config::SiteConfig;
-use casebook::diag::{Diagnostic, Source, Span};
-use casebook::model::Archive;
-use casebook::rules::Rule;
+use casebook::core::config::SiteConfig;
+use casebook::core::diag::{Diagnostic, Source, Span};
+use casebook::core::model::Archive;
+use casebook::core::rules::Rule;
 use common::{TestArchive, SITE_TOML};
 use proptest::prelude::*;
 
@@ -284,7 +284,7 @@ fn load_and_validate(name: &str, bytes: &[u8]) {
         rejected: 0,
     };
     let today = "2025-01-15".parse().expect("date");
-    diags.extend(casebook::validate::validate(&archive, today));
+    diags.extend(casebook::check::validate(&archive, today));
     assert_findings_inside(&diags);
 }
 
@@ -333,7 +333,7 @@ fn scalar() -> impl Strategy<Value = String> {
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(
-            casebook::decode::RECORD_KEYS
+            casebook::load::decode::RECORD_KEYS
                 .iter()
                 .copied()
                 .chain([

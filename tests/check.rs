@@ -1653,7 +1653,7 @@ fn help_lists_every_rule() {
         .output()
         .expect("run");
     let help = String::from_utf8_lossy(&output.stdout);
-    for rule in casebook::rules::Rule::ALL {
+    for rule in casebook::core::rules::Rule::ALL {
         let line = format!(
             "{}  {:<24} {}",
             rule.code(),

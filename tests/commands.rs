@@ -45,9 +45,9 @@ fn front_matter_json(text: &str, yaml_record: bool) -> serde_json::Value {
             .expect("front matter")
             .yaml
     };
-    let parsed = casebook::yaml::parse(yaml, 0);
+    let parsed = casebook::load::yaml::parse(yaml, 0);
     assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-    casebook::decode::to_json(&parsed.root.expect("a YAML tree"))
+    casebook::load::decode::to_json(&parsed.root.expect("a YAML tree"))
 }
 
 /// `casebook schema` run in `root`, parsed.

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use casebook::config::SiteConfig;
-use casebook::model::Archive;
+use casebook::core::config::SiteConfig;
+use casebook::core::model::Archive;
 
 /// The archives named on the command line; exits with a usage line when none is.
 pub fn archives(bench: &str) -> Vec<PathBuf> {

@@ -9,9 +9,9 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use casebook::config::SiteConfig;
-use casebook::diag::{Diagnostic, Source, Span};
-use casebook::model::Archive;
+use casebook::core::config::SiteConfig;
+use casebook::core::diag::{Diagnostic, Source, Span};
+use casebook::core::model::Archive;
 use libfuzzer_sys::fuzz_target;
 
 const SITE_TOML: &str = r#"title = "Fuzz"
@@ -78,6 +78,6 @@ fuzz_target!(|data: &[u8]| {
         rejected: 0,
     };
     let today = jiff::civil::date(2025, 1, 15);
-    diags.extend(casebook::validate::validate(&archive, today));
+    diags.extend(casebook::check::validate(&archive, today));
     check(&diags);
 });

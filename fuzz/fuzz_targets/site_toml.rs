@@ -3,8 +3,8 @@
 
 #![no_main]
 
-use casebook::config::SiteConfig;
-use casebook::diag::Source;
+use casebook::core::config::SiteConfig;
+use casebook::core::diag::Source;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

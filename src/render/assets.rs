@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use super::view::record_url;
-use crate::model::{Archive, Record};
-use crate::select::Selection;
-use crate::validate::{percent_decode, resolve_relative};
+use crate::analysis::select::Selection;
+use crate::check::{percent_decode, resolve_relative};
+use crate::core::model::{Archive, Record};
 
 /// Where archive files go in the site, decided while bodies render.
 pub struct Assets<'a> {

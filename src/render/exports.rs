@@ -13,11 +13,10 @@ use serde::Serialize;
 
 use super::view::{action_item_views, record_url, visibility_name, ActionItemView};
 use super::{error_chain, RenderError, Site};
-use crate::insights::Insights;
-use crate::metrics::Figures;
-use crate::model::Record;
-use crate::table::push_csv_row;
-use crate::write::{OutputFile, Sink};
+use crate::analysis::insights::Insights;
+use crate::analysis::metrics::Figures;
+use crate::core::model::Record;
+use crate::render::sink::{OutputFile, Sink};
 
 /// The version of the `incidents.json` schema.
 pub const JSON_VERSION: u32 = 1;
@@ -135,7 +134,7 @@ fn sitemap(site: &Site<'_>) -> Result<OutputFile, RenderError> {
         site.archive
             .pages
             .iter()
-            .map(|p| format!("{base}{}/", crate::model::slug(&p.slug))),
+            .map(|p| format!("{base}{}/", crate::core::model::slug(&p.slug))),
     );
     site.page("sitemap.xml", "sitemap.xml".into(), |c| {
         c.insert("urls", &urls);
@@ -186,7 +185,7 @@ struct IncidentExport<'a> {
     tags: Vec<&'a str>,
     commander: Option<&'a str>,
     authors: &'a [String],
-    impact: &'a crate::model::Impact,
+    impact: &'a crate::core::model::Impact,
     figures: &'a Figures,
     timeline: Vec<EventExport<'a>>,
     action_items: Vec<ActionItemView<'a>>,
@@ -244,7 +243,7 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
             .collect()
     };
     let stamp =
-        |t: &Option<crate::diag::Spanned<Timestamp>>| t.as_ref().map(|t| t.value.to_string());
+        |t: &Option<crate::core::diag::Spanned<Timestamp>>| t.as_ref().map(|t| t.value.to_string());
     let incidents = site
         .selection
         .records
@@ -403,4 +402,57 @@ fn csv(site: &Site<'_>) -> OutputFile {
         .chain(rows.collect::<Vec<_>>())
         .collect();
     OutputFile::parts("action-items.csv", parts)
+}
+
+/// Appends one CSV row (RFC 4180: CRLF line ends, fields with `,`, `"`, CR or LF
+/// quoted, quotes doubled). A field that a spreadsheet would read as a formula
+/// (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`. Every CSV that
+/// casebook writes (`action-items.csv`, `casebook actions --format csv`) uses this.
+pub fn push_csv_row<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
+    for (i, field) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let defused;
+        let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            defused = format!("'{field}");
+            defused.as_str()
+        } else {
+            field
+        };
+        if field.contains([',', '"', '\r', '\n']) {
+            out.push('"');
+            out.push_str(&field.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(field);
+        }
+    }
+    out.push_str("\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses() {
+        let mut out = String::new();
+        push_csv_row(
+            &mut out,
+            [
+                "a,b",
+                "say \"hi\"",
+                "=1+1",
+                "-x",
+                "@SUM(A1)",
+                "two\nlines",
+                "plain",
+            ],
+        );
+        assert_eq!(
+            out,
+            "\"a,b\",\"say \"\"hi\"\"\",'=1+1,'-x,'@SUM(A1),\"two\nlines\",plain\r\n"
+        );
+    }
 }

@@ -27,7 +27,7 @@ use syntect::html::{css_for_theme_with_class_style, line_tokens_to_classed_spans
 use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
-use super::escape;
+use super::{escape, escaped};
 
 /// Prefix of every class syntect emits, so they never clash with the theme's classes.
 const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
@@ -112,7 +112,7 @@ impl Highlighter {
         };
         let body = find_syntax(lang)
             .and_then(|syntax| self.classed(syntax, code))
-            .unwrap_or_else(|| escape(code));
+            .unwrap_or_else(|| escaped(code));
         format!("<pre class=\"code\"{lang_attr}><code>{body}</code></pre>\n")
     }
 

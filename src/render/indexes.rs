@@ -25,9 +25,9 @@ use super::view::{
     term_slug, ActionItemView, ActionRecord, ActionRow, PageNumber, Pager, RecordLink,
 };
 use super::{insight_pages, RenderError, Site};
-use crate::metrics::ActionState;
-use crate::model::slug;
-use crate::write::{OutputFile, Sink};
+use crate::analysis::metrics::ActionState;
+use crate::core::model::slug;
+use crate::render::sink::{OutputFile, Sink};
 
 /// Incidents per page of a list.
 pub const PER_PAGE: usize = 100;
@@ -309,7 +309,7 @@ pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError
 }
 
 impl Site<'_> {
-    fn item(&self, at: &ItemAt) -> &crate::model::ActionItem {
+    fn item(&self, at: &ItemAt) -> &crate::core::model::ActionItem {
         &self.selection.records[at.record].action_items[at.item]
     }
 

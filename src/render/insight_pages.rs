@@ -1,17 +1,17 @@
 //! The insights page (`insights/`) and the small version of it on the first page
 //! of each service's and tag's list.
 //!
-//! In: the build's [`Insights`] and [`crate::insights::Facts`] (computed once in
+//! In: the build's [`Insights`] and [`crate::analysis::insights::Facts`] (computed once in
 //! [`super::render`]). Out: the page, and [`Summary`] values that the list pages of
 //! [`super::indexes`] put in their template context. The charts and their tables
-//! come from [`crate::charts`]; this module only chooses which and lays them out.
+//! come from [`crate::render::charts`]; this module only chooses which and lays them out.
 
 use serde::Serialize;
 
 use super::{RenderError, Site};
-use crate::charts::{insight_charts, summary_charts, Chart, Unit};
-use crate::insights::Insights;
-use crate::write::OutputFile;
+use crate::analysis::insights::Insights;
+use crate::render::charts::{insight_charts, summary_charts, Chart, Unit};
+use crate::render::sink::OutputFile;
 
 /// Where the insights page lives, relative to the site root.
 pub const PATH: &str = "insights/index.html";

@@ -13,22 +13,11 @@
 
 use std::collections::HashSet;
 
-use pulldown_cmark::{
-    html, Alignment, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
-};
+use pulldown_cmark::{html, Alignment, CodeBlockKind, CowStr, Event, HeadingLevel, Tag, TagEnd};
 use serde::Serialize;
 
 use super::highlight::Highlighter;
-
-/// The Markdown extensions casebook enables: GitHub-style tables, footnotes,
-/// strikethrough and task lists.
-pub fn options() -> Options {
-    Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_GFM
-}
+use crate::core::markdown::{self, is_plain};
 
 /// One heading in a body's table of contents.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -94,7 +83,7 @@ impl<'h> Markdown<'h> {
 
     /// Renders a whole document (a record's body, a free page).
     pub fn render(&self, text: &str, doc: &mut Doc<'_>) -> Rendered {
-        let mut events: Vec<Event> = Parser::new_ext(text, options()).collect();
+        let mut events: Vec<Event> = markdown::parser(text).collect();
         let raw_html = events
             .iter()
             .any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
@@ -115,7 +104,7 @@ impl<'h> Markdown<'h> {
         if is_plain(text) {
             return match doc.mentions {
                 Some(find) => super::mentions::escape_with_links(text, &find(text)),
-                None => super::escape(text),
+                None => super::escaped(text),
             };
         }
         let rendered = self.render(text, doc);
@@ -135,24 +124,6 @@ impl<'h> Markdown<'h> {
             _ => html,
         }
     }
-}
-
-/// Whether inline text has nothing Markdown could read as syntax, so it renders as
-/// itself, escaped: the fast path for the many timeline entries that are plain
-/// sentences. Emphasis, code, links, HTML, entities, escapes and line breaks can
-/// appear anywhere; lists, headings, quotes and code blocks only at the start.
-pub fn is_plain(text: &str) -> bool {
-    let anywhere = |b: u8| {
-        matches!(
-            b,
-            b'*' | b'_' | b'`' | b'[' | b']' | b'<' | b'>' | b'&' | b'~' | b'\\' | b'\n' | b'\r'
-        )
-    };
-    let first = text.bytes().next();
-    !text.bytes().any(anywhere)
-        && !first.is_some_and(|b| {
-            b.is_ascii_digit() || b.is_ascii_whitespace() || matches!(b, b'-' | b'+' | b'=' | b'#')
-        })
 }
 
 /// The ammonia policy for bodies that contain raw HTML: ammonia's safe tag list,
@@ -268,16 +239,17 @@ impl Pass for HeadingAnchors {
     fn apply<'a>(&self, events: &mut Vec<Event<'a>>, doc: &mut Doc<'_>) {
         let mut seen: HashSet<String> = HashSet::new();
         let mut anchors: Vec<(usize, String)> = Vec::new();
-        let mut open: Option<(usize, HeadingLevel, String)> = None;
+        let mut open: Option<(usize, HeadingLevel, Option<String>, String)> = None;
         for (i, event) in events.iter().enumerate() {
             match (event, &mut open) {
-                (Event::Start(Tag::Heading { level, .. }), None) => {
-                    open = Some((i, *level, String::new()))
+                (Event::Start(Tag::Heading { level, id, .. }), None) => {
+                    open = Some((i, *level, id.as_deref().map(str::to_string), String::new()))
                 }
-                (Event::Text(t) | Event::Code(t), Some((_, _, title))) => title.push_str(t),
+                (Event::Text(t) | Event::Code(t), Some((_, _, _, title))) => title.push_str(t),
                 (Event::End(TagEnd::Heading(_)), Some(_)) => {
-                    if let Some((at, level, title)) = open.take() {
-                        let id = unique_id(&heading_slug(&title), doc.reserved_ids, &mut seen);
+                    if let Some((at, level, given, title)) = open.take() {
+                        let base = given.unwrap_or_else(|| heading_slug(&title));
+                        let id = unique_id(&base, doc.reserved_ids, &mut seen);
                         if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
                             doc.toc.push(TocEntry {
                                 level: level as u8,
@@ -298,15 +270,18 @@ impl Pass for HeadingAnchors {
         let mut next = anchors.into_iter().peekable();
         for (i, event) in events.drain(..).enumerate() {
             match (event, next.peek()) {
-                (Event::Start(Tag::Heading { level, .. }), Some((at, _))) if *at == i => {
+                (Event::Start(Tag::Heading { level, classes, .. }), Some((at, _))) if *at == i => {
                     let Some((_, id)) = next.next() else { break };
                     let anchor = format!(
-                        "<a class=\"anchor\" href=\"#{id}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>"
+                        "<a class=\"anchor\" href=\"#{}\" aria-hidden=\"true\" tabindex=\"-1\">#</a>",
+                        super::escape(&id)
                     );
+                    // Classes from `{.name}` are kept; other attributes (`{key=value}`)
+                    // are dropped, so a record cannot add event handlers.
                     out.push(Event::Start(Tag::Heading {
                         level,
                         id: Some(CowStr::from(id)),
-                        classes: Vec::new(),
+                        classes,
                         attrs: Vec::new(),
                     }));
                     out.push(Event::InlineHtml(CowStr::from(anchor)));

@@ -10,9 +10,9 @@
 
 use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
 
-use super::escape;
+use super::escaped;
 use super::markdown::{Doc, Pass};
-use crate::prose::{self, html_nesting, nest, Context, Field};
+use crate::core::prose::{self, html_nesting, nest, Context, Field};
 
 /// Finds the mentions in a run of text: `(byte offset, length, URL of the page)`.
 pub type FindMentions<'d> = dyn Fn(&str) -> Vec<(usize, usize, String)> + 'd;
@@ -146,15 +146,15 @@ pub fn escape_with_links(text: &str, mentions: &[(usize, usize, String)]) -> Str
         if start < at || text.get(start..end).is_none() {
             continue;
         }
-        html.push_str(&escape(&text[at..start]));
+        html.push_str(&escaped(&text[at..start]));
         html.push_str("<a href=\"");
-        html.push_str(&escape(url));
+        html.push_str(&escaped(url));
         html.push_str("\">");
-        html.push_str(&escape(&text[start..end]));
+        html.push_str(&escaped(&text[start..end]));
         html.push_str("</a>");
         at = end;
     }
-    html.push_str(&escape(&text[at..]));
+    html.push_str(&escaped(&text[at..]));
     html
 }
 

@@ -17,13 +17,16 @@
 //! sitemap, JSON export and 404 page use the base URL itself.
 
 pub mod assets;
-mod exports;
+pub mod charts;
+pub mod escape;
+pub mod exports;
 pub mod highlight;
 mod indexes;
 mod insight_pages;
 pub mod markdown;
 pub mod mentions;
 mod merged;
+pub mod sink;
 pub mod theme;
 pub mod timeline_svg;
 pub mod view;
@@ -38,6 +41,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use self::assets::{Assets, Found};
+pub use self::escape::{escape, escape_to, escaped};
 use self::highlight::Highlighter;
 use self::markdown::{Doc, Markdown};
 use self::mentions::MentionLinks;
@@ -47,14 +51,15 @@ use self::view::{
     visibility_name, EventView, ImpactView, LinkView, PageView, RecordRef, RecordView, SimilarView,
     TermView,
 };
-use crate::config::SiteConfig;
-use crate::insights::{Facts, Insights};
+use crate::analysis;
+use crate::analysis::insights::{Facts, Insights};
+use crate::analysis::metrics::Figures;
+use crate::analysis::select::{Profile, Selection};
+use crate::core::config::SiteConfig;
+use crate::core::model::{slug, Archive, Record};
+use crate::core::timing::log_time;
 use crate::link::LinkGraph;
-use crate::metrics::Figures;
-use crate::model::{slug, Archive, Record};
-use crate::pipeline::{self, log_time};
-use crate::select::{Profile, Selection};
-use crate::write::{Contents, OutputFile, Sink, WriteError};
+use crate::render::sink::{Contents, OutputFile, Sink, WriteError};
 
 /// Settings of one render.
 #[derive(Clone, Debug)]
@@ -103,61 +108,6 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
-
-/// Escapes text for HTML element content and attribute values, for the pages
-/// casebook writes outside the templates (SVG drawings, mention links).
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    escape_pieces(text, |piece| {
-        out.push_str(piece);
-        Ok(())
-    })
-    .unwrap_or_default();
-    out
-}
-
-/// Tera's escape function: escapes every value a template prints straight into
-/// the page, so text without special characters is copied whole.
-pub fn escape_to(text: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    escape_pieces(text, |piece| out.write_all(piece.as_bytes()))
-}
-
-/// Hands `text` to `push` in pieces: runs of plain text, and an entity for each
-/// byte in [`NEEDS_ESCAPE`].
-fn escape_pieces(
-    text: &str,
-    mut push: impl FnMut(&str) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !NEEDS_ESCAPE[usize::from(b)] {
-            continue;
-        }
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            _ => "&#39;",
-        };
-        push(&text[start..i])?;
-        push(entity)?;
-        start = i + 1;
-    }
-    push(&text[start..])
-}
-
-/// The bytes [`escape_pieces`] replaces.
-const NEEDS_ESCAPE: [bool; 256] = {
-    let mut table = [false; 256];
-    table[b'&' as usize] = true;
-    table[b'<' as usize] = true;
-    table[b'>' as usize] = true;
-    table[b'"' as usize] = true;
-    table[b'\'' as usize] = true;
-    table
-};
 
 /// Folders at the site root that casebook's own pages use; free pages may not.
 pub const RESERVED_SLUGS: &[&str] = &[
@@ -283,7 +233,7 @@ pub fn render(
     let mut theme = Theme::load(&archive.root, &config.theme)?;
     log_time(options.timings, "  theme", started);
     let started = Instant::now();
-    let facts = pipeline::facts(&selection.records, figures, config, options.today);
+    let facts = analysis::facts(&selection.records, figures, config, options.today);
     let insights = facts.insights();
     log_time(options.timings, "  figures", started);
     let started = Instant::now();
@@ -635,7 +585,7 @@ impl<'a> Site<'a> {
     /// A free page from `content/pages/` at `/<slug>/`.
     fn free_page(
         &self,
-        page: &crate::model::Page,
+        page: &crate::core::model::Page,
         markdown: &Markdown<'_>,
         assets: &Assets<'_>,
     ) -> Result<(OutputFile, Found), RenderError> {

@@ -14,8 +14,8 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use super::escape;
-use crate::charts::n;
-use crate::model::Record;
+use crate::core::model::Record;
+use crate::render::charts::n;
 
 const WIDTH: f64 = 800.0;
 const LEFT: f64 = 16.0;

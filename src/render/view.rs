@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use super::markdown::TocEntry;
 use super::merged::Merged;
-use crate::config::SiteConfig;
-use crate::metrics::{human_duration, ActionCounts, ActionState, Figures};
-use crate::model::{slug, ActionItem, Record, Visibility};
+use crate::analysis::metrics::{human_duration, ActionCounts, ActionState, Figures};
+use crate::core::config::SiteConfig;
+use crate::core::model::{slug, ActionItem, Record, Visibility};
 
 /// The URL (relative to the site root) of a record's page.
 pub fn record_url(id: &str) -> String {
@@ -301,7 +301,7 @@ pub fn action_item_views<'a>(record: &'a Record, figures: &Figures) -> Vec<Actio
 }
 
 impl<'a> ActionItemView<'a> {
-    /// `state` comes from the record's [`crate::metrics::Figures`], computed once per build.
+    /// `state` comes from the record's [`crate::analysis::metrics::Figures`], computed once per build.
     pub fn new(item: &'a ActionItem, state: ActionState) -> ActionItemView<'a> {
         ActionItemView {
             id: item.id.as_ref().map(|id| id.as_str()),
@@ -399,7 +399,7 @@ pub struct SimilarWhy {
 }
 
 impl<'a> SimilarView<'a> {
-    pub fn new(record: &'a RecordRef<'a>, found: &crate::similar::Match) -> SimilarView<'a> {
+    pub fn new(record: &'a RecordRef<'a>, found: &crate::link::similar::Match) -> SimilarView<'a> {
         SimilarView {
             record,
             why: SimilarWhy {

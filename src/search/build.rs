@@ -16,7 +16,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 
 use super::text::{self, Kind};
 use super::Document;
-use crate::config::SiteConfig;
+use crate::core::config::SiteConfig;
 
 /// How much a match in each field of a record counts, in this order: the title;
 /// the keywords (id, severity, status, services, tags); the summary; the body (the
@@ -802,9 +802,9 @@ fn first_paragraph(body: &str) -> &str {
 
 /// Markdown to plain text: inline markup removed, whitespace collapsed.
 fn plain_text(markdown: &str) -> String {
-    use pulldown_cmark::{Event, Parser};
+    use pulldown_cmark::Event;
     let mut out = String::with_capacity(markdown.len());
-    for event in Parser::new(markdown) {
+    for event in crate::core::markdown::parser(markdown) {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak | Event::HardBreak => out.push(' '),

@@ -19,11 +19,11 @@ use rayon::prelude::*;
 
 use serde::Serialize;
 
-use crate::config::SiteConfig;
-use crate::metrics::Figures;
-use crate::model::Record;
+use crate::analysis::metrics::Figures;
+use crate::core::config::SiteConfig;
+use crate::core::model::Record;
+use crate::render::sink::{OutputFile, Sink, WriteError};
 use crate::render::view::record_url;
-use crate::write::{OutputFile, Sink, WriteError};
 
 /// One record as the index sees it.
 pub struct Document<'a> {

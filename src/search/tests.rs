@@ -8,11 +8,11 @@ use super::encode::{
     self, File, DOC_CHUNK, INLINE_POSTINGS, POSTING_BLOCK_BYTES, TERM_CHUNK_BYTES,
 };
 use super::{build, text};
-use crate::model::{Archive, Record};
+use crate::core::model::{Archive, Record};
 use crate::pipeline;
 
 /// An archive written to a temporary folder and loaded like `casebook build` does.
-fn archive(records: &[(&str, &str)]) -> (tempfile::TempDir, crate::model::Archive) {
+fn archive(records: &[(&str, &str)]) -> (tempfile::TempDir, crate::core::model::Archive) {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     std::fs::write(
@@ -25,7 +25,8 @@ fn archive(records: &[(&str, &str)]) -> (tempfile::TempDir, crate::model::Archiv
         std::fs::write(root.join("content/incidents").join(name), text).expect("record");
     }
     let today = "2025-01-15".parse().expect("date");
-    let checked = pipeline::check(root, today, false).expect("check");
+    let setup = pipeline::Setup::load(root).expect("site.toml");
+    let checked = pipeline::check(root, setup, today, false, &crate::load::NoMemo);
     (dir, checked.archive)
 }
 
@@ -45,7 +46,7 @@ fn index_files(archive: &Archive) -> Vec<File> {
 /// compression, with the documents a build makes of them.
 fn index_files_of(archive: &Archive, keep: impl Fn(&Record) -> bool) -> Vec<File> {
     let records: Vec<&Record> = archive.records.iter().filter(|r| keep(r)).collect();
-    let figures = pipeline::figures(&records, "2025-01-15".parse().expect("date"));
+    let figures = crate::analysis::figures(&records, "2025-01-15".parse().expect("date"));
     let docs = super::documents(&records, &figures);
     encode::encode(&build::build(&docs, &archive.config))
 }
@@ -176,7 +177,7 @@ impl Reader {
     }
 }
 
-fn fixture() -> (tempfile::TempDir, crate::model::Archive) {
+fn fixture() -> (tempfile::TempDir, crate::core::model::Archive) {
     let filler = "The team reviewed dashboards and wrote follow-ups. ".repeat(40);
     archive(&[
         (
@@ -295,7 +296,7 @@ fn output_bytes_do_not_depend_on_the_thread_count() {
 }
 
 /// A generated archive: many records over a small vocabulary, so terms are common.
-fn generated(records: usize) -> (tempfile::TempDir, crate::model::Archive) {
+fn generated(records: usize) -> (tempfile::TempDir, crate::core::model::Archive) {
     const WORDS: &[&str] = &[
         "database",
         "connection",

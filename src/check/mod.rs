@@ -1,0 +1,574 @@
+//! Stage 2, validate: the checks that need more than one field, or more than one
+//! record. One function per check, each returning findings.
+//!
+//! Per-record checks run in parallel over the records; archive-wide checks (duplicate
+//! ids, unknown `related` ids, slug collisions) run once over the whole archive.
+
+pub mod mentions;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use jiff::civil::Date;
+use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
+use rayon::prelude::*;
+
+use crate::core::config::SiteConfig;
+use crate::core::diag::{Diagnostic, Span};
+use crate::core::markdown;
+use crate::core::model::{slug, Archive, Record, Review};
+use crate::core::rules::Rule;
+
+/// Wording that assigns blame; matched case-insensitively on whole words outside code.
+pub const BLAME_PHRASES: &[&str] = &[
+    "human error",
+    "careless",
+    "carelessness",
+    "negligent",
+    "negligence",
+    "should have known",
+    "incompetent",
+    "incompetence",
+    "stupid",
+    "lazy",
+    "sloppy",
+    "reckless",
+    "his fault",
+    "her fault",
+    "their fault",
+    "was to blame",
+    "is to blame",
+];
+
+/// Runs every check over a loaded archive. `today` decides what is overdue.
+pub fn validate(archive: &Archive, today: Date) -> Vec<Diagnostic> {
+    let config = &archive.config;
+    let mut diags: Vec<Diagnostic> = archive
+        .records
+        .par_iter()
+        .flat_map_iter(|record| check_record(record, config, &archive.root, today))
+        .collect();
+    diags.extend(duplicate_ids(&archive.records));
+    diags.extend(unknown_related(&archive.records));
+    diags.extend(slug_collisions(&archive.records, |r| &r.tags, "tag"));
+    diags.extend(slug_collisions(
+        &archive.records,
+        |r| &r.services,
+        "service",
+    ));
+    diags
+}
+
+fn check_record(record: &Record, config: &SiteConfig, root: &Path, today: Date) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    timestamp_order(record, &mut diags);
+    missing_resolved(record, &mut diags);
+    timeline_order(record, &mut diags);
+    action_items(record, today, &mut diags);
+    body_checks(record, config, root, &mut diags);
+    diags
+}
+
+/// detected, acknowledged, mitigated and resolved may not precede started;
+/// resolved may not precede detected. The finding points at the later key.
+fn timestamp_order(record: &Record, diags: &mut Vec<Diagnostic>) {
+    let m = &record.moments;
+    let mut check = |earlier: &Option<crate::core::diag::Spanned<jiff::Timestamp>>,
+                     earlier_name: &str,
+                     later: &Option<crate::core::diag::Spanned<jiff::Timestamp>>,
+                     later_name: &str| {
+        if let (Some(a), Some(b)) = (earlier, later) {
+            if b.value < a.value {
+                diags.push(
+                    Diagnostic::new(
+                        Rule::TimestampOrder,
+                        format!(
+                            "`{later_name}` ({}) is before `{earlier_name}` ({})",
+                            b.value, a.value
+                        ),
+                    )
+                    .at(&record.source, b.span)
+                    .note(
+                        &record.source,
+                        a.span,
+                        format!("`{earlier_name}` is set here"),
+                    ),
+                );
+            }
+        }
+    };
+    for (value, name) in [
+        (&m.detected, "detected"),
+        (&m.acknowledged, "acknowledged"),
+        (&m.mitigated, "mitigated"),
+        (&m.resolved, "resolved"),
+    ] {
+        check(&m.started, "started", value, name);
+    }
+    check(&m.detected, "detected", &m.resolved, "resolved");
+}
+
+/// The status that says an incident is over, and so needs its end time.
+const RESOLVED: &str = "resolved";
+
+/// A record with `status: resolved` needs a `resolved` timestamp (the spec's rule).
+/// Other statuses a site adds, even after `resolved` (`closed` for incidents whose
+/// end nobody recorded), carry no such demand.
+fn missing_resolved(record: &Record, diags: &mut Vec<Diagnostic>) {
+    if record.status.as_str() == RESOLVED && record.moments.resolved.is_none() {
+        diags.push(
+            Diagnostic::new(
+                Rule::MissingResolved,
+                format!("status is `{RESOLVED}` but there is no `resolved` timestamp"),
+            )
+            .at(&record.source, record.status.span)
+            .help("add `resolved:` with the time the incident ended"),
+        );
+    }
+}
+
+fn timeline_order(record: &Record, diags: &mut Vec<Diagnostic>) {
+    for pair in record.timeline.windows(2) {
+        if pair[1].at.value < pair[0].at.value {
+            diags.push(
+                Diagnostic::new(Rule::TimelineOrder, format!("timeline entry at {} comes after one at {}", pair[1].at.value, pair[0].at.value))
+                    .at(&record.source, pair[1].at.span)
+                    .help("keep the timeline in time order; a timeline that crosses midnight needs full timestamps"),
+            );
+        }
+    }
+}
+
+/// Overdue items, open items without owner or due date, and duplicate item ids.
+fn action_items(record: &Record, today: Date, diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for item in &record.action_items {
+        if let Some(id) = &item.id {
+            if let Some(first) = seen.insert(id.as_str(), id.span) {
+                diags.push(
+                    Diagnostic::new(
+                        Rule::DuplicateActionId,
+                        format!("action item id `{}` is used twice in this record", id.value),
+                    )
+                    .at(&record.source, id.span)
+                    .note(&record.source, first, "first used here"),
+                );
+            }
+        }
+        if !item.status.is_open() {
+            continue;
+        }
+        let name = item.id.as_ref().map_or_else(
+            || format!("\"{}\"", item.title.value),
+            |id| format!("`{}`", id.value),
+        );
+        if let Some(due) = &item.due {
+            if due.value < today {
+                let days = (today - due.value).get_days();
+                let plural = if days == 1 { "" } else { "s" };
+                diags.push(
+                    Diagnostic::new(
+                        Rule::OverdueActionItem,
+                        format!(
+                            "action item {name} is overdue: due {}, {days} day{plural} ago",
+                            due.value
+                        ),
+                    )
+                    .at(&record.source, due.span)
+                    .help("finish it, move its due date, or set its status to `wont-do`"),
+                );
+            }
+        }
+        let mut missing = Vec::new();
+        if item.owner.is_none() {
+            missing.push("owner");
+        }
+        if item.due.is_none() {
+            missing.push("due date");
+        }
+        if !missing.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    Rule::IncompleteActionItem,
+                    format!(
+                        "open action item {name} has no {}",
+                        missing.join(" and no ")
+                    ),
+                )
+                .at(&record.source, item.title.span),
+            );
+        }
+    }
+}
+
+/// Checks that read the Markdown body: required sections, blame wording, assets.
+fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Vec<Diagnostic>) {
+    let mut headings: Vec<String> = Vec::new();
+    let mut heading: Option<String> = None;
+    let mut in_code = 0usize;
+    let folder = record.bundle.clone().unwrap_or_else(|| {
+        record
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    });
+    let blame = config.level(Rule::BlameLanguage).is_some();
+    for (event, range) in markdown::parser(record.body()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) if level <= HeadingLevel::H3 => {
+                heading = Some(String::new())
+            }
+            Event::End(TagEnd::Heading(_)) => headings.extend(heading.take()),
+            Event::Start(Tag::CodeBlock(_)) => in_code += 1,
+            Event::End(TagEnd::CodeBlock) => in_code = in_code.saturating_sub(1),
+            Event::Text(text) if in_code == 0 => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&text);
+                }
+                if blame {
+                    blame_words(record, &text, range.start, diags);
+                }
+            }
+            Event::Code(text) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&text);
+                }
+            }
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. }) => {
+                check_asset(
+                    record,
+                    root,
+                    &folder,
+                    &dest_url,
+                    record.body_span(range),
+                    diags,
+                );
+            }
+            _ => {}
+        }
+    }
+    if *record.review == Review::Approved {
+        for section in &config.required_sections {
+            if !headings
+                .iter()
+                .any(|h| h.trim().eq_ignore_ascii_case(section))
+            {
+                diags.push(
+                    Diagnostic::new(
+                        Rule::MissingSection,
+                        format!("approved record has no `{section}` section"),
+                    )
+                    .at(&record.source, record.review.span)
+                    .help(format!(
+                        "add a `## {section}` heading, or set `review` back to `in-review`"
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// One automaton for every phrase, built once: a single pass per text, no lowercasing.
+fn blame_matcher() -> &'static AhoCorasick {
+    static MATCHER: OnceLock<AhoCorasick> = OnceLock::new();
+    MATCHER.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(BLAME_PHRASES)
+            .unwrap_or_else(|_| unreachable!("the phrase list is a valid pattern set"))
+    })
+}
+
+/// Blame phrases in one text event; `offset` is where the text starts in the body.
+fn blame_words(record: &Record, text: &str, offset: usize, diags: &mut Vec<Diagnostic>) {
+    for found in blame_matcher().find_iter(text) {
+        if is_word_at(text, found.start(), found.len()) {
+            let phrase = BLAME_PHRASES[found.pattern().as_usize()];
+            diags.push(blame_finding(
+                record,
+                phrase,
+                record.body_span(offset + found.start()..offset + found.end()),
+            ));
+        }
+    }
+}
+
+fn blame_finding(record: &Record, phrase: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Rule::BlameLanguage,
+        format!("blame-laden wording: `{phrase}`"),
+    )
+    .at(&record.source, span)
+    .help("describe what the system allowed to happen, not who is at fault")
+}
+
+fn is_word_at(text: &str, at: usize, len: usize) -> bool {
+    let before = text[..at].chars().next_back();
+    let after = text[at + len..].chars().next();
+    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+}
+
+/// Whether a link target is a relative path into the archive (not a URL or anchor).
+pub fn is_relative_target(url: &str) -> bool {
+    !(url.is_empty()
+        || url.starts_with('#')
+        || url.starts_with('/')
+        || url.starts_with("//")
+        || has_scheme(url))
+}
+
+fn has_scheme(url: &str) -> bool {
+    match url.find(':') {
+        Some(i) => {
+            url[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && i > 0
+        }
+        None => false,
+    }
+}
+
+/// Resolves a relative link lexically; `None` when it climbs out of the archive.
+pub fn resolve_relative(folder: &Path, target: &str) -> Option<PathBuf> {
+    let path = target.split(['#', '?']).next().unwrap_or("");
+    let mut out: Vec<Component> = folder.components().collect();
+    for part in Path::new(path).components() {
+        match part {
+            Component::ParentDir => {
+                out.pop()?;
+            }
+            Component::Normal(_) => out.push(part),
+            _ => {}
+        }
+    }
+    Some(out.iter().collect())
+}
+
+fn check_asset(
+    record: &Record,
+    root: &Path,
+    folder: &Path,
+    url: &str,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if !is_relative_target(url) {
+        return;
+    }
+    let decoded = percent_decode(url);
+    let finding = match resolve_relative(folder, &decoded) {
+        None => Some(format!("link `{url}` leaves the archive")),
+        Some(path) => {
+            // Resolving follows every symlink on the way, a folder's as well as the
+            // file's; only metadata is read, never the target's content.
+            match root.join(&path).canonicalize() {
+                Err(_) => Some(format!(
+                    "link `{url}` points to `{}`, which does not exist",
+                    crate::core::diag::display_path(&path)
+                )),
+                Ok(target) => {
+                    // The archive's root is canonical (see `load::load`).
+                    (!target.starts_with(root)).then(|| {
+                        format!(
+                            "link `{url}` goes through a symlink that points outside the archive"
+                        )
+                    })
+                }
+            }
+        }
+    };
+    if let Some(message) = finding {
+        diags.push(Diagnostic::new(Rule::MissingAsset, message).at(&record.source, span));
+    }
+}
+
+/// Decodes `%20` and friends so `my%20file.png` finds `my file.png`.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(hi), Some(lo)) = (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
+                out.push(hi * 16 + lo);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    (byte as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Two records with one id, or ids that differ only in letter case.
+fn duplicate_ids(records: &[Record]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut by_lower: HashMap<String, &Record> = HashMap::new();
+    let mut ordered: Vec<&Record> = records.iter().collect();
+    ordered.sort_by(|a, b| a.path.cmp(&b.path));
+    for record in ordered {
+        let key = record.id.to_lowercase();
+        match by_lower.get(&key) {
+            Some(first) => {
+                let message = if first.id.value == record.id.value {
+                    format!(
+                        "id `{}` is also used by {}",
+                        record.id.value,
+                        crate::core::diag::display_path(&first.path)
+                    )
+                } else {
+                    format!(
+                        "id `{}` differs only in letter case from `{}` in {}",
+                        record.id.value,
+                        first.id.value,
+                        crate::core::diag::display_path(&first.path)
+                    )
+                };
+                diags.push(
+                    Diagnostic::new(Rule::DuplicateId, message)
+                        .at(&record.source, record.id.span)
+                        .note(&first.source, first.id.span, "first used here"),
+                );
+            }
+            None => {
+                by_lower.insert(key, record);
+            }
+        }
+    }
+    diags
+}
+
+fn unknown_related(records: &[Record]) -> Vec<Diagnostic> {
+    let ids: std::collections::HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    let mut sorted_ids: Vec<&str> = ids.iter().copied().collect();
+    sorted_ids.sort_unstable();
+    let mut diags = Vec::new();
+    for record in records {
+        for related in &record.related {
+            if !ids.contains(related.as_str()) {
+                diags.push(
+                    Diagnostic::new(
+                        Rule::UnknownRelated,
+                        format!(
+                            "`related` names `{}`, but no record has that id",
+                            related.value
+                        ),
+                    )
+                    .at(&record.source, related.span)
+                    .suggest(related, sorted_ids.iter().copied()),
+                );
+            }
+        }
+    }
+    diags
+}
+
+fn slug_collisions(
+    records: &[Record],
+    field: impl Fn(&Record) -> &Vec<crate::core::diag::Spanned<String>>,
+    what: &str,
+) -> Vec<Diagnostic> {
+    let mut first_name: BTreeMap<String, (&str, &Record, Span)> = BTreeMap::new();
+    let mut diags = Vec::new();
+    for record in records.iter().rev() {
+        for name in field(record) {
+            let s = slug(name);
+            if s.is_empty() {
+                diags.push(
+                    Diagnostic::new(
+                        Rule::InvalidValue,
+                        format!(
+                            "{what} `{}` has no letters or digits for its page's URL",
+                            name.value
+                        ),
+                    )
+                    .at(&record.source, name.span),
+                );
+                continue;
+            }
+            match first_name.get(&s) {
+                Some((other, first, span)) if *other != name.as_str() => diags.push(
+                    Diagnostic::new(
+                        Rule::SlugCollision,
+                        format!(
+                            "{what} `{}` and {what} `{other}` ({}) both become the URL `{s}`",
+                            name.value,
+                            if first.path == record.path {
+                                "in this record".to_string()
+                            } else {
+                                format!("in {}", crate::core::diag::display_path(&first.path))
+                            }
+                        ),
+                    )
+                    .at(&record.source, name.span)
+                    .note(&first.source, *span, format!("`{other}` is used here"))
+                    .help(format!("write `{other}` here too, or rename one of them")),
+                ),
+                Some(_) => {}
+                None => {
+                    first_name.insert(s, (name.as_str(), record, name.span));
+                }
+            }
+        }
+    }
+    diags
+}
+
+/// Applies site.toml's `[rules]`: changes levels and drops rules that are off.
+pub fn apply_levels(diags: Vec<Diagnostic>, config: &SiteConfig) -> Vec<Diagnostic> {
+    diags
+        .into_iter()
+        .filter_map(|mut d| {
+            d.level = config.level(d.rule)?;
+            Some(d)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_targets() {
+        assert!(is_relative_target("pool.png"));
+        assert!(is_relative_target("../x/y.log"));
+        assert!(!is_relative_target("https://example.com"));
+        assert!(!is_relative_target("mailto:a@b"));
+        assert!(!is_relative_target("#summary"));
+        assert!(!is_relative_target("/abs"));
+    }
+
+    #[test]
+    fn resolve_stays_inside() {
+        let folder = Path::new("content/incidents/b");
+        assert_eq!(
+            resolve_relative(folder, "x.png#a"),
+            Some(PathBuf::from("content/incidents/b/x.png"))
+        );
+        assert_eq!(resolve_relative(folder, "../../../../etc/passwd"), None);
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("my%20file.png"), "my file.png");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+
+    #[test]
+    fn whole_words_only() {
+        assert!(is_word_at("a lazy dog", 2, 4));
+        assert!(!is_word_at("lazyload", 0, 4));
+    }
+}

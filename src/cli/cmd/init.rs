@@ -1,0 +1,61 @@
+//! `casebook init [DIR]`: a new archive that passes `check` as it is.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::cmd::{Failure, Outcome};
+use crate::cli::{GlobalArgs, InitArgs};
+
+/// The files `init` writes, relative to the new archive's root.
+const FILES: &[(&str, &str)] = &[
+    ("site.toml", include_str!("init_files/site.toml")),
+    (".gitignore", include_str!("init_files/gitignore")),
+    (
+        ".github/workflows/casebook.yml",
+        include_str!("init_files/workflow.yml"),
+    ),
+];
+
+/// Writes the archive; refuses, writing nothing, when any of its files exists.
+pub fn run(global: &GlobalArgs, args: &InitArgs) -> Result<Outcome, Failure> {
+    let dir = args.dir.clone().unwrap_or_else(|| global.root.clone());
+    let today = jiff::Zoned::now().date();
+    let example_path = format!("content/incidents/{today}-example-database-failover.md");
+    let due = today
+        .checked_add(jiff::Span::new().days(90))
+        .unwrap_or(today);
+    let example = include_str!("init_files/example.md")
+        .replace("{year}", &today.year().to_string())
+        .replace("{date}", &today.to_string())
+        .replace("{due}", &due.to_string());
+    let mut files: Vec<(PathBuf, String)> = FILES
+        .iter()
+        .map(|(p, c)| (dir.join(p), c.to_string()))
+        .collect();
+    files.push((dir.join(&example_path), example));
+
+    let existing: Vec<&Path> = files
+        .iter()
+        .map(|(p, _)| p.as_path())
+        .filter(|p| p.exists())
+        .collect();
+    if !existing.is_empty() {
+        let names: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
+        return Err(Failure::Usage(format!(
+            "refusing to overwrite existing files: {}",
+            names.join(", ")
+        )));
+    }
+    for (path, content) in &files {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(Failure::io(format!("cannot create {}", parent.display())))?;
+        }
+        std::fs::write(path, content)
+            .map_err(Failure::io(format!("cannot write {}", path.display())))?;
+    }
+    if !global.quiet {
+        eprintln!("created a casebook archive in {}", dir.display());
+        eprintln!("next: `casebook check`, then `casebook new \"Title of an incident\"`");
+    }
+    Ok(Outcome::Clean)
+}

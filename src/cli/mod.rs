@@ -1,0 +1,279 @@
+//! Command-line interface: clap structures and the dispatch to one function per
+//! command in [`crate::cli::cmd`]. Nothing here touches the archive.
+
+pub mod cmd;
+pub mod table;
+
+use std::io::IsTerminal;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::civil::Date;
+
+use crate::analysis::select::{self, SelectOptions};
+use crate::core::diag::Format;
+
+/// Turns a git repository of incident postmortems into a fast, searchable static website.
+#[derive(Debug, Parser)]
+#[command(
+    name = "casebook",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The archive's root folder (the one with site.toml)
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Print only findings and errors, no summary
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to use colour; `auto` means on a terminal and never with NO_COLOR
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// Whether output is coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl GlobalArgs {
+    /// Colour for stderr: on a terminal, unless NO_COLOR is set or the user said no.
+    pub fn stderr_color(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stderr().is_terminal()
+            }
+        }
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check every record and report findings like a compiler
+    Check(CheckArgs),
+    /// Create a new archive that passes `check`
+    Init(InitArgs),
+    /// Write a new record from the house template and print its path
+    New(NewArgs),
+    /// Print the JSON Schema of the front matter, for editors
+    Schema,
+    /// Check the archive, then build the static website
+    Build(BuildArgs),
+    /// Build the site in memory, serve it, and rebuild it as the archive changes
+    Serve(ServeArgs),
+    /// List action items across the archive, with their state and days overdue
+    Actions(ActionsArgs),
+    /// Print the insight figures: incident trends, services, action-item follow-through
+    Stats(StatsArgs),
+}
+
+/// What fails a run besides errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Warnings fail the run too
+    Warnings,
+}
+
+/// Options of `casebook check`.
+#[derive(Debug, Args)]
+#[command(after_long_help = crate::core::rules::Rule::help_table())]
+pub struct CheckArgs {
+    /// How to print findings
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Make warnings fail the check
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub deny: Option<Deny>,
+    #[command(flatten)]
+    pub today: TodayArg,
+    /// Print how long each stage took
+    #[arg(long)]
+    pub timings: bool,
+}
+
+/// The `--today` option shared by commands that judge overdue items.
+#[derive(Debug, Args)]
+pub struct TodayArg {
+    /// The day that decides what is overdue [default: SOURCE_DATE_EPOCH, else the system date]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<Date>,
+}
+
+/// Which records a build publishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Profile {
+    /// Every record, for readers inside the company
+    Internal,
+    /// Only records that are not `visibility: internal`
+    Public,
+}
+
+/// Options of `casebook build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Where to write the site [default: site.toml's `output_dir`, else `public`]
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// The site's address, overriding site.toml's `base_url`
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub today: TodayArg,
+    /// Print how long each stage took
+    #[arg(long)]
+    pub timings: bool,
+}
+
+/// Options of `casebook serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port to listen on; 0 picks a free one
+    #[arg(long, default_value_t = 1111)]
+    pub port: u16,
+    /// The address to listen on; only this machine can reach the default
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub today: TodayArg,
+}
+
+/// Which records a command publishes or reports on: `build`, `stats` and `actions`
+/// take the same flags, so their figures agree for the same flags.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Include records with `review: draft` (left out by default)
+    #[arg(long)]
+    pub drafts: bool,
+    /// Which records to include
+    #[arg(long, value_enum, default_value_t = Profile::Internal)]
+    pub profile: Profile,
+}
+
+impl SelectArgs {
+    /// The selection these flags ask for.
+    pub fn options(&self) -> SelectOptions {
+        SelectOptions {
+            profile: match self.profile {
+                Profile::Internal => select::Profile::Internal,
+                Profile::Public => select::Profile::Public,
+            },
+            drafts: self.drafts,
+        }
+    }
+}
+
+/// Options of `casebook init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to create the archive [default: the current folder]
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Options of `casebook new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The incident's title
+    pub title: String,
+    /// Severity, one of site.toml's [default: the least severe]
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// An affected service (repeat for more)
+    #[arg(long = "service", value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Write a bundle (a folder with index.md) so assets can sit beside it
+    #[arg(long)]
+    pub bundle: bool,
+    #[command(flatten)]
+    pub today: TodayArg,
+}
+
+/// How `casebook actions` prints its list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns for a terminal
+    Table,
+    /// One JSON array of items (see docs/actions.md)
+    Json,
+    /// Comma-separated values with a header line, for spreadsheets
+    Csv,
+}
+
+/// What makes `casebook actions` exit 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any listed item is overdue
+    Overdue,
+}
+
+/// Options of `casebook actions`.
+#[derive(Debug, Args)]
+pub struct ActionsArgs {
+    /// List only overdue items (open or in progress, past their due date)
+    #[arg(long)]
+    pub overdue: bool,
+    /// List only this owner's items (letter case ignored)
+    #[arg(long, value_name = "OWNER")]
+    pub owner: Option<String>,
+    /// List only items of incidents that name this service
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// How to print the list
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Exit with 1 when a listed item is overdue, so a scheduled CI job can nag
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub today: TodayArg,
+}
+
+/// How `casebook stats` prints the figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    /// One aligned table per figure
+    Table,
+    /// The figures as JSON, the same object incidents.json carries (docs/insights.md)
+    Json,
+}
+
+/// Options of `casebook stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// How to print the figures
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub today: TodayArg,
+    /// Print how long each stage took
+    #[arg(long)]
+    pub timings: bool,
+}

@@ -1,0 +1,14 @@
+//! What every stage shares: the [`model`] of records, the site's [`config`],
+//! findings ([`diag`]) and the [`rules`] they fall under, one Markdown dialect
+//! ([`markdown`], [`prose`]) and one home for URL, slug and path rules ([`paths`]).
+
+pub mod alloc;
+pub mod config;
+pub mod diag;
+pub mod ids;
+pub mod markdown;
+pub mod model;
+pub mod prose;
+pub mod rules;
+pub mod timing;
+pub mod today;

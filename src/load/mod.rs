@@ -1,0 +1,510 @@
+//! Stage 1, load: find every record file under `content/incidents/`, read it, split
+//! front matter from body and decode it into a [`Record`].
+//!
+//! Discovery walks the tree once (never following a symlink out of the archive);
+//! reading and decoding then run in parallel with rayon, one file per task. A file
+//! that cannot be read as a record yields findings, never an early return, so one
+//! broken record never hides the findings of another.
+
+pub mod decode;
+pub mod yaml;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::core::config::SiteConfig;
+use crate::core::diag::{Diagnostic, Source, Span};
+use crate::core::model::{Archive, Page, Record};
+use crate::core::rules::Rule;
+
+/// Where records live, relative to the archive root.
+pub const INCIDENTS_DIR: &str = "content/incidents";
+/// Where free pages live, relative to the archive root.
+pub const PAGES_DIR: &str = "content/pages";
+/// Larger record files are refused: a postmortem is text, not a log dump.
+pub const MAX_RECORD_BYTES: u64 = 8 * 1024 * 1024;
+
+/// What kind of file a record is written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Markdown,
+    Yaml,
+}
+
+/// A file found by discovery, before it is read.
+struct Candidate {
+    /// Relative to the archive root.
+    path: PathBuf,
+    format: Format,
+    bundle: Option<PathBuf>,
+}
+
+/// What one record file decodes to: the record, if it is one, and its findings.
+pub type Decoded = (Option<Record>, Vec<Diagnostic>);
+
+/// Decodes record files for [`load_with`]. `casebook serve` keeps the result of
+/// every file and decodes again only the files whose bytes changed.
+pub trait Memo: Sync {
+    /// What the record file at `path` (relative to the root, a bundle's `index.md`
+    /// when `bundle`) with these `bytes` decodes to; `decode` computes it.
+    fn decode(
+        &self,
+        path: &Path,
+        bundle: bool,
+        bytes: &[u8],
+        decode: &dyn Fn() -> Decoded,
+    ) -> Decoded;
+}
+
+/// The [`Memo`] of a one-off run: it remembers nothing.
+pub struct NoMemo;
+
+impl Memo for NoMemo {
+    fn decode(&self, _: &Path, _: bool, _: &[u8], decode: &dyn Fn() -> Decoded) -> Decoded {
+        decode()
+    }
+}
+
+/// Loads the archive at `root` with an already-read configuration.
+/// Returns the archive and every finding made while reading it.
+pub fn load(root: &Path, config: SiteConfig) -> (Archive, Vec<Diagnostic>) {
+    load_with(root, config, &NoMemo)
+}
+
+/// [`load`], with each record file's bytes decoded through `memo`.
+pub fn load_with(root: &Path, config: SiteConfig, memo: &dyn Memo) -> (Archive, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let candidates = discover(root, &canonical_root, &mut diags);
+    let results: Vec<Decoded> = candidates
+        .par_iter()
+        .map(|c| load_record(root, c, &config, memo))
+        .collect();
+    let mut records = Vec::with_capacity(results.len());
+    let mut rejected = 0;
+    for (record, found) in results {
+        match record {
+            Some(record) => records.push(record),
+            None => rejected += 1,
+        }
+        diags.extend(found);
+    }
+    records.sort_by(|a, b| {
+        b.date
+            .cmp(&a.date)
+            .then_with(|| a.id.value.cmp(&b.id.value))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    let pages = load_pages(root, &mut diags);
+    let archive = Archive {
+        root: canonical_root,
+        config,
+        records,
+        pages,
+        rejected,
+    };
+    (archive, diags)
+}
+
+/// Whether a file or folder name is one the spec says to ignore.
+fn ignored(name: &str) -> bool {
+    name.starts_with('_') || name.starts_with('.')
+}
+
+fn discover(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<Candidate> {
+    let dir = root.join(INCIDENTS_DIR);
+    let mut out = Vec::new();
+    let mut walker = WalkDir::new(&dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walker.next() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                if error
+                    .io_error()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                    && error.depth() == 0
+                {
+                    break;
+                }
+                let path = error.path().map(|p| relative(root, p)).unwrap_or_default();
+                diags.push(
+                    Diagnostic::new(
+                        Rule::FrontMatter,
+                        format!("cannot read {}: {error}", path.display()),
+                    )
+                    .in_file(&Source::new(path, "")),
+                );
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if ignored(&name) {
+            if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        let rel = relative(root, entry.path());
+        if entry.path_is_symlink() {
+            match entry.path().canonicalize() {
+                Ok(target) if target.starts_with(canonical_root) => {
+                    if target.is_file() {
+                        if let Some(format) = record_format(&rel) {
+                            out.push(Candidate {
+                                path: rel,
+                                format,
+                                bundle: None,
+                            });
+                        }
+                    }
+                }
+                _ => diags.push(
+                    Diagnostic::new(
+                        Rule::SymlinkOutside,
+                        format!(
+                            "symlink `{}` points outside the archive; it was not read",
+                            rel.display()
+                        ),
+                    )
+                    .in_file(&Source::new(rel, "")),
+                ),
+            }
+            continue;
+        }
+        if entry.file_type().is_dir() {
+            let index = entry.path().join("index.md");
+            if index.is_file() {
+                out.push(Candidate {
+                    path: rel.join("index.md"),
+                    format: Format::Markdown,
+                    bundle: Some(rel),
+                });
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        // Sockets, pipes and devices are not records: reading a pipe would block.
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        if let Some(format) = record_format(&rel) {
+            out.push(Candidate {
+                path: rel,
+                format,
+                bundle: None,
+            });
+        }
+    }
+    out
+}
+
+fn record_format(path: &Path) -> Option<Format> {
+    match path.extension()?.to_str()? {
+        "md" => Some(Format::Markdown),
+        "yaml" | "yml" => Some(Format::Yaml),
+        _ => None,
+    }
+}
+
+fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+fn too_large(rel: &Path, size: u64) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::new(
+            Rule::InputLimit,
+            format!(
+                "file is {size} bytes; records larger than {MAX_RECORD_BYTES} bytes are not read"
+            ),
+        )
+        .in_file(&Source::new(rel, ""))
+        .help("move large logs into a bundle asset and link to it"),
+    )
+}
+
+/// Reads a file as text: refuses huge files, reports non-UTF-8 with its position,
+/// drops a BOM and turns CRLF into LF (columns stay the same).
+fn read_text(root: &Path, rel: &Path) -> Result<Arc<Source>, Box<Diagnostic>> {
+    text_source(rel, &read_bytes(root, rel)?)
+}
+
+/// Reads a file's bytes; refuses huge files.
+fn read_bytes(root: &Path, rel: &Path) -> Result<Vec<u8>, Box<Diagnostic>> {
+    let full = root.join(rel);
+    let size = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_RECORD_BYTES {
+        return Err(too_large(rel, size));
+    }
+    std::fs::read(&full).map_err(|error| {
+        Box::new(
+            Diagnostic::new(Rule::FrontMatter, format!("cannot read file: {error}"))
+                .in_file(&Source::new(rel, "")),
+        )
+    })
+}
+
+/// The text of a file's bytes: a BOM dropped, CRLF turned into LF, non-UTF-8 reported.
+fn text_source(rel: &Path, bytes: &[u8]) -> Result<Arc<Source>, Box<Diagnostic>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(Source::new(rel, normalize_newlines(text))),
+        Err(error) => {
+            let lossy = normalize_newlines(&String::from_utf8_lossy(bytes));
+            let valid = error.valid_up_to();
+            let offset = String::from_utf8_lossy(&bytes[..valid])
+                .replace("\r\n", "\n")
+                .len();
+            let source = Source::new(rel, lossy);
+            let message = format!(
+                "file is not UTF-8 text (invalid byte 0x{:02X})",
+                bytes[valid]
+            );
+            Err(Box::new(
+                Diagnostic::new(Rule::NotUtf8, message)
+                    .at(&source, Span::new(offset, offset + 1))
+                    .help("save the file as UTF-8"),
+            ))
+        }
+    }
+}
+
+fn normalize_newlines(text: &str) -> String {
+    if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The YAML part and the body of a Markdown file with front matter.
+pub struct FrontMatter<'a> {
+    pub yaml: &'a str,
+    pub yaml_offset: usize,
+    pub body: &'a str,
+    pub body_offset: usize,
+}
+
+/// Splits `---` front matter from the body; `Err` carries a finding's message and span.
+pub fn split_front_matter(text: &str) -> Result<FrontMatter<'_>, (String, Span)> {
+    let first_end = text.find('\n').unwrap_or(text.len());
+    if text[..first_end].trim_end() != "---" {
+        return Err((
+            "a Markdown record must start with `---` front matter".into(),
+            Span::new(0, first_end),
+        ));
+    }
+    let yaml_offset = (first_end + 1).min(text.len());
+    let mut line_start = yaml_offset;
+    while line_start < text.len() {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        let line = text[line_start..line_end].trim_end();
+        if line == "---" || line == "..." {
+            let body_offset = (line_end + 1).min(text.len());
+            return Ok(FrontMatter {
+                yaml: &text[yaml_offset..line_start],
+                yaml_offset,
+                body: &text[body_offset..],
+                body_offset,
+            });
+        }
+        line_start = line_end + 1;
+    }
+    Err((
+        "the front matter is never closed with `---`".into(),
+        Span::new(0, first_end),
+    ))
+}
+
+fn load_record(
+    root: &Path,
+    candidate: &Candidate,
+    config: &SiteConfig,
+    memo: &dyn Memo,
+) -> Decoded {
+    let bytes = match read_bytes(root, &candidate.path) {
+        Ok(bytes) => bytes,
+        Err(diag) => return (None, vec![*diag]),
+    };
+    let decode = || match text_source(&candidate.path, &bytes) {
+        Ok(source) => decode_record(source, candidate, config),
+        Err(diag) => (None, vec![*diag]),
+    };
+    memo.decode(&candidate.path, candidate.bundle.is_some(), &bytes, &decode)
+}
+
+/// Loads one record from a file's bytes, as if read from `path` (relative to the
+/// archive root; `.md`, `.yaml` or `.yml`). The loader's pure core, without the file
+/// system: property tests and fuzz targets call it with arbitrary bytes.
+pub fn record_from_bytes(
+    path: &Path,
+    bytes: &[u8],
+    config: &SiteConfig,
+) -> (Option<Record>, Vec<Diagnostic>) {
+    let candidate = Candidate {
+        path: path.to_path_buf(),
+        format: record_format(path).unwrap_or(Format::Markdown),
+        bundle: None,
+    };
+    if bytes.len() as u64 > MAX_RECORD_BYTES {
+        return (None, vec![*too_large(path, bytes.len() as u64)]);
+    }
+    match text_source(path, bytes) {
+        Ok(source) => decode_record(source, &candidate, config),
+        Err(diag) => (None, vec![*diag]),
+    }
+}
+
+fn decode_record(
+    source: Arc<Source>,
+    candidate: &Candidate,
+    config: &SiteConfig,
+) -> (Option<Record>, Vec<Diagnostic>) {
+    if source.text.trim().is_empty() {
+        let diag = Diagnostic::new(Rule::FrontMatter, "the record file is empty")
+            .at(&source, Span::new(0, 0));
+        return (None, vec![diag]);
+    }
+    let (yaml_text, yaml_offset, body_offset) = match candidate.format {
+        Format::Yaml => (source.text.as_str(), 0, None),
+        Format::Markdown => match split_front_matter(&source.text) {
+            Ok(fm) => (fm.yaml, fm.yaml_offset, Some(fm.body_offset)),
+            Err((message, span)) => {
+                return (
+                    None,
+                    vec![Diagnostic::new(Rule::FrontMatter, message).at(&source, span)],
+                );
+            }
+        },
+    };
+    let parsed = yaml::parse(yaml_text, yaml_offset);
+    let mut diags: Vec<Diagnostic> = parsed
+        .problems
+        .iter()
+        .map(|p| yaml_problem(&source, p))
+        .collect();
+    let Some(root_node) = parsed.root else {
+        if diags.is_empty() {
+            diags.push(
+                Diagnostic::new(Rule::FrontMatter, "the front matter is empty")
+                    .at(&source, Span::new(0, 0)),
+            );
+        }
+        return (None, diags);
+    };
+    let input = decode::Input {
+        source: &source,
+        path: &candidate.path,
+        bundle: candidate.bundle.as_deref(),
+        body_offset,
+        config,
+    };
+    let record = decode::record(&root_node, input, &mut diags);
+    (record, diags)
+}
+
+/// Turns a YAML problem into a finding.
+pub fn yaml_problem(source: &Arc<Source>, problem: &yaml::Problem) -> Diagnostic {
+    match problem {
+        yaml::Problem::Syntax { message, at } => {
+            Diagnostic::new(Rule::YamlSyntax, format!("YAML does not parse: {message}"))
+                .at(source, *at)
+        }
+        yaml::Problem::TooDeep { at } => Diagnostic::new(
+            Rule::InputLimit,
+            format!("YAML nests deeper than {} levels", yaml::MAX_DEPTH),
+        )
+        .at(source, *at),
+        yaml::Problem::TooManyNodes { at } => Diagnostic::new(
+            Rule::InputLimit,
+            format!(
+                "YAML expands to more than {} values (an alias bomb?)",
+                yaml::MAX_NODES
+            ),
+        )
+        .at(source, *at),
+        yaml::Problem::MultipleDocuments { at } => Diagnostic::new(
+            Rule::YamlSyntax,
+            "a record holds one YAML document; found a second `---`",
+        )
+        .at(source, *at),
+        yaml::Problem::DuplicateKey { key, first, second } => {
+            Diagnostic::new(Rule::DuplicateKey, format!("key `{key}` appears twice"))
+                .at(source, *second)
+                .label("second definition")
+                .note(source, *first, "first defined here")
+        }
+    }
+}
+
+fn load_pages(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<Page> {
+    let dir = root.join(PAGES_DIR);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| !ignored(&n.to_string_lossy()))
+        })
+        .collect();
+    paths.sort();
+    let mut pages = Vec::new();
+    for path in paths {
+        let rel = relative(root, &path);
+        let source = match read_text(root, &rel) {
+            Ok(source) => source,
+            Err(diag) => {
+                diags.push(*diag);
+                continue;
+            }
+        };
+        match decode::page(&source, &rel, diags) {
+            Some(page) => pages.push(page),
+            None => continue,
+        }
+    }
+    pages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_front_matter() {
+        let text = "---\nid: a\n---\n# Body\n";
+        let fm = split_front_matter(text).expect("front matter");
+        assert_eq!(fm.yaml, "id: a\n");
+        assert_eq!(fm.yaml_offset, 4);
+        assert_eq!(fm.body, "# Body\n");
+    }
+
+    #[test]
+    fn refuses_missing_or_unclosed_front_matter() {
+        assert!(split_front_matter("# Title\n").is_err());
+        assert!(split_front_matter("---\nid: a\n").is_err());
+    }
+
+    #[test]
+    fn ignores_underscore_and_dot_names() {
+        assert!(ignored("_TEMPLATE.md"));
+        assert!(ignored(".draft.md"));
+        assert!(!ignored("2024-01-01-x.md"));
+    }
+}

@@ -1,0 +1,6 @@
+//! Where a built site goes: a folder on disk ([`write`]) or the preview server
+//! ([`serve`]).
+
+pub mod build;
+pub mod serve;
+pub mod write;

@@ -1,0 +1,160 @@
+//! One build of the site into memory, with the findings printed like `casebook
+//! check` prints them.
+//!
+//! Every build runs the whole pipeline over the whole archive (load, validate,
+//! link, render, search index), exactly as `casebook build` does, so what is
+//! served never depends on which files changed: only decoding is skipped for
+//! record files whose bytes did not change ([`DecodeCache`]). That is what keeps
+//! it from going stale: every input is read again, and what is reused is a pure
+//! function of an input that is the same.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::cache::{DecodeCache, Decodings};
+use super::live::Problem;
+use super::site::{Site, SiteSink};
+use crate::analysis::select::SelectOptions;
+use crate::core::config::FILE_NAME;
+use crate::core::diag::{display_path, Format, Level, Report};
+use crate::core::today::Today;
+use crate::pipeline::{self, Checked, Setup, SetupError};
+use crate::render::RenderOptions;
+
+/// What a serve build needs besides the archive.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The archive's root folder, canonical.
+    pub root: PathBuf,
+    /// Which records are published (`--drafts`, `--profile`).
+    pub select: SelectOptions,
+    /// Where each build takes "today" from, as `casebook build` would.
+    pub today: Today,
+    /// The address the site is served at, ending with `/`.
+    pub base_url: String,
+    /// Colour the findings.
+    pub color: bool,
+    /// Print findings and errors only, no summary lines.
+    pub quiet: bool,
+}
+
+/// How one build went.
+pub enum Attempt {
+    /// The site, and what went into it.
+    Built {
+        site: Site,
+        published: usize,
+        decodings: Decodings,
+    },
+    /// Errors stopped the build; the errors to show.
+    Failed(Vec<Problem>),
+}
+
+/// Builds the site again and again, keeping decoded records between builds.
+pub struct Builder {
+    settings: Settings,
+    cache: DecodeCache,
+    /// site.toml's bytes at the last build: records decode against it.
+    config: Option<Vec<u8>>,
+}
+
+impl Builder {
+    /// A builder that has built nothing yet.
+    pub fn new(settings: Settings) -> Builder {
+        Builder {
+            settings,
+            cache: DecodeCache::default(),
+            config: None,
+        }
+    }
+
+    /// The settings it builds with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Forgets every decoded record (after a build that did not finish).
+    pub fn forget(&mut self) {
+        self.cache.clear();
+        self.config = None;
+    }
+
+    /// Builds the site into memory and prints the findings to stderr.
+    pub fn build(&mut self) -> Attempt {
+        let root = &self.settings.root;
+        let config_bytes = std::fs::read(root.join(FILE_NAME)).ok();
+        if config_bytes != self.config {
+            self.cache.clear();
+            self.config = config_bytes;
+        }
+        let setup = match Setup::load(root) {
+            Ok(setup) => setup,
+            Err(error) => return self.setup_failed(error),
+        };
+        let today = self.settings.today.date(&setup.config.timezone);
+        self.cache.begin();
+        let Checked { archive, report } = pipeline::check(root, setup, today, false, &self.cache);
+        let decodings = self.cache.end();
+        self.print(&report);
+        if !self.settings.quiet {
+            eprintln!("{}", report.summary(archive.files_checked()));
+        }
+        if report.count(Level::Error) > 0 {
+            return Attempt::Failed(problems(&report));
+        }
+        let sink = SiteSink::default();
+        let options = RenderOptions {
+            today,
+            base_url: self.settings.base_url.clone(),
+            profile: self.settings.select.profile,
+            timings: false,
+        };
+        match pipeline::publish(&archive, self.settings.select, &options, &sink) {
+            Ok(published) => Attempt::Built {
+                site: sink.finish(),
+                published,
+                decodings,
+            },
+            Err(error) => failed(None, error.to_string()),
+        }
+    }
+
+    /// The findings, in `casebook check`'s human format.
+    fn print(&self, report: &Report) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = report.write(&mut stderr, Format::Human, self.settings.color);
+        let _ = stderr.flush();
+    }
+
+    /// site.toml is missing or has errors: nothing else can be read.
+    fn setup_failed(&self, error: SetupError) -> Attempt {
+        match error {
+            SetupError::InvalidConfig(report) => {
+                self.print(&report);
+                Attempt::Failed(problems(&report))
+            }
+            SetupError::Config(error) => failed(Some(FILE_NAME.to_string()), error.to_string()),
+        }
+    }
+}
+
+/// A failed build with one error, printed.
+fn failed(place: Option<String>, message: String) -> Attempt {
+    eprintln!("error: {message}");
+    Attempt::Failed(vec![Problem { place, message }])
+}
+
+/// The errors of a report, for the banner.
+fn problems(report: &Report) -> Vec<Problem> {
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .map(|d| Problem {
+            place: d
+                .location()
+                .map(|(path, line, col)| format!("{}:{line}:{col}", display_path(path))),
+            message: format!("error[{}]: {}", d.rule.code(), d.message),
+        })
+        .collect()
+}

@@ -1,0 +1,351 @@
+//! The SVG is parsed as XML and checked: bar counts, heights proportional to the
+//! data, accessible names, escaping; and the charts of the insights fixture.
+
+use std::path::Path;
+
+use roxmltree::{Document, Node};
+
+use super::*;
+
+/// The `height` of every `rect.bar`, in document order, with its tooltip.
+fn bars_of(svg: &str) -> Vec<(f64, f64, String)> {
+    let doc = Document::parse(svg).expect("the chart is well-formed XML");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("class") == Some("bar"))
+        .map(|n| {
+            let number = |name: &str| -> f64 {
+                n.attribute(name)
+                    .and_then(|v| v.parse().ok())
+                    .expect("a numeric attribute")
+            };
+            (number("y"), number("height"), tooltip(n))
+        })
+        .collect()
+}
+
+fn tooltip(node: Node<'_, '_>) -> String {
+    node.children()
+        .find(|c| c.has_tag_name("title"))
+        .and_then(|t| t.text())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 0.11
+}
+
+fn series(name: &str, values: &[Option<i64>]) -> Series {
+    Series {
+        name: name.into(),
+        color: "#123456".into(),
+        values: values.to_vec(),
+    }
+}
+
+#[test]
+fn stacked_bars_have_one_rect_per_value_and_heights_in_proportion() {
+    let categories: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    let data = [
+        series("x", &[Some(3), Some(0), Some(6)]),
+        series("y", &[Some(1), Some(2), None]),
+    ];
+    let svg = bars(
+        "t",
+        "T",
+        "D",
+        &Bars {
+            categories: &categories,
+            series: &data,
+            layout: Layout::Stacked,
+            unit: Unit::Count,
+            size: Size::Full,
+        },
+    );
+    let bars = bars_of(&svg);
+    // Zero and missing values draw nothing.
+    assert_eq!(bars.len(), 4);
+    let heights: Vec<f64> = bars.iter().map(|b| b.1).collect();
+    let unit = heights[0] / 3.0;
+    for (height, value) in heights.iter().zip([3.0, 1.0, 2.0, 6.0]) {
+        assert!(close(*height, unit * value), "{heights:?}");
+    }
+    // The second segment of "a" sits on top of the first.
+    assert!(close(bars[1].0 + bars[1].1, bars[0].0), "{bars:?}");
+    assert_eq!(bars[1].2, "a y: 1");
+    // The axis reaches the largest stack (6) and no more than one step past it.
+    let full = Size::Full.plot_height();
+    assert!(unit * 6.0 <= full + 0.1 && unit * 8.0 >= full - 0.1);
+}
+
+#[test]
+fn grouped_bars_stand_side_by_side_on_the_baseline() {
+    let categories = vec!["2024-Q4".to_string()];
+    let data = [series("median", &[Some(600)]), series("p90", &[Some(3600)])];
+    let svg = bars(
+        "g",
+        "G",
+        "D",
+        &Bars {
+            categories: &categories,
+            series: &data,
+            layout: Layout::Grouped,
+            unit: Unit::Seconds,
+            size: Size::Small,
+        },
+    );
+    let bars = bars_of(&svg);
+    assert_eq!(bars.len(), 2);
+    assert!(close(bars[0].0 + bars[0].1, bars[1].0 + bars[1].1));
+    assert!((bars[1].1 / bars[0].1 - 6.0).abs() < 0.01, "{bars:?}");
+    assert_eq!(bars[1].2, "2024-Q4 p90: 1 h");
+    assert!(svg.contains(">1 h<"), "duration axis labels: {svg}");
+}
+
+#[test]
+fn horizontal_bars_scale_to_the_largest_and_escape_labels() {
+    let rows = vec![
+        Row {
+            label: "cache & <edge>".into(),
+            value: 4,
+            color: "#000000".into(),
+        },
+        Row {
+            label: "\"quoted\" 'name'".into(),
+            value: 1,
+            color: "#000000".into(),
+        },
+    ];
+    let svg = horizontal("h", "Title <b>", "Desc & more", &rows, Unit::Count);
+    let doc = Document::parse(&svg).expect("well-formed");
+    let widths: Vec<f64> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("bar"))
+        .map(|n| {
+            n.attribute("width")
+                .and_then(|w| w.parse().ok())
+                .expect("width")
+        })
+        .collect();
+    assert_eq!(widths.len(), 2);
+    assert!(close(widths[0], WIDTH - LABEL_COLUMN - VALUE_COLUMN));
+    assert!(close(widths[0] / 4.0, widths[1]));
+    let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    assert!(texts.contains(&"cache & <edge>"));
+    assert!(texts.contains(&"\"quoted\" 'name'"));
+    assert!(!svg.contains("<edge>") && !svg.contains("<b>"));
+}
+
+#[test]
+fn every_chart_names_itself_for_screen_readers() {
+    let svg = horizontal("x-1", "A title", "A description", &[], Unit::Count);
+    let doc = Document::parse(&svg).expect("well-formed");
+    let root = doc.root_element();
+    assert_eq!(root.attribute("role"), Some("img"));
+    let labelled: Vec<&str> = root
+        .attribute("aria-labelledby")
+        .expect("aria-labelledby")
+        .split(' ')
+        .collect();
+    assert_eq!(labelled, ["x-1-title", "x-1-desc"]);
+    let by_id = |id: &str| {
+        doc.descendants()
+            .find(|n| n.attribute("id") == Some(id))
+            .map(|n| {
+                (
+                    n.tag_name().name().to_string(),
+                    n.text().unwrap_or("").to_string(),
+                )
+            })
+    };
+    assert_eq!(by_id("x-1-title"), Some(("title".into(), "A title".into())));
+    assert_eq!(
+        by_id("x-1-desc"),
+        Some(("desc".into(), "A description".into()))
+    );
+}
+
+#[test]
+fn axis_steps_are_round() {
+    assert_eq!(Unit::Count.step(0), 1);
+    assert_eq!(Unit::Count.step(4), 1);
+    assert_eq!(Unit::Count.step(6), 2);
+    assert_eq!(Unit::Count.step(17), 5);
+    assert_eq!(Unit::Count.step(170), 50);
+    assert_eq!(Unit::Seconds.step(10_800), 3600);
+    assert_eq!(Unit::Seconds.step(50), 60);
+    assert_eq!(Unit::Seconds.step(30 * 86_400), 10 * 86_400);
+    assert!(Unit::Count.step(i64::MAX) >= i64::MAX / 4);
+}
+
+#[test]
+fn extreme_values_draw_without_panicking() {
+    let categories = vec!["a".to_string(), "b".to_string()];
+    let data = [
+        series("x", &[Some(i64::MAX), Some(-5)]),
+        series("y", &[Some(i64::MAX), None]),
+    ];
+    for layout in [Layout::Stacked, Layout::Grouped] {
+        for unit in [Unit::Count, Unit::Seconds] {
+            let chart = Bars {
+                categories: &categories,
+                series: &data,
+                layout,
+                unit,
+                size: Size::Full,
+            };
+            let svg = bars("e", "E", "D", &chart);
+            assert_eq!(bars_of(&svg).len(), 2);
+        }
+    }
+}
+
+/// The insights fixture's archive, and its facts on 2025-03-15.
+fn fixture() -> (
+    crate::core::model::Archive,
+    crate::analysis::insights::Facts,
+) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/insights/archive");
+    let (config, _) = crate::core::config::SiteConfig::load(&root).expect("site.toml");
+    let (archive, _) = crate::load::load(&root, config);
+    let today: jiff::civil::Date = "2025-03-15".parse().expect("date");
+    let records: Vec<&crate::core::model::Record> = archive.records.iter().collect();
+    let figures = crate::analysis::figures(&records, today);
+    let facts = crate::analysis::facts(&records, &figures, &archive.config, today);
+    (archive, facts)
+}
+
+fn fixture_charts() -> Vec<Chart> {
+    let (archive, facts) = fixture();
+    insight_charts(&facts.insights(), &archive.config, "")
+}
+
+#[test]
+fn the_fixture_charts_draw_the_fixture_figures() {
+    let charts = fixture_charts();
+    let ids: Vec<&str> = charts.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "incidents-per-month",
+            "time-to-detect",
+            "time-to-resolve",
+            "services-by-incidents",
+            "services-by-impact",
+            "actions-per-month",
+            "overdue-per-month",
+            "follow-through",
+        ]
+    );
+    let per_month = &charts[0];
+    let bars = bars_of(&per_month.svg);
+    let tips: Vec<&str> = bars.iter().map(|b| b.2.as_str()).collect();
+    assert_eq!(
+        tips,
+        [
+            "2024-11 SEV1: 1",
+            "2024-12 SEV2: 1",
+            "2025-01 SEV1: 1",
+            "2025-02 SEV2: 1",
+            "2025-02 SEV3: 1"
+        ]
+    );
+    assert!(bars.windows(2).all(|w| close(w[0].1, w[1].1)));
+    // Colour from site.toml for SEV1.
+    assert!(per_month.svg.contains("fill=\"#b91c1c\""));
+    assert_eq!(
+        per_month.table.columns,
+        ["Month", "SEV1", "SEV2", "SEV3", "Total"]
+    );
+    assert_eq!(per_month.table.rows[3], ["2025-02", "0", "1", "1", "2"]);
+
+    let resolve = &charts[2];
+    assert_eq!(
+        resolve.table.rows,
+        [
+            ["2024-Q4", "2", "1 h", "2 h"],
+            ["2025-Q1", "2", "30 min", "3 h"]
+        ]
+    );
+    let heights: Vec<f64> = bars_of(&resolve.svg).iter().map(|b| b.1).collect();
+    let per_hour = heights[1] / 2.0;
+    for (height, hours) in heights.iter().zip([1.0, 2.0, 0.5, 3.0]) {
+        assert!(close(*height, per_hour * hours), "{heights:?}");
+    }
+
+    let impact = &charts[4];
+    assert_eq!(impact.table.rows[2], ["cache & <edge>", "1 h 30 min", "1"]);
+    let widths = bars_of(&impact.svg).len();
+    assert_eq!(widths, 3);
+
+    let overdue = bars_of(&charts[6].svg);
+    let tips: Vec<&str> = overdue.iter().map(|b| b.2.as_str()).collect();
+    assert_eq!(
+        tips,
+        [
+            "2025-01 overdue: 1",
+            "2025-02 overdue: 1",
+            "2025-03 overdue: 2"
+        ]
+    );
+    assert!(charts[7]
+        .description
+        .contains("done or overdue, 60.0% are done"));
+}
+
+#[test]
+fn descriptions_say_when_months_tie() {
+    let (archive, facts) = fixture();
+    let db: Vec<usize> = (0..archive.records.len())
+        .filter(|&i| {
+            archive.records[i]
+                .services
+                .iter()
+                .any(|s| s.as_str() == "db")
+        })
+        .collect();
+    let charts = summary_charts(&facts.subset(&db), &archive.config, "s-");
+    assert!(
+        charts[0]
+            .description
+            .ends_with("2 in all; at most 1 in a month, in 2 months."),
+        "{}",
+        charts[0].description
+    );
+    assert!(charts.iter().all(|c| c.id.starts_with("s-")));
+}
+
+#[test]
+fn small_charts_show_the_recent_part_of_a_long_period() {
+    let (archive, facts) = fixture();
+    let mut insights = facts.insights();
+    // Thirty months and twelve quarters, as an archive some years old has.
+    let month = insights.incidents_per_month[0].clone();
+    insights.incidents_per_month = vec![month; 30];
+    let quarter = insights.time_to_resolve.per_quarter[0];
+    insights.time_to_resolve.per_quarter = vec![quarter; 12];
+
+    let small = summary_charts(&insights, &archive.config, "s-");
+    assert_eq!(small[0].table.rows.len(), RECENT_MONTHS);
+    assert_eq!(bars_of(&small[0].svg).len(), RECENT_MONTHS);
+    assert_eq!(
+        small[0].title,
+        "Incidents per month by severity, last 24 months"
+    );
+    assert!(
+        small[0].description.contains(": 24 in all"),
+        "{}",
+        small[0].description
+    );
+    assert_eq!(small[2].table.rows.len(), RECENT_QUARTERS);
+    assert_eq!(
+        small[2].title,
+        "Time to resolve per quarter, last 8 quarters"
+    );
+
+    // The insights page keeps the whole period, under its plain titles.
+    let full = insight_charts(&insights, &archive.config, "");
+    assert_eq!(full[0].table.rows.len(), 30);
+    assert_eq!(full[0].title, "Incidents per month by severity");
+    assert_eq!(full[2].table.rows.len(), 12);
+}
