@@ -7,7 +7,7 @@
 pub mod mentions;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -18,7 +18,8 @@ use rayon::prelude::*;
 use crate::core::config::SiteConfig;
 use crate::core::diag::{Diagnostic, Span};
 use crate::core::markdown;
-use crate::core::model::{slug, Archive, Record, Review};
+use crate::core::model::{Archive, Record, Review};
+use crate::core::paths::{is_relative, percent_decode, resolve_relative, slug};
 use crate::core::rules::Rule;
 
 /// Wording that assigns blame; matched case-insensitively on whole words outside code.
@@ -313,43 +314,6 @@ fn is_word_at(text: &str, at: usize, len: usize) -> bool {
     !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
 }
 
-/// Whether a link target is a relative path into the archive (not a URL or anchor).
-pub fn is_relative_target(url: &str) -> bool {
-    !(url.is_empty()
-        || url.starts_with('#')
-        || url.starts_with('/')
-        || url.starts_with("//")
-        || has_scheme(url))
-}
-
-fn has_scheme(url: &str) -> bool {
-    match url.find(':') {
-        Some(i) => {
-            url[..i]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-                && i > 0
-        }
-        None => false,
-    }
-}
-
-/// Resolves a relative link lexically; `None` when it climbs out of the archive.
-pub fn resolve_relative(folder: &Path, target: &str) -> Option<PathBuf> {
-    let path = target.split(['#', '?']).next().unwrap_or("");
-    let mut out: Vec<Component> = folder.components().collect();
-    for part in Path::new(path).components() {
-        match part {
-            Component::ParentDir => {
-                out.pop()?;
-            }
-            Component::Normal(_) => out.push(part),
-            _ => {}
-        }
-    }
-    Some(out.iter().collect())
-}
-
 fn check_asset(
     record: &Record,
     root: &Path,
@@ -358,7 +322,7 @@ fn check_asset(
     span: Span,
     diags: &mut Vec<Diagnostic>,
 ) {
-    if !is_relative_target(url) {
+    if !is_relative(url) {
         return;
     }
     let decoded = percent_decode(url);
@@ -386,29 +350,6 @@ fn check_asset(
     if let Some(message) = finding {
         diags.push(Diagnostic::new(Rule::MissingAsset, message).at(&record.source, span));
     }
-}
-
-/// Decodes `%20` and friends so `my%20file.png` finds `my file.png`.
-pub fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
-                out.push(hi * 16 + lo);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_value(byte: u8) -> Option<u8> {
-    (byte as char).to_digit(16).map(|d| d as u8)
 }
 
 /// Two records with one id, or ids that differ only in letter case.
@@ -539,32 +480,6 @@ pub fn apply_levels(diags: Vec<Diagnostic>, config: &SiteConfig) -> Vec<Diagnost
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn relative_targets() {
-        assert!(is_relative_target("pool.png"));
-        assert!(is_relative_target("../x/y.log"));
-        assert!(!is_relative_target("https://example.com"));
-        assert!(!is_relative_target("mailto:a@b"));
-        assert!(!is_relative_target("#summary"));
-        assert!(!is_relative_target("/abs"));
-    }
-
-    #[test]
-    fn resolve_stays_inside() {
-        let folder = Path::new("content/incidents/b");
-        assert_eq!(
-            resolve_relative(folder, "x.png#a"),
-            Some(PathBuf::from("content/incidents/b/x.png"))
-        );
-        assert_eq!(resolve_relative(folder, "../../../../etc/passwd"), None);
-    }
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("my%20file.png"), "my file.png");
-        assert_eq!(percent_decode("100%"), "100%");
-    }
 
     #[test]
     fn whole_words_only() {

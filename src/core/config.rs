@@ -224,14 +224,9 @@ impl SiteConfig {
             );
         }
         if let Some(v) = reader.string(table, "base_url") {
-            if v.starts_with("http://") || v.starts_with("https://") || v.starts_with('/') {
-                config.base_url = if v.ends_with('/') { v } else { format!("{v}/") };
-            } else {
-                reader.invalid(
-                    table,
-                    "base_url",
-                    format!("`base_url` must start with http://, https:// or /, found `{v}`"),
-                );
+            match crate::core::paths::base_url(&v) {
+                Ok(url) => config.base_url = url,
+                Err(reason) => reader.invalid(table, "base_url", format!("`base_url` {reason}")),
             }
         }
         if let Some(v) = reader.string(table, "timezone") {

@@ -8,6 +8,7 @@ pub mod diag;
 pub mod ids;
 pub mod markdown;
 pub mod model;
+pub mod paths;
 pub mod prose;
 pub mod rules;
 pub mod timing;

@@ -285,29 +285,3 @@ impl Archive {
         self.records.iter().find(|r| *r.id == id)
     }
 }
-
-/// Turns a tag or service name into its URL slug: lower case, `[a-z0-9-]`.
-pub fn slug(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_matches('-').to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs() {
-        assert_eq!(slug("Connection Pool"), "connection-pool");
-        assert_eq!(slug("api_gateway"), "api-gateway");
-        assert_eq!(slug("--K8s--"), "k8s");
-        assert_eq!(slug("!!!"), "");
-    }
-}

@@ -15,10 +15,9 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use super::view::record_url;
 use crate::analysis::select::Selection;
-use crate::check::{percent_decode, resolve_relative};
 use crate::core::model::{Archive, Record};
+use crate::core::paths::{encode_path, percent_decode, record_url, resolve_relative, slash_path};
 
 /// Where archive files go in the site, decided while bodies render.
 pub struct Assets<'a> {
@@ -146,26 +145,4 @@ fn normalize(path: &Path) -> PathBuf {
     path.components()
         .filter(|c| !matches!(c, std::path::Component::CurDir))
         .collect()
-}
-
-/// A relative path with `/` separators, as shown in pages and exports on any system.
-pub fn slash_path(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// Percent-encodes what may not appear raw in a URL path (spaces, quotes, `#`, `?`).
-pub fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for byte in path.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }

@@ -11,11 +11,12 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::view::{action_item_views, record_url, visibility_name, ActionItemView};
+use super::view::{action_item_views, visibility_name, ActionItemView};
 use super::{error_chain, RenderError, Site};
 use crate::analysis::insights::Insights;
 use crate::analysis::metrics::Figures;
 use crate::core::model::Record;
+use crate::core::paths::record_url;
 use crate::render::sink::{OutputFile, Sink};
 
 /// The version of the `incidents.json` schema.
@@ -40,7 +41,7 @@ pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError
 
 /// The root for pages served at any depth: the base URL's path.
 fn site_root(site: &Site<'_>) -> String {
-    super::base_path(&site.options.base_url)
+    crate::core::paths::base_path(&site.options.base_url)
 }
 
 /// One entry of the Atom feed.
@@ -134,7 +135,7 @@ fn sitemap(site: &Site<'_>) -> Result<OutputFile, RenderError> {
         site.archive
             .pages
             .iter()
-            .map(|p| format!("{base}{}/", crate::core::model::slug(&p.slug))),
+            .map(|p| format!("{base}{}/", crate::core::paths::slug(&p.slug))),
     );
     site.page("sitemap.xml", "sitemap.xml".into(), |c| {
         c.insert("urls", &urls);
@@ -254,7 +255,7 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
                 id: &r.id,
                 title: &r.title,
                 url: format!("{base}{}", record_url(&r.id)),
-                source_path: super::assets::slash_path(&r.path),
+                source_path: crate::core::paths::slash_path(&r.path),
                 date: r.date.to_string(),
                 severity: &r.severity,
                 status: &r.status,
@@ -309,7 +310,7 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
                     .iter()
                     .map(|l| LinkExport {
                         title: &l.title,
-                        url: super::markdown::is_safe_url(&l.url).then_some(l.url.as_str()),
+                        url: crate::core::paths::is_safe_url(&l.url).then_some(l.url.as_str()),
                     })
                     .collect(),
                 extra: &r.extra,

@@ -21,12 +21,10 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::view::{
-    term_slug, ActionItemView, ActionRecord, ActionRow, PageNumber, Pager, RecordLink,
-};
+use super::view::{ActionItemView, ActionRecord, ActionRow, PageNumber, Pager, RecordLink};
 use super::{insight_pages, RenderError, Site};
 use crate::analysis::metrics::ActionState;
-use crate::core::model::slug;
+use crate::core::paths::{slug, term_slug};
 use crate::render::sink::{OutputFile, Sink};
 
 /// Incidents per page of a list.

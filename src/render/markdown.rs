@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::highlight::Highlighter;
 use crate::core::markdown::{self, is_plain};
+use crate::core::paths::{is_relative, is_safe_url};
 
 /// One heading in a body's table of contents.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -141,34 +142,6 @@ fn sanitizer() -> ammonia::Builder<'static> {
         .set_tag_attribute_value("input", "disabled", "")
         .url_schemes(["http", "https", "mailto"].into_iter().collect());
     builder
-}
-
-/// Whether a URL from a record may appear in an `href` or `src`: http(s), mailto,
-/// an anchor, or a relative path. Browsers ignore whitespace and control characters
-/// inside a scheme, so those are removed before the scheme is read.
-pub fn is_safe_url(url: &str) -> bool {
-    let squeezed: String = url
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
-        .collect();
-    match scheme(&squeezed) {
-        None => true,
-        Some(scheme) => matches!(
-            scheme.to_ascii_lowercase().as_str(),
-            "http" | "https" | "mailto"
-        ),
-    }
-}
-
-/// The URL's scheme: what comes before a `:` that precedes any `/`, `?` or `#`.
-fn scheme(url: &str) -> Option<&str> {
-    let end = url.find([':', '/', '?', '#'])?;
-    (url.as_bytes()[end] == b':').then(|| &url[..end])
-}
-
-/// Whether a safe URL is relative (resolved against the record's folder).
-fn is_relative(url: &str) -> bool {
-    !(url.is_empty() || url.starts_with('#') || url.starts_with('/') || scheme(url).is_some())
 }
 
 /// Keeps only safe link and image targets and resolves relative ones. A link that

@@ -47,16 +47,16 @@ use self::markdown::{Doc, Markdown};
 use self::mentions::MentionLinks;
 use self::theme::{Theme, ThemeError, ThemeFile};
 use self::view::{
-    action_item_views, figure_views, format_time, moment_views, record_url, term_slug,
-    visibility_name, EventView, ImpactView, LinkView, PageView, RecordRef, RecordView, SimilarView,
-    TermView,
+    action_item_views, figure_views, format_time, moment_views, visibility_name, EventView,
+    ImpactView, LinkView, PageView, RecordRef, RecordView, SimilarView, TermView,
 };
 use crate::analysis;
 use crate::analysis::insights::{Facts, Insights};
 use crate::analysis::metrics::Figures;
 use crate::analysis::select::{Profile, Selection};
 use crate::core::config::SiteConfig;
-use crate::core::model::{slug, Archive, Record};
+use crate::core::model::{Archive, Record};
+use crate::core::paths::{base_path, record_url, slug, term_slug};
 use crate::core::timing::log_time;
 use crate::link::LinkGraph;
 use crate::render::sink::{Contents, OutputFile, Sink, WriteError};
@@ -378,18 +378,6 @@ impl Site<'_> {
 /// same name replaces it.
 const HIGHLIGHT_CSS: &str = "highlight.css";
 
-/// The path of a base URL: `https://a.example/pm/` gives `/pm/`.
-fn base_path(base_url: &str) -> String {
-    let rest = base_url
-        .split_once("://")
-        .map_or(base_url, |(_, rest)| rest);
-    match rest.find('/') {
-        Some(i) if base_url.contains("://") => rest[i..].to_string(),
-        _ if base_url.starts_with('/') => base_url.to_string(),
-        _ => "/".to_string(),
-    }
-}
-
 /// Bytes reserved for a page before its template renders: more than most pages.
 const PAGE_CAPACITY: usize = 48 * 1024;
 
@@ -519,7 +507,7 @@ impl<'a> Site<'a> {
                 }
             })
             .collect();
-        let source_path = assets::slash_path(&record.path);
+        let source_path = crate::core::paths::slash_path(&record.path);
         let view = RecordView {
             status_slug: term_slug(&record.status),
             visibility: visibility_name(record.visibility),
@@ -553,14 +541,14 @@ impl<'a> Site<'a> {
                 .iter()
                 .map(|l| LinkView {
                     title: &l.title,
-                    url: markdown::is_safe_url(&l.url).then_some(l.url.as_str()),
+                    url: crate::core::paths::is_safe_url(&l.url).then_some(l.url.as_str()),
                 })
                 .collect(),
             source_url: self
                 .config
                 .repository_url
                 .as_ref()
-                .map(|base| format!("{base}{}", assets::encode_path(&source_path))),
+                .map(|base| format!("{base}{}", crate::core::paths::encode_path(&source_path))),
             source_path,
             related: links.related.iter().map(|&j| &self.refs[j]).collect(),
             backlinks: links.backlinks.iter().map(|b| &self.refs[b.from]).collect(),

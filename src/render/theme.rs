@@ -226,7 +226,7 @@ fn overlay(
             let Ok(relative) = path.strip_prefix(dir) else {
                 continue;
             };
-            let key = super::assets::slash_path(relative);
+            let key = crate::core::paths::slash_path(relative);
             files.insert(key, ThemeFile::Disk(target));
         }
     }

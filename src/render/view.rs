@@ -16,26 +16,8 @@ use super::markdown::TocEntry;
 use super::merged::Merged;
 use crate::analysis::metrics::{human_duration, ActionCounts, ActionState, Figures};
 use crate::core::config::SiteConfig;
-use crate::core::model::{slug, ActionItem, Record, Visibility};
-
-/// The URL (relative to the site root) of a record's page.
-pub fn record_url(id: &str) -> String {
-    format!("incidents/{id}/")
-}
-
-/// The slug of a severity or status name; never empty, so its page has a URL. A
-/// name without letters or digits becomes `x` and its bytes in hex.
-pub fn term_slug(name: &str) -> String {
-    let s = slug(name);
-    if s.is_empty() {
-        name.bytes().fold(String::from("x"), |mut out, b| {
-            out.push_str(&format!("{b:02x}"));
-            out
-        })
-    } else {
-        s
-    }
-}
+use crate::core::model::{ActionItem, Record, Visibility};
+use crate::core::paths::{is_absolute_url, record_url, term_slug};
 
 /// A service, tag, severity or status with the URL of its index page.
 #[derive(Clone, Debug, Serialize)]
@@ -313,18 +295,9 @@ impl<'a> ActionItemView<'a> {
             state: state.as_str(),
             overdue: state == ActionState::Overdue,
             kind: item.kind.as_deref(),
-            link: item
-                .link
-                .as_deref()
-                .filter(|url| super::markdown::is_safe_url(url) && is_absolute_url(url)),
+            link: item.link.as_deref().filter(|url| is_absolute_url(url)),
         }
     }
-}
-
-/// Action-item links point outside the archive: only absolute http(s) or mailto.
-fn is_absolute_url(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("mailto:")
 }
 
 /// An action item on the archive-wide action pages, with a link to its record:

@@ -22,8 +22,8 @@ use serde::Serialize;
 use crate::analysis::metrics::Figures;
 use crate::core::config::SiteConfig;
 use crate::core::model::Record;
+use crate::core::paths::record_url;
 use crate::render::sink::{OutputFile, Sink, WriteError};
-use crate::render::view::record_url;
 
 /// One record as the index sees it.
 pub struct Document<'a> {

@@ -71,15 +71,6 @@ pub fn run(global: &GlobalArgs, args: &BuildArgs) -> Result<Outcome, Failure> {
 
 /// Checks `--base-url` like site.toml's `base_url`, and makes it end with `/`.
 fn base_url(url: &str) -> Result<String, Failure> {
-    if url.starts_with("http://") || url.starts_with("https://") || url.starts_with('/') {
-        Ok(if url.ends_with('/') {
-            url.to_string()
-        } else {
-            format!("{url}/")
-        })
-    } else {
-        Err(Failure::Usage(format!(
-            "--base-url must start with http://, https:// or /, found `{url}`"
-        )))
-    }
+    crate::core::paths::base_url(url)
+        .map_err(|reason| Failure::Usage(format!("--base-url {reason}")))
 }

@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use crate::cli::cmd::{today, Failure, Outcome};
 use crate::cli::{GlobalArgs, NewArgs};
 use crate::core::diag::nearest;
-use crate::core::model::slug;
+use crate::core::paths::slug;
 use crate::load;
 use crate::load::INCIDENTS_DIR;
 use crate::pipeline::Setup;

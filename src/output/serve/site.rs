@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use crate::core::paths::percent_decode;
 use crate::render::sink::{checked_relative, Contents, OutputFile, Sink, WriteError};
 
 /// One file of the site.
@@ -106,7 +107,7 @@ impl Site {
 
 /// The site key of a request path, or `None` when the path cannot name a file.
 fn site_key(path: &str) -> Option<String> {
-    let decoded = percent_decode(path.strip_prefix('/')?)?;
+    let decoded = percent_decode(path.strip_prefix('/')?).into_owned();
     let segments: Vec<&str> = decoded.split('/').collect();
     let last = segments.len() - 1;
     let safe = segments.iter().enumerate().all(|(i, segment)| {
@@ -124,24 +125,6 @@ fn site_key(path: &str) -> Option<String> {
     } else {
         decoded
     })
-}
-
-/// Decodes `%XX` escapes; `None` for a bad escape or bytes that are not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The Content-Type of a site file, by its extension.
