@@ -174,3 +174,17 @@ fn the_import_reader_sees_groups_and_paths() {
     let found: Vec<String> = imported_modules(&commented).into_iter().collect();
     assert_eq!(found, ["core"]);
 }
+
+#[test]
+fn stats_prints_the_charts_without_drawing_them() {
+    // `casebook stats` prints each chart's title, description and table, which the
+    // analysis stage decides; drawing SVG is the render stage's, and stats needs none.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli/cmd/stats.rs");
+    let text = fs::read_to_string(&path).expect("src/cli/cmd/stats.rs is readable");
+    let found = imported_modules(&library_code(&text));
+    assert!(
+        !found.contains("render"),
+        "src/cli/cmd/stats.rs imports the render stage: print the chart specs of \
+         analysis::insights::chart_specs instead of drawing charts"
+    );
+}

@@ -3,14 +3,16 @@
 //!
 //! In: the build's [`Insights`] and [`crate::analysis::insights::Facts`] (computed once in
 //! [`super::render`]). Out: the page, and [`Summary`] values that the list pages of
-//! [`super::indexes`] put in their template context. The charts and their tables
-//! come from [`crate::render::charts`]; this module only chooses which and lays them out.
+//! [`super::indexes`] put in their template context. Which charts a page shows, with
+//! their words and tables, comes from [`crate::analysis::insights::chart_specs`]; the
+//! drawing from [`crate::render::charts`]; this module puts them on the pages.
 
 use serde::Serialize;
 
 use super::{RenderError, Site};
+use crate::analysis::insights::chart_specs::{insight_charts, summary_charts, Unit};
 use crate::analysis::insights::Insights;
-use crate::render::charts::{insight_charts, summary_charts, Chart, Unit};
+use crate::render::charts::{draw, Chart};
 use crate::render::sink::OutputFile;
 
 /// Where the insights page lives, relative to the site root.
@@ -57,13 +59,19 @@ pub(super) fn summary(site: &Site<'_>, positions: &[usize]) -> Summary {
     let insights = site.facts.subset(positions);
     Summary {
         headline: Headline::of(&insights),
-        charts: summary_charts(&insights, site.config, "summary-"),
+        charts: summary_charts(&insights, "summary-")
+            .into_iter()
+            .map(|spec| draw(spec, site.config))
+            .collect(),
     }
 }
 
 /// The insights page: every chart of the build's records, each with its table.
 pub(super) fn page(site: &Site<'_>) -> Result<OutputFile, RenderError> {
-    let charts = insight_charts(&site.insights, site.config, "");
+    let charts: Vec<Chart> = insight_charts(&site.insights, "")
+        .into_iter()
+        .map(|spec| draw(spec, site.config))
+        .collect();
     let headline = Headline::of(&site.insights);
     site.page("insights.html", PATH.to_string(), |c| {
         c.insert("insights", &site.insights);

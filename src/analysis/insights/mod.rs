@@ -8,12 +8,15 @@
 //! all print, so they cannot disagree. [`Facts`] holds what the figures read of
 //! each record, prepared once; [`Facts::subset`] runs the same computation over a
 //! subset of the records (a service's or a tag's) without reading them again.
+//! [`chart_specs`] turns an [`Insights`] value into the charts that show it, as data.
 //!
 //! Every figure's definition, and what the record format cannot tell, is in
 //! docs/insights.md. In short: a record's month and quarter are those of its `date`
 //! (the day it began, already a day in site.toml's timezone); percentiles are
 //! nearest-rank; "closed" counts are by the month the item was opened, because the
 //! format records no closing date.
+
+pub mod chart_specs;
 
 use std::fmt;
 use std::ops::Range;

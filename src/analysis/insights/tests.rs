@@ -1,8 +1,13 @@
 //! Known answers for every insight figure, on tests/fixtures/insights/archive (the
-//! comments in each test say where its expected numbers come from).
+//! comments in each test say where its expected numbers come from), and what the
+//! charts of [`chart_specs`] show of them: ids, titles, descriptions, tables and the
+//! recent part a small chart keeps.
 
 use std::path::Path;
 
+use super::chart_specs::{
+    insight_charts, summary_charts, ChartSpec, Plot, RECENT_MONTHS, RECENT_QUARTERS,
+};
 use super::*;
 use crate::core::config::SiteConfig;
 use crate::core::model::{Archive, Record};
@@ -303,4 +308,117 @@ fn an_empty_archive_has_one_empty_month() {
     assert_eq!(insights.time_to_detect.overall, Spread::default());
     assert!(insights.top_services_by_incidents.is_empty());
     assert_eq!(insights.follow_through.done_pct, None);
+}
+
+/// The whole fixture's facts on 2025-03-15, and the positions of the records that
+/// name `db`.
+fn facts_and_db() -> (Facts, Vec<usize>) {
+    let archive = fixture();
+    let today = day("2025-03-15");
+    let records: Vec<&Record> = archive.records.iter().collect();
+    let figures = crate::analysis::figures(&records, today);
+    let facts = crate::analysis::facts(&records, &figures, &archive.config, today);
+    let db = (0..records.len())
+        .filter(|&i| records[i].services.iter().any(|s| s.as_str() == "db"))
+        .collect();
+    (facts, db)
+}
+
+#[test]
+fn the_fixture_charts_show_the_fixture_figures() {
+    let charts = insight_charts(&insights_on("2025-03-15"), "");
+    let ids: Vec<&str> = charts.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "incidents-per-month",
+            "time-to-detect",
+            "time-to-resolve",
+            "services-by-incidents",
+            "services-by-impact",
+            "actions-per-month",
+            "overdue-per-month",
+            "follow-through",
+        ]
+    );
+    let per_month = &charts[0];
+    assert_eq!(
+        per_month.table.columns,
+        ["Month", "SEV1", "SEV2", "SEV3", "Total"]
+    );
+    assert_eq!(per_month.table.rows[3], ["2025-02", "0", "1", "1", "2"]);
+
+    let resolve = &charts[2];
+    assert_eq!(
+        resolve.table.rows,
+        [
+            ["2024-Q4", "2", "1 h", "2 h"],
+            ["2025-Q1", "2", "30 min", "3 h"]
+        ]
+    );
+
+    let impact = &charts[4];
+    assert_eq!(impact.table.rows[2], ["cache & <edge>", "1 h 30 min", "1"]);
+
+    assert!(charts[7]
+        .description
+        .contains("done or overdue, 60.0% are done"));
+}
+
+#[test]
+fn descriptions_say_when_months_tie() {
+    let (facts, db) = facts_and_db();
+    let charts = summary_charts(&facts.subset(&db), "s-");
+    assert!(
+        charts[0]
+            .description
+            .ends_with("2 in all; at most 1 in a month, in 2 months."),
+        "{}",
+        charts[0].description
+    );
+    assert!(charts.iter().all(|c| c.id.starts_with("s-")));
+}
+
+/// How many categories a chart of vertical bars draws.
+fn categories(chart: &ChartSpec) -> usize {
+    match &chart.plot {
+        Plot::Bars(bars) => bars.categories.len(),
+        Plot::Horizontal { .. } => 0,
+    }
+}
+
+#[test]
+fn small_charts_show_the_recent_part_of_a_long_period() {
+    let mut insights = insights_on("2025-03-15");
+    // Thirty months and twelve quarters, as an archive some years old has.
+    let month = insights.incidents_per_month[0].clone();
+    insights.incidents_per_month = vec![month; 30];
+    let quarter = insights.time_to_resolve.per_quarter[0];
+    insights.time_to_resolve.per_quarter = vec![quarter; 12];
+
+    let small = summary_charts(&insights, "s-");
+    assert_eq!(small[0].table.rows.len(), RECENT_MONTHS);
+    assert_eq!(categories(&small[0]), RECENT_MONTHS);
+    assert_eq!(
+        small[0].title,
+        "Incidents per month by severity, last 24 months"
+    );
+    assert!(
+        small[0].description.contains(": 24 in all"),
+        "{}",
+        small[0].description
+    );
+    assert_eq!(small[2].table.rows.len(), RECENT_QUARTERS);
+    assert_eq!(categories(&small[2]), RECENT_QUARTERS);
+    assert_eq!(
+        small[2].title,
+        "Time to resolve per quarter, last 8 quarters"
+    );
+
+    // The insights page keeps the whole period, under its plain titles.
+    let full = insight_charts(&insights, "");
+    assert_eq!(full[0].table.rows.len(), 30);
+    assert_eq!(categories(&full[0]), 30);
+    assert_eq!(full[0].title, "Incidents per month by severity");
+    assert_eq!(full[2].table.rows.len(), 12);
 }

@@ -1,12 +1,14 @@
 //! `casebook stats`: the insight figures (docs/insights.md) on the terminal, or as
 //! the JSON object that incidents.json carries. The tables are the ones the
 //! insights page shows beside its charts, and the records are the ones `casebook
-//! build` publishes with the same `--profile` and `--drafts`, so they agree.
+//! build` publishes with the same `--profile` and `--drafts`, so they agree. It
+//! prints the charts' words and tables only and draws nothing.
 
 use std::io::Write;
 use std::time::Instant;
 
 use crate::analysis;
+use crate::analysis::insights::chart_specs::insight_charts;
 use crate::analysis::insights::Insights;
 use crate::analysis::select;
 use crate::cli::cmd::{checked_archive, today, Failure, Outcome};
@@ -14,7 +16,6 @@ use crate::cli::table::{write_aligned, Align};
 use crate::cli::{GlobalArgs, StatsArgs, StatsFormat};
 use crate::core::timing::log_time;
 use crate::pipeline::Setup;
-use crate::render::charts::insight_charts;
 
 /// Prints the figures of the selected records as of today.
 pub fn run(global: &GlobalArgs, args: &StatsArgs) -> Result<Outcome, Failure> {
@@ -35,18 +36,14 @@ pub fn run(global: &GlobalArgs, args: &StatsArgs) -> Result<Outcome, Failure> {
         StatsFormat::Json => serde_json::to_writer_pretty(&mut stdout, &insights)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(stdout)),
-        StatsFormat::Table => write_tables(&mut stdout, &insights, &archive.config),
+        StatsFormat::Table => write_tables(&mut stdout, &insights),
     }
     .map_err(Failure::io("cannot write the figures"))?;
     Ok(Outcome::Clean)
 }
 
 /// One titled, described table per figure, in the insights page's order.
-pub fn write_tables(
-    out: &mut dyn Write,
-    insights: &Insights,
-    config: &crate::core::config::SiteConfig,
-) -> std::io::Result<()> {
+pub fn write_tables(out: &mut dyn Write, insights: &Insights) -> std::io::Result<()> {
     let t = &insights.totals;
     writeln!(
         out,
@@ -61,7 +58,7 @@ pub fn write_tables(
         t.done,
         t.wont_do
     )?;
-    for chart in insight_charts(insights, config, "") {
+    for chart in insight_charts(insights, "") {
         writeln!(out, "\n{}\n{}\n", chart.title, chart.description)?;
         let header: Vec<String> = chart
             .table
