@@ -91,13 +91,13 @@ fn check_fails_exactly_when_build_fails() {
         let archive = archive(&[case]);
         let run = archive.check(&[]);
         let built = build(&archive);
-        assert_ne!(run.code, 0, "{case}: check must report it:\n{run}");
         assert_eq!(
             run.code != 0,
             built != 0,
             "{case}: check exits {} but build exits {built}:\n{run}",
             run.code
         );
+        assert_ne!(run.code, 0, "{case}: check must report it:\n{run}");
     }
 }
 
