@@ -1,6 +1,7 @@
-//! The stages in order: load -> check, then for a build select -> figures ->
-//! link -> render, with the search index made beside link and render, every file
-//! handed to a [`Sink`].
+//! The stages in order: load -> check (and the theme compiled, so a template that
+//! would stop the render is a finding), then for a build select -> figures -> link
+//! -> render, with the search index made beside link and render, every file handed
+//! to a [`Sink`].
 //!
 //! Commands and the preview server call these functions instead of wiring stages
 //! themselves, so `check`, `build` and `serve` always see the same findings. Inputs
@@ -80,6 +81,11 @@ pub fn check(
         diags.extend(check::mentions::unknown_mentions(&archive.records));
     }
     log_time(timings, "mentions", started);
+    // The theme is compiled as `build` compiles it (render's own loader), so a
+    // template that would stop `build` is a finding here; nothing is rendered.
+    let started = Instant::now();
+    diags.extend(render::theme::check(&archive.root, &archive.config.theme));
+    log_time(timings, "theme", started);
     let diags = check::apply_levels(diags, &archive.config);
     Checked {
         report: Report::new(diags),

@@ -2,9 +2,12 @@
 //! record. One function per check, each returning findings.
 //!
 //! Per-record checks run in parallel over the records; archive-wide checks (duplicate
-//! ids, unknown `related` ids, slug collisions) run once over the whole archive.
+//! ids, unknown `related` ids, slug collisions, free pages) run once over the whole
+//! archive. Where links lead is checked in [`urls`], free pages in [`pages`].
 
 pub mod mentions;
+pub mod pages;
+pub mod urls;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -19,7 +22,7 @@ use crate::core::config::SiteConfig;
 use crate::core::diag::{Diagnostic, Span};
 use crate::core::markdown;
 use crate::core::model::{Archive, Record, Review};
-use crate::core::paths::{is_relative, percent_decode, resolve_relative, slug};
+use crate::core::paths::slug;
 use crate::core::rules::Rule;
 
 /// Wording that assigns blame; matched case-insensitively on whole words outside code.
@@ -59,6 +62,7 @@ pub fn validate(archive: &Archive, today: Date) -> Vec<Diagnostic> {
         |r| &r.services,
         "service",
     ));
+    diags.extend(pages::check_pages(&archive.pages, &archive.root));
     diags
 }
 
@@ -68,7 +72,16 @@ fn check_record(record: &Record, config: &SiteConfig, root: &Path, today: Date) 
     missing_resolved(record, &mut diags);
     timeline_order(record, &mut diags);
     action_items(record, today, &mut diags);
-    body_checks(record, config, root, &mut diags);
+    urls::front_matter_urls(record, &mut diags);
+    let folder = record.bundle.clone().unwrap_or_else(|| {
+        record
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    });
+    urls::timeline_links(record, root, &folder, &mut diags);
+    body_checks(record, config, root, &folder, &mut diags);
     diags
 }
 
@@ -204,18 +217,18 @@ fn action_items(record: &Record, today: Date, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Checks that read the Markdown body: required sections, blame wording, assets.
-fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Vec<Diagnostic>) {
+/// Checks that read the Markdown body: required sections, blame wording, where links
+/// lead (against the record's `folder`).
+fn body_checks(
+    record: &Record,
+    config: &SiteConfig,
+    root: &Path,
+    folder: &Path,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut headings: Vec<String> = Vec::new();
     let mut heading: Option<String> = None;
     let mut in_code = 0usize;
-    let folder = record.bundle.clone().unwrap_or_else(|| {
-        record
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default()
-    });
     let blame = config.level(Rule::BlameLanguage).is_some();
     for (event, range) in markdown::parser(record.body()).into_offset_iter() {
         match event {
@@ -240,14 +253,13 @@ fn body_checks(record: &Record, config: &SiteConfig, root: &Path, diags: &mut Ve
             }
             Event::Start(Tag::Link { dest_url, .. })
             | Event::Start(Tag::Image { dest_url, .. }) => {
-                check_asset(
-                    record,
+                diags.extend(urls::link_target(
+                    &record.source,
                     root,
-                    &folder,
+                    folder,
                     &dest_url,
                     record.body_span(range),
-                    diags,
-                );
+                ));
             }
             _ => {}
         }
@@ -312,44 +324,6 @@ fn is_word_at(text: &str, at: usize, len: usize) -> bool {
     let before = text[..at].chars().next_back();
     let after = text[at + len..].chars().next();
     !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-}
-
-fn check_asset(
-    record: &Record,
-    root: &Path,
-    folder: &Path,
-    url: &str,
-    span: Span,
-    diags: &mut Vec<Diagnostic>,
-) {
-    if !is_relative(url) {
-        return;
-    }
-    let decoded = percent_decode(url);
-    let finding = match resolve_relative(folder, &decoded) {
-        None => Some(format!("link `{url}` leaves the archive")),
-        Some(path) => {
-            // Resolving follows every symlink on the way, a folder's as well as the
-            // file's; only metadata is read, never the target's content.
-            match root.join(&path).canonicalize() {
-                Err(_) => Some(format!(
-                    "link `{url}` points to `{}`, which does not exist",
-                    crate::core::diag::display_path(&path)
-                )),
-                Ok(target) => {
-                    // The archive's root is canonical (see `load::load`).
-                    (!target.starts_with(root)).then(|| {
-                        format!(
-                            "link `{url}` goes through a symlink that points outside the archive"
-                        )
-                    })
-                }
-            }
-        }
-    };
-    if let Some(message) = finding {
-        diags.push(Diagnostic::new(Rule::MissingAsset, message).at(&record.source, span));
-    }
 }
 
 /// Two records with one id, or ids that differ only in letter case.

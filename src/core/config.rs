@@ -527,10 +527,22 @@ impl Reader {
                 );
                 continue;
             };
-            match value.as_str() {
-                Some("error") => drop(out.insert(rule, Some(Level::Error))),
-                Some("warning") => drop(out.insert(rule, Some(Level::Warning))),
-                Some("off") => drop(out.insert(rule, None)),
+            match (value.as_str(), rule.guards_output()) {
+                (Some("error"), _) => drop(out.insert(rule, Some(Level::Error))),
+                (Some(level @ ("warning" | "off")), Some(why)) => self.diags.push(
+                    Diagnostic::new(
+                        Rule::ConfigInvalid,
+                        format!(
+                            "rule `{name}` cannot be set to `{level}`: it guards the site's output ({why})"
+                        ),
+                    )
+                    .at(&self.source, item_span(value))
+                    .help(format!(
+                        "remove `{name}` from [rules] and fix what it finds; `build` fails or changes the site without it"
+                    )),
+                ),
+                (Some("warning"), None) => drop(out.insert(rule, Some(Level::Warning))),
+                (Some("off"), None) => drop(out.insert(rule, None)),
                 _ => self.diags.push(
                     Diagnostic::new(
                         Rule::ConfigInvalid,
@@ -630,6 +642,30 @@ mod tests {
         );
         assert_eq!(found[1].0, Rule::ConfigInvalid);
         assert_eq!(found[1].1, Some((4, 23)));
+    }
+
+    #[test]
+    fn rules_that_guard_the_output_stay_errors() {
+        let (config, diags) = parse(
+            "title = \"A\"\n[rules]\nduplicate-id = \"off\"\nslug-collision = \"warning\"\n\
+             page-slug = \"error\"\ntheme = \"off\"\ninvalid-url = \"warning\"\n",
+        );
+        let found: Vec<_> = diags
+            .iter()
+            .map(|d| (d.rule, d.location().map(|(_, l, c)| (l, c))))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Rule::ConfigInvalid, Some((3, 16))),
+                (Rule::ConfigInvalid, Some((4, 18))),
+                (Rule::ConfigInvalid, Some((6, 9))),
+            ]
+        );
+        assert!(diags[0].message.contains("cannot be set to `off`"));
+        assert_eq!(config.level(Rule::DuplicateId), Some(Level::Error));
+        assert_eq!(config.level(Rule::SlugCollision), Some(Level::Error));
+        assert_eq!(config.level(Rule::InvalidUrl), Some(Level::Warning));
     }
 
     #[test]

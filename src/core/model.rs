@@ -157,16 +157,16 @@ pub struct ActionItem {
     pub due: Option<Spanned<Date>>,
     pub status: ActionStatus,
     pub kind: Option<String>,
-    pub link: Option<String>,
+    pub link: Option<Spanned<String>>,
     /// The item's own mapping, for findings about the item as a whole.
     pub span: Span,
 }
 
 /// A reference under `links:`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Link {
     pub title: String,
-    pub url: String,
+    pub url: Spanned<String>,
 }
 
 /// One postmortem, as read from its file.

@@ -1,6 +1,7 @@
 //! One home for the rules about names, URLs and paths that more than one stage must
-//! agree on: the slug of a tag or service, a record's URL, the site's base URL, which
-//! link targets are safe and which are relative, and how a relative link resolves.
+//! agree on: the slug of a tag or service, a record's URL, a free page's URL and the
+//! folders casebook keeps for itself, the site's base URL, which link targets are
+//! safe and which are relative, and how a relative link resolves.
 //! The checks report exactly what the renderer would drop or refuse because both ask
 //! the same functions here.
 
@@ -41,6 +42,38 @@ pub fn record_url(id: &str) -> String {
     format!("incidents/{id}/")
 }
 
+/// Folders at the site root that casebook's own pages use; free pages may not.
+pub const RESERVED_SLUGS: &[&str] = &[
+    "incidents",
+    "services",
+    "tags",
+    "years",
+    "severity",
+    "status",
+    "actions",
+    "files",
+    "search",
+    "insights",
+];
+
+/// The folder at the site root of the free page whose file is named `stem` (without
+/// `.md`): its [`slug`]. The error says why the page can have none, so `check`
+/// reports what `build` would refuse.
+pub fn page_slug(stem: &str) -> Result<String, String> {
+    let page = slug(stem);
+    if page.is_empty() {
+        Err(format!(
+            "the file name `{stem}` has no letters or digits to make the page's URL"
+        ))
+    } else if RESERVED_SLUGS.contains(&page.as_str()) {
+        Err(format!(
+            "the page would be at `/{page}/`, which casebook uses for its own pages"
+        ))
+    } else {
+        Ok(page)
+    }
+}
+
 /// A base URL as the site uses it (site.toml's `base_url`, `--base-url`): it must
 /// start with `http://`, `https://` or `/`, and gets a trailing `/`. The error is the
 /// reason, for a finding or a usage error.
@@ -74,21 +107,22 @@ pub fn base_path(base_url: &str) -> String {
 /// an anchor, or a relative path. Browsers ignore whitespace and control characters
 /// inside a scheme, so those are removed before the scheme is read.
 pub fn is_safe_url(url: &str) -> bool {
+    url_scheme(url).is_none_or(|scheme| matches!(scheme.as_str(), "http" | "https" | "mailto"))
+}
+
+/// The scheme of a URL as a browser reads it, in lower case: whitespace and control
+/// characters inside it are removed first. `None` for a relative URL or an anchor.
+pub fn url_scheme(url: &str) -> Option<String> {
     let squeezed: String = url
         .chars()
         .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
         .collect();
-    match scheme(&squeezed) {
-        None => true,
-        Some(scheme) => matches!(
-            scheme.to_ascii_lowercase().as_str(),
-            "http" | "https" | "mailto"
-        ),
-    }
+    scheme(&squeezed).map(str::to_ascii_lowercase)
 }
 
-/// Whether a URL is absolute and safe: what an action item's `link` and a record's
-/// `links[].url` must be, since they point outside the archive.
+/// Whether a URL is absolute and safe: what an action item's `link` must be, since
+/// it points outside the archive. (A record's `links[].url` may also be relative or
+/// an anchor: it needs only [`is_safe_url`].)
 pub fn is_absolute_url(url: &str) -> bool {
     let lower = url.trim_start().to_ascii_lowercase();
     is_safe_url(url)
@@ -169,6 +203,13 @@ mod tests {
     }
 
     #[test]
+    fn page_slugs_avoid_reserved_and_empty_urls() {
+        assert_eq!(page_slug("About Us").as_deref(), Ok("about-us"));
+        assert!(page_slug("Search").is_err_and(|e| e.contains("`/search/`")));
+        assert!(page_slug("!!!").is_err_and(|e| e.contains("no letters or digits")));
+    }
+
+    #[test]
     fn base_urls_end_with_a_slash() {
         assert_eq!(
             base_url("https://a.example/pm").as_deref(),
@@ -186,6 +227,8 @@ mod tests {
         assert!(!is_safe_url(" JAVASCRIPT:alert(1)"));
         assert!(!is_safe_url("java\nscript:alert(1)"));
         assert!(!is_safe_url("htps://example.com"));
+        assert_eq!(url_scheme(" Java\tScript:x").as_deref(), Some("javascript"));
+        assert_eq!(url_scheme("docs/a:b"), None);
         assert!(is_relative("pool.png") && is_relative("../a/b.md#x"));
         assert!(!is_relative("#x") && !is_relative("/a") && !is_relative("https://x"));
         assert!(is_absolute_url("https://grafana.example.com/d/db"));

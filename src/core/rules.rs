@@ -62,6 +62,9 @@ rules! {
     MissingAsset => ("CB0115", "missing-asset", Error, "a relative link or image does not exist or leaves the archive"),
     SymlinkOutside => ("CB0116", "symlink-outside", Error, "a symlink points outside the archive"),
     SlugCollision => ("CB0117", "slug-collision", Error, "two tags or services become the same URL slug"),
+    InvalidUrl => ("CB0118", "invalid-url", Error, "a URL the site would drop: a scheme other than http, https or mailto, or an action item's link that is not absolute"),
+    PageSlug => ("CB0119", "page-slug", Error, "a free page's URL is one casebook keeps for itself, another page's, or empty"),
+    Theme => ("CB0120", "theme", Error, "the theme does not load: a template does not compile, or a theme file cannot be read"),
     UnknownKey => ("CB0201", "unknown-key", Warning, "a front-matter key casebook does not know"),
     TimelineOrder => ("CB0202", "timeline-order", Warning, "timeline entries are out of time order"),
     OverdueActionItem => ("CB0203", "overdue-action-item", Warning, "an open action item is past its due date"),
@@ -100,6 +103,20 @@ impl Rule {
             Rule::ConfigSyntax | Rule::ConfigUnknownKey | Rule::ConfigInvalid
         )
     }
+
+    /// Why a rule guards the site's output, when it does: its findings are things
+    /// `build` cannot write (two files at one path, a template that does not compile),
+    /// so site.toml may not turn it off or make it a warning; `check` would pass an
+    /// archive that `build` then fails on.
+    pub fn guards_output(self) -> Option<&'static str> {
+        match self {
+            Rule::DuplicateId => Some("two records with one id want one page"),
+            Rule::SlugCollision => Some("two tags or services with one slug want one page"),
+            Rule::PageSlug => Some("a page without a URL of its own cannot be written"),
+            Rule::Theme => Some("the site cannot be rendered without its templates"),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -114,5 +131,13 @@ mod tests {
         assert_eq!(codes.len(), Rule::ALL.len());
         assert_eq!(names.len(), Rule::ALL.len());
         assert_eq!(Rule::from_name("blame-language"), Some(Rule::BlameLanguage));
+    }
+
+    #[test]
+    fn output_guards_are_errors() {
+        for rule in Rule::ALL.iter().filter(|r| r.guards_output().is_some()) {
+            assert_eq!(rule.default_level(), Level::Error, "{}", rule.name());
+            assert!(!rule.is_config(), "{}", rule.name());
+        }
     }
 }

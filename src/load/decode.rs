@@ -230,7 +230,16 @@ pub fn page(source: &Arc<Source>, path: &Path, diags: &mut Vec<Diagnostic>) -> O
             .iter()
             .map(|p| crate::load::yaml_problem(source, p)),
     );
-    let root = parsed.root?;
+    let Some(root) = parsed.root else {
+        if parsed.problems.is_empty() {
+            diags.push(
+                Diagnostic::new(Rule::FrontMatter, "the page's front matter is empty")
+                    .at(source, Span::new(0, 0))
+                    .help("give the page a title: `title: About this archive`"),
+            );
+        }
+        return None;
+    };
     let config = SiteConfig::default();
     let mut d = Decoder {
         source,
@@ -241,7 +250,10 @@ pub fn page(source: &Arc<Source>, path: &Path, diags: &mut Vec<Diagnostic>) -> O
     let title = d
         .required(&root, "title")
         .and_then(|n| d.string(n, "title"))?;
-    let slug = path.file_stem()?.to_string_lossy().to_string();
+    // An empty stem has no URL; check reports it (`page-slug`).
+    let slug = path
+        .file_stem()
+        .map_or_else(String::new, |stem| stem.to_string_lossy().to_string());
     Some(Page {
         source: Arc::clone(source),
         path: path.to_path_buf(),
@@ -623,10 +635,7 @@ impl Decoder<'_> {
             let kind = entry
                 .get("kind")
                 .and_then(|n| self.one_of(n, "kind", ACTION_KINDS));
-            let link = entry
-                .get("link")
-                .and_then(|n| self.string(n, "link"))
-                .map(|s| s.value);
+            let link = entry.get("link").and_then(|n| self.string(n, "link"));
             if let Some(title) = title {
                 items.push(ActionItem {
                     id,
@@ -654,10 +663,7 @@ impl Decoder<'_> {
             let title = entry.get("title").and_then(|n| self.string(n, "title"));
             if let Some(url) = url {
                 let title = title.map_or_else(|| url.value.clone(), |t| t.value);
-                links.push(Link {
-                    title,
-                    url: url.value,
-                });
+                links.push(Link { title, url });
             }
         }
         links

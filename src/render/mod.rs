@@ -27,6 +27,7 @@ pub mod markdown;
 pub mod mentions;
 mod merged;
 pub mod sink;
+pub mod templates;
 pub mod theme;
 pub mod timeline_svg;
 pub mod view;
@@ -56,7 +57,7 @@ use crate::analysis::metrics::Figures;
 use crate::analysis::select::{Profile, Selection};
 use crate::core::config::SiteConfig;
 use crate::core::model::{Archive, Record};
-use crate::core::paths::{base_path, record_url, slug, term_slug};
+use crate::core::paths::{base_path, page_slug, record_url, slug, term_slug};
 use crate::core::timing::log_time;
 use crate::link::LinkGraph;
 use crate::render::sink::{Contents, OutputFile, Sink, WriteError};
@@ -86,8 +87,8 @@ pub enum RenderError {
     },
     #[error(transparent)]
     Write(#[from] WriteError),
-    #[error("the page {} would be at `/{slug}/`, which casebook uses for its own pages; rename the file", path.display())]
-    PageCollision { slug: String, path: PathBuf },
+    #[error("{}: {reason}; rename the file", path.display())]
+    PageCollision { path: PathBuf, reason: String },
 }
 
 /// A Tera error and its causes, each with Display. Tera's report of a template
@@ -108,20 +109,6 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
-
-/// Folders at the site root that casebook's own pages use; free pages may not.
-pub const RESERVED_SLUGS: &[&str] = &[
-    "incidents",
-    "services",
-    "tags",
-    "years",
-    "severity",
-    "status",
-    "actions",
-    "files",
-    "search",
-    "insights",
-];
 
 /// Element ids the record template uses; body headings never take one of these.
 const RESERVED_IDS: &[&str] = &[
@@ -577,13 +564,10 @@ impl<'a> Site<'a> {
         markdown: &Markdown<'_>,
         assets: &Assets<'_>,
     ) -> Result<(OutputFile, Found), RenderError> {
-        let page_slug = slug(&page.slug);
-        if page_slug.is_empty() || RESERVED_SLUGS.contains(&page_slug.as_str()) {
-            return Err(RenderError::PageCollision {
-                slug: page_slug,
-                path: page.path.clone(),
-            });
-        }
+        let page_slug = page_slug(&page.slug).map_err(|reason| RenderError::PageCollision {
+            path: page.path.clone(),
+            reason,
+        })?;
         let path = format!("{page_slug}/index.html");
         let root = root_prefix(&path);
         let folder = page

@@ -295,7 +295,11 @@ impl<'a> ActionItemView<'a> {
             state: state.as_str(),
             overdue: state == ActionState::Overdue,
             kind: item.kind.as_deref(),
-            link: item.link.as_deref().filter(|url| is_absolute_url(url)),
+            link: item
+                .link
+                .as_ref()
+                .map(|link| link.as_str())
+                .filter(|url| is_absolute_url(url)),
         }
     }
 }

@@ -126,7 +126,7 @@ pub fn list<'a>(
                     days_overdue: due
                         .filter(|_| state == ActionState::Overdue)
                         .map(|d| days_overdue(d, today)),
-                    link: item.link.as_deref(),
+                    link: item.link.as_ref().map(|link| link.as_str()),
                 },
             ));
         }
