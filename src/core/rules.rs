@@ -62,6 +62,7 @@ rules! {
     MissingAsset => ("CB0115", "missing-asset", Error, "a relative link or image does not exist or leaves the archive"),
     SymlinkOutside => ("CB0116", "symlink-outside", Error, "a symlink points outside the archive"),
     SlugCollision => ("CB0117", "slug-collision", Error, "two tags or services become the same URL slug"),
+    UnreadableFile => ("CB0118", "unreadable-file", Error, "a file or folder under content/ cannot be read (permissions, a broken symlink, an I/O error)"),
     UnknownKey => ("CB0201", "unknown-key", Warning, "a front-matter key casebook does not know"),
     TimelineOrder => ("CB0202", "timeline-order", Warning, "timeline entries are out of time order"),
     OverdueActionItem => ("CB0203", "overdue-action-item", Warning, "an open action item is past its due date"),
