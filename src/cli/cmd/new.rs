@@ -1,7 +1,9 @@
 //! `casebook new "TITLE"`: a new record with the next free id, today's date and every
 //! section of the house template, ready to fill in.
 
-use std::path::PathBuf;
+use std::fs::OpenOptions;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 
@@ -93,9 +95,6 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> Result<Outcome, Failure> {
         PathBuf::from(INCIDENTS_DIR).join(format!("{stem}.md"))
     };
     let path = global.root.join(&rel);
-    if path.exists() || (args.bundle && path.parent().is_some_and(|p| p.exists())) {
-        return Err(Failure::Usage(format!("{} already exists", path.display())));
-    }
     let mut sections: Vec<(String, String)> = HOUSE_SECTIONS
         .iter()
         .map(|(h, t)| (h.to_string(), t.to_string()))
@@ -117,13 +116,47 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> Result<Outcome, Failure> {
         &args.services,
         &sections,
     );
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(Failure::io(format!("cannot create {}", parent.display())))?;
-    }
-    std::fs::write(&path, text).map_err(Failure::io(format!("cannot write {}", path.display())))?;
+    write_new(&path, args.bundle, &text)?;
     println!("{}", path.display());
     Ok(Outcome::Clean)
+}
+
+/// Writes `text` to a file at `path` that must not exist yet, nor (for a bundle)
+/// its folder. The file is created only if nothing is at its path, in one step, so
+/// neither another writer nor a symlink in the way can have a record overwritten.
+fn write_new(path: &Path, bundle: bool, text: &str) -> Result<(), Failure> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let incidents = match bundle {
+        true => folder.parent().unwrap_or(Path::new(".")),
+        false => folder,
+    };
+    std::fs::create_dir_all(incidents).map_err(Failure::io(format!(
+        "cannot create {}",
+        incidents.display()
+    )))?;
+    if bundle {
+        created(std::fs::create_dir(folder), folder)?;
+    }
+    let new_file = OpenOptions::new().write(true).create_new(true).open(path);
+    created(new_file, path)?
+        .write_all(text.as_bytes())
+        .map_err(|e| {
+            // A half-written record would only be in the way of the next try.
+            let _ = std::fs::remove_file(path);
+            Failure::io(format!("cannot write {}", path.display()))(e)
+        })
+}
+
+/// The result of creating `at`: something already there is a usage error (exit 2),
+/// with a message that says so; any other error is an I/O error.
+fn created<T>(result: std::io::Result<T>, at: &Path) -> Result<T, Failure> {
+    result.map_err(|e| match e.kind() {
+        ErrorKind::AlreadyExists => Failure::Usage(format!(
+            "{} already exists; `casebook new` never overwrites anything",
+            at.display()
+        )),
+        _ => Failure::io(format!("cannot create {}", at.display()))(e),
+    })
 }
 
 fn yaml_string(text: &str) -> String {
