@@ -358,6 +358,26 @@ fn new_refuses_an_existing_bundle_folder() {
     );
 }
 
+/// A title with no ASCII letters or digits gives no slug; the file is named after
+/// the new record's id instead, so two such records never meet at `DATE-.md`.
+#[test]
+fn new_names_the_file_after_the_id_when_the_title_has_no_slug() {
+    let archive = archive_with_ids();
+    for (title, rel) in [
+        ("障害報告", "content/incidents/2024-07-01-inc-2024-0013.md"),
+        ("!!!", "content/incidents/2024-07-01-inc-2024-0014.md"),
+    ] {
+        let output = archive.run(&["new", title, "--today", "2024-07-01"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(
+            stdout(&output).trim_end(),
+            archive.path(rel).display().to_string()
+        );
+        assert_eq!(front_matter_json(&archive.read(rel), false)["title"], title);
+    }
+    archive.check(&["--today", "2024-07-01"]).assert_clean();
+}
+
 #[test]
 fn new_keeps_awkward_titles_intact() {
     let archive = TestArchive::new();

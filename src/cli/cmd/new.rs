@@ -81,14 +81,7 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> Result<Outcome, Failure> {
         .map(|r| (r.id.value.clone(), r.date))
         .collect();
     let id = next_id(&ids, today);
-    let stem = format!(
-        "{today}-{}",
-        slug(&args.title)
-            .chars()
-            .take(60)
-            .collect::<String>()
-            .trim_end_matches('-')
-    );
+    let stem = format!("{today}-{}", file_slug(&args.title, &id));
     let rel: PathBuf = if args.bundle {
         PathBuf::from(INCIDENTS_DIR).join(&stem).join("index.md")
     } else {
@@ -157,6 +150,17 @@ fn created<T>(result: std::io::Result<T>, at: &Path) -> Result<T, Failure> {
         )),
         _ => Failure::io(format!("cannot create {}", at.display()))(e),
     })
+}
+
+/// The part of the file name after the date: the title's slug, cut to 60
+/// characters, or the new id's (`inc-2026-0001`) when the title has no ASCII letter
+/// or digit to make one from (`障害報告`, `!!!`).
+fn file_slug(title: &str, id: &str) -> String {
+    let from_title: String = slug(title).chars().take(60).collect();
+    match from_title.trim_end_matches('-') {
+        "" => slug(id),
+        cut => cut.to_string(),
+    }
 }
 
 fn yaml_string(text: &str) -> String {
@@ -236,6 +240,17 @@ mod tests {
 
     fn date(s: &str) -> Date {
         s.parse().expect("date")
+    }
+
+    #[test]
+    fn a_title_without_a_slug_names_the_file_after_the_id() {
+        assert_eq!(
+            file_slug("DB pool: exhausted", "INC-1"),
+            "db-pool-exhausted"
+        );
+        assert_eq!(file_slug("障害報告", "INC-2026-0001"), "inc-2026-0001");
+        assert_eq!(file_slug("!!!", "PM-42"), "pm-42");
+        assert_eq!(file_slug(&"ab ".repeat(40), "INC-1").len(), 59);
     }
 
     #[test]
