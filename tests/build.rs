@@ -216,6 +216,32 @@ fn two_builds_are_byte_identical() {
     }
 }
 
+/// `casebook actions --format csv` writes the columns of the site's
+/// `action-items.csv`, and for the same records and day, the same rows (in its own
+/// order: overdue first).
+#[test]
+fn the_actions_csv_has_the_site_csvs_columns_and_rows() {
+    let (_tmp, out) = built(&demo(), &["--drafts"]);
+    let site = std::fs::read_to_string(out.join("action-items.csv")).expect("site csv");
+    let output = casebook()
+        .arg("--root")
+        .arg(demo())
+        .args(["actions", "--format", "csv", "--drafts", "--today", TODAY])
+        .output()
+        .expect("run casebook actions");
+    assert_ok(&output);
+    let listed = String::from_utf8(output.stdout).expect("UTF-8 csv");
+    let header = |csv: &str| csv.split("\r\n").next().map(str::to_string);
+    assert_eq!(header(&listed), header(&site));
+    let rows = |csv: &str| {
+        let mut rows: Vec<String> = csv.split("\r\n").skip(1).map(str::to_string).collect();
+        rows.sort();
+        rows
+    };
+    assert!(rows(&site).len() > 2, "{site}");
+    assert_eq!(rows(&listed), rows(&site));
+}
+
 /// The bytes of a gzip file inflated; other files as they are.
 fn gunzip(bytes: Vec<u8>) -> Vec<u8> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {

@@ -224,7 +224,8 @@ pub enum ListFormat {
     Table,
     /// One JSON array of items (see docs/actions.md)
     Json,
-    /// Comma-separated values with a header line, for spreadsheets
+    /// Comma-separated values with a header line, for spreadsheets, in the
+    /// columns of the site's action-items.csv
     Csv,
 }
 
