@@ -158,8 +158,6 @@ pub struct ActionItem {
     pub status: ActionStatus,
     pub kind: Option<String>,
     pub link: Option<String>,
-    /// The item's own mapping, for findings about the item as a whole.
-    pub span: Span,
 }
 
 /// A reference under `links:`.
@@ -253,13 +251,11 @@ impl Record {
 /// A free page from `content/pages/`.
 #[derive(Clone, Debug)]
 pub struct Page {
-    pub source: Arc<Source>,
     pub path: PathBuf,
     /// The URL slug: the file name without its extension.
     pub slug: String,
     pub title: String,
     pub body: String,
-    pub body_offset: usize,
 }
 
 /// Every record and page of an archive, sorted by date (newest first) then id.
@@ -278,10 +274,5 @@ impl Archive {
     /// Records and files looked at, for the summary line.
     pub fn files_checked(&self) -> usize {
         self.records.len() + self.rejected
-    }
-
-    /// The record with this id.
-    pub fn record(&self, id: &str) -> Option<&Record> {
-        self.records.iter().find(|r| *r.id == id)
     }
 }

@@ -32,11 +32,6 @@ macro_rules! rules {
             pub fn default_level(self) -> Level {
                 match self { $(Rule::$variant => Level::$level,)* }
             }
-
-            /// One line on what the rule catches.
-            pub fn description(self) -> &'static str {
-                match self { $(Rule::$variant => $doc,)* }
-            }
         }
     };
 }

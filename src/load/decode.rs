@@ -243,12 +243,10 @@ pub fn page(source: &Arc<Source>, path: &Path, diags: &mut Vec<Diagnostic>) -> O
         .and_then(|n| d.string(n, "title"))?;
     let slug = path.file_stem()?.to_string_lossy().to_string();
     Some(Page {
-        source: Arc::clone(source),
         path: path.to_path_buf(),
         slug,
         title: title.value,
         body: fm.body.to_string(),
-        body_offset: fm.body_offset,
     })
 }
 
@@ -637,7 +635,6 @@ impl Decoder<'_> {
                     status,
                     kind,
                     link,
-                    span: entry.span,
                 });
             }
         }
