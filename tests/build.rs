@@ -457,6 +457,78 @@ fn refused_output_paths_leave_the_disk_untouched() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// Ctrl-C in the middle of a build leaves the previous site exactly as it was, and
+/// the next build clears away what the interrupted one left and publishes. The
+/// build is interrupted once it has written the record pages, before the index
+/// pages and exports. This fails if a build writes into the output folder
+/// as it goes (the old site would be half replaced), swaps in an incomplete
+/// folder, or if a leftover staging folder blocks or outlives the next build.
+#[test]
+fn an_interrupted_build_leaves_the_previous_site() {
+    use std::os::unix::process::ExitStatusExt;
+    const SIGINT: i32 = 2;
+    // Enough records that writing the site takes a good part of a second.
+    const RECORDS: usize = 400;
+    let archive = TestArchive::new();
+    let write_records = |title: &str| {
+        for i in 0..RECORDS {
+            let text = ok_record(&format!("INC-{i}"))
+                .replace(&format!("Record INC-{i}"), &format!("{title} {i}"));
+            archive.record(&format!("r{i:04}.md"), text);
+        }
+    };
+    write_records("Old title");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("site");
+    assert_ok(&build(archive.root(), &out, &[]));
+    let previous = snapshot(&out);
+
+    write_records("New title");
+    let mut child = casebook()
+        .arg("--root")
+        .arg(archive.root())
+        .arg("build")
+        .arg("--output")
+        .arg(&out)
+        .args(["--today", TODAY, "--timings"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start casebook build");
+    // `--timings` reports each stage as it ends: once the record pages are written,
+    // the index pages and exports are still to come.
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let written = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("timing:   records"));
+    assert!(written, "the build never reported its record pages");
+    common::interrupt(child.id());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("wait");
+    assert_eq!(
+        status.signal(),
+        Some(SIGINT),
+        "the build ended before it was interrupted ({status}): {rest:?}"
+    );
+    assert!(
+        snapshot(&out) == previous,
+        "the interrupted build changed the previous site"
+    );
+
+    assert_ok(&build(archive.root(), &out, &[]));
+    let leftovers: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "site")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let page = std::fs::read_to_string(out.join("incidents/INC-7/index.html")).expect("page");
+    assert!(page.contains("New title 7"), "{page}");
+}
+
 #[test]
 fn an_empty_folder_is_taken_and_stale_files_do_not_survive() {
     let archive = TestArchive::new();
