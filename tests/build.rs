@@ -202,18 +202,65 @@ fn a_base_url_with_a_sub_path_works() {
     assert_eq!(json["base_url"], "https://acme.github.io/pm/");
 }
 
+/// The site does not depend on how many threads build it: one build on one thread
+/// and one on three (more than the cores of a small CI machine, so work is split
+/// and stolen differently) write the same files, byte for byte.
 #[test]
-fn two_builds_are_byte_identical() {
-    let (_a, first) = built(&demo(), &["--drafts"]);
-    let (_b, second) = built(&demo(), &["--drafts"]);
-    let (one, two) = (files(&first), files(&second));
+fn builds_on_one_and_three_threads_are_byte_identical() {
+    let built_on = |threads: &str| {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let out = tmp.path().join("site");
+        let output = casebook()
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("--root")
+            .arg(demo())
+            .arg("build")
+            .arg("--output")
+            .arg(&out)
+            .args(["--today", TODAY, "--drafts"])
+            .output()
+            .expect("run casebook build");
+        assert_ok(&output);
+        (tmp, files(&out))
+    };
+    let (_a, one) = built_on("1");
+    let (_b, three) = built_on("3");
     assert_eq!(
         one.keys().collect::<Vec<_>>(),
-        two.keys().collect::<Vec<_>>()
+        three.keys().collect::<Vec<_>>()
     );
     for (path, bytes) in &one {
-        assert!(two[path] == *bytes, "{path} differs between two builds");
+        assert!(
+            three[path] == *bytes,
+            "{path} differs between a build on 1 thread and one on 3"
+        );
     }
+}
+
+/// `casebook actions --format csv` writes the columns of the site's
+/// `action-items.csv`, and for the same records and day, the same rows (in its own
+/// order: overdue first).
+#[test]
+fn the_actions_csv_has_the_site_csvs_columns_and_rows() {
+    let (_tmp, out) = built(&demo(), &["--drafts"]);
+    let site = std::fs::read_to_string(out.join("action-items.csv")).expect("site csv");
+    let output = casebook()
+        .arg("--root")
+        .arg(demo())
+        .args(["actions", "--format", "csv", "--drafts", "--today", TODAY])
+        .output()
+        .expect("run casebook actions");
+    assert_ok(&output);
+    let listed = String::from_utf8(output.stdout).expect("UTF-8 csv");
+    let header = |csv: &str| csv.split("\r\n").next().map(str::to_string);
+    assert_eq!(header(&listed), header(&site));
+    let rows = |csv: &str| {
+        let mut rows: Vec<String> = csv.split("\r\n").skip(1).map(str::to_string).collect();
+        rows.sort();
+        rows
+    };
+    assert!(rows(&site).len() > 2, "{site}");
+    assert_eq!(rows(&listed), rows(&site));
 }
 
 /// The bytes of a gzip file inflated; other files as they are.
@@ -429,6 +476,78 @@ fn refused_output_paths_leave_the_disk_untouched() {
         })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Ctrl-C in the middle of a build leaves the previous site exactly as it was, and
+/// the next build clears away what the interrupted one left and publishes. The
+/// build is interrupted once it has written the record pages, before the index
+/// pages and exports. This fails if a build writes into the output folder
+/// as it goes (the old site would be half replaced), swaps in an incomplete
+/// folder, or if a leftover staging folder blocks or outlives the next build.
+#[test]
+fn an_interrupted_build_leaves_the_previous_site() {
+    use std::os::unix::process::ExitStatusExt;
+    const SIGINT: i32 = 2;
+    // Enough records that writing the site takes a good part of a second.
+    const RECORDS: usize = 400;
+    let archive = TestArchive::new();
+    let write_records = |title: &str| {
+        for i in 0..RECORDS {
+            let text = ok_record(&format!("INC-{i}"))
+                .replace(&format!("Record INC-{i}"), &format!("{title} {i}"));
+            archive.record(&format!("r{i:04}.md"), text);
+        }
+    };
+    write_records("Old title");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("site");
+    assert_ok(&build(archive.root(), &out, &[]));
+    let previous = snapshot(&out);
+
+    write_records("New title");
+    let mut child = casebook()
+        .arg("--root")
+        .arg(archive.root())
+        .arg("build")
+        .arg("--output")
+        .arg(&out)
+        .args(["--today", TODAY, "--timings"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start casebook build");
+    // `--timings` reports each stage as it ends: once the record pages are written,
+    // the index pages and exports are still to come.
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let written = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("timing:   records"));
+    assert!(written, "the build never reported its record pages");
+    common::interrupt(child.id());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("wait");
+    assert_eq!(
+        status.signal(),
+        Some(SIGINT),
+        "the build ended before it was interrupted ({status}): {rest:?}"
+    );
+    assert!(
+        snapshot(&out) == previous,
+        "the interrupted build changed the previous site"
+    );
+
+    assert_ok(&build(archive.root(), &out, &[]));
+    let leftovers: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "site")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let page = std::fs::read_to_string(out.join("incidents/INC-7/index.html")).expect("page");
+    assert!(page.contains("New title 7"), "{page}");
 }
 
 #[test]

@@ -812,6 +812,80 @@ fn a_named_pipe_is_not_read() {
     assert!(run.stderr.contains("checked 1 record:"), "{}", run.stderr);
 }
 
+/// An archive whose `[rules]` turn `front-matter` off, so only another rule can
+/// report a file that cannot be read.
+fn front_matter_off() -> TestArchive {
+    TestArchive::with_config(&format!("{SITE_TOML}\n[rules]\nfront-matter = \"off\"\n"))
+}
+
+/// A record file and a folder that even root cannot read: their paths are longer
+/// than the system allows (`ENAMETOOLONG`), though the folder that lists them is
+/// not. Turning `front-matter` off must not hide them.
+#[test]
+fn files_that_cannot_be_read_have_their_own_rule() {
+    let archive = front_matter_off();
+    let mut deep = archive.path("content/incidents");
+    let segment = "d".repeat(200);
+    // Long enough that a name of 240 bytes more passes the limit of 4096, short
+    // enough to be opened itself.
+    while deep.as_os_str().len() < 3860 {
+        deep.push(&segment);
+    }
+    std::fs::create_dir_all(&deep).expect("create deep folders");
+    let long = format!("{}.md", "r".repeat(240));
+    let sub = "s".repeat(240);
+    // Only paths relative to the deep folder are short enough to create them.
+    let status = std::process::Command::new("sh")
+        .current_dir(&deep)
+        .args([
+            "-c",
+            "printf '%s' \"$1\" > \"$2\" && mkdir \"$3\" && printf '%s' \"$1\" > \"$3/a.md\"",
+        ])
+        .args(["sh", &valid_record("INC-2", "2024-09-19"), &long, &sub])
+        .status()
+        .expect("run sh");
+    assert!(status.success());
+    archive.record("a.md", valid_record("INC-1", "2024-09-18"));
+
+    let run = archive.check(&[]);
+    let found = run.of("unreadable-file");
+    assert_eq!(found.len(), 2, "{run}");
+    assert!(found.iter().all(|f| f.level == "error"), "{run}");
+    let files: Vec<&str> = found.iter().filter_map(|f| f.file.as_deref()).collect();
+    assert!(files.iter().any(|f| f.ends_with(&long)), "{run}");
+    assert!(files.iter().any(|f| f.ends_with(&sub)), "{run}");
+    assert!(
+        found.iter().all(|f| f.message.contains("cannot read")),
+        "{run}"
+    );
+    assert!(run.of("front-matter").is_empty(), "{run}");
+    assert_eq!(run.code, 1, "{run}");
+}
+
+/// A symlink loop and a symlink to nothing cannot be read either; they are not
+/// symlinks out of the archive, and `front-matter = "off"` does not hide them.
+#[test]
+fn broken_symlinks_cannot_be_read() {
+    use std::os::unix::fs::symlink;
+    let archive = front_matter_off();
+    let incidents = archive.path("content/incidents");
+    symlink(incidents.join("loop.md"), incidents.join("loop.md")).expect("symlink");
+    symlink(incidents.join("gone.md"), incidents.join("dangling.md")).expect("symlink");
+    archive.record("a.md", valid_record("INC-1", "2024-09-18"));
+
+    let run = archive.check(&[]);
+    let found = run.of("unreadable-file");
+    let files: Vec<&str> = found.iter().filter_map(|f| f.file.as_deref()).collect();
+    assert_eq!(
+        files,
+        ["content/incidents/dangling.md", "content/incidents/loop.md"],
+        "{run}"
+    );
+    assert!(found.iter().all(|f| f.level == "error"), "{run}");
+    assert_eq!(run.findings.len(), 2, "{run}");
+    assert_eq!(run.code, 1, "{run}");
+}
+
 // ---- Warnings --------------------------------------------------------------------
 
 #[test]

@@ -316,6 +316,68 @@ fn new_refuses_to_overwrite() {
     assert_eq!(archive.read(rel), "mine\n");
 }
 
+/// A symlink at the new record's path that leads nowhere is in the way too: the
+/// record is not written through it (`exists()` says no such file; creating the
+/// file only if nothing is at its path says there is).
+#[test]
+fn new_does_not_write_through_a_symlink_in_the_way() {
+    let archive = archive_with_ids();
+    let rel = "content/incidents/2024-07-01-same.md";
+    std::fs::create_dir(archive.path("elsewhere")).expect("mkdir");
+    let target = archive.path("elsewhere/target.md");
+    std::os::unix::fs::symlink(&target, archive.path(rel)).expect("symlink");
+    let output = archive.run(&["new", "Same", "--today", "2024-07-01"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("2024-07-01-same.md") && message.contains("already exists"),
+        "{message}"
+    );
+    assert!(
+        !target.exists(),
+        "the record was written through the symlink"
+    );
+    assert_eq!(std::fs::read_link(archive.path(rel)).ok(), Some(target));
+}
+
+/// A bundle's folder that is already there is refused, and nothing in it changes.
+#[test]
+fn new_refuses_an_existing_bundle_folder() {
+    let archive = archive_with_ids();
+    archive.write("content/incidents/2024-07-01-same/notes.txt", "mine\n");
+    let output = archive.run(&["new", "Same", "--bundle", "--today", "2024-07-01"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("already exists"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        files_under(&archive.path("content/incidents/2024-07-01-same")),
+        ["notes.txt"]
+    );
+}
+
+/// A title with no ASCII letters or digits gives no slug; the file is named after
+/// the new record's id instead, so two such records never meet at `DATE-.md`.
+#[test]
+fn new_names_the_file_after_the_id_when_the_title_has_no_slug() {
+    let archive = archive_with_ids();
+    for (title, rel) in [
+        ("障害報告", "content/incidents/2024-07-01-inc-2024-0013.md"),
+        ("!!!", "content/incidents/2024-07-01-inc-2024-0014.md"),
+    ] {
+        let output = archive.run(&["new", title, "--today", "2024-07-01"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(
+            stdout(&output).trim_end(),
+            archive.path(rel).display().to_string()
+        );
+        assert_eq!(front_matter_json(&archive.read(rel), false)["title"], title);
+    }
+    archive.check(&["--today", "2024-07-01"]).assert_clean();
+}
+
 #[test]
 fn new_keeps_awkward_titles_intact() {
     let archive = TestArchive::new();

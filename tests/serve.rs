@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use common::server::{Server, PATIENCE};
 use common::{casebook, published_record as record, TestArchive, SITE_TOML};
@@ -453,20 +454,57 @@ fn refuses_a_folder_without_an_archive() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("site.toml"));
 }
 
+/// Ctrl-C ends `casebook serve` at once (docs/serve.md), even while a page waits
+/// on the live-reload long poll (answered after up to 25 s): the process dies of
+/// the SIGINT itself within a few seconds, so a shell or a script sees an
+/// interrupted program, neither a success nor a crash, and the waiting request
+/// sees its connection close. Nothing was written, so nothing is left behind. The
+/// test fails if serve ignores SIGINT or catches it and goes on serving, if it
+/// stops only once its open requests are answered, or if it exits with a status
+/// code of its own (a panic's 101, say).
 #[test]
-fn ctrl_c_stops_the_server() {
+fn ctrl_c_stops_the_server_at_once() {
+    use std::os::unix::process::ExitStatusExt;
+    const SIGINT: i32 = 2;
     let archive = two_records();
+    let before = listing(archive.root());
     let mut server = serve(&archive);
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &server.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(killed.success());
-    server.wait_for_exit();
-    let address = server.base.trim_start_matches("http://");
+    let generation = server.status().generation;
+    let base = server.base.clone();
+    let waiting = std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(PATIENCE))
+            .build()
+            .into();
+        agent
+            .get(format!("{base}/__casebook/reload?since={generation}"))
+            .call()
+            .map(|_| ())
+    });
+    // Give the request time to arrive; the server answers others meanwhile.
+    std::thread::sleep(Duration::from_millis(200));
+    for _ in 0..3 {
+        assert_eq!(server.get("/").status, 200);
+    }
     assert!(
-        std::net::TcpStream::connect(address).is_err(),
-        "the port is free again"
+        !waiting.is_finished(),
+        "the reload request should still wait"
+    );
+
+    common::interrupt(server.id());
+    let status = server.wait_for_exit(Duration::from_secs(5));
+    assert_eq!(
+        (status.code(), status.signal()),
+        (None, Some(SIGINT)),
+        "serve should die of the SIGINT: {status:?}\n{}",
+        server.stderr()
+    );
+    let answer = waiting.join().expect("waiting thread");
+    assert!(answer.is_err(), "the waiting request got an answer");
+    assert_eq!(
+        listing(archive.root()),
+        before,
+        "serve wrote into the archive"
     );
 }
 

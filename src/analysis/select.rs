@@ -45,11 +45,6 @@ pub struct Selection<'a> {
 }
 
 impl<'a> Selection<'a> {
-    /// The published record with this id, if it is in the build.
-    pub fn get(&self, id: &str) -> Option<&'a Record> {
-        self.by_id.get(id).map(|&i| self.records[i])
-    }
-
     /// Whether the record with this id is in the build.
     pub fn contains(&self, id: &str) -> bool {
         self.by_id.contains_key(id)

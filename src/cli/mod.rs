@@ -198,6 +198,11 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct NewArgs {
     /// The incident's title
+    ///
+    /// It names the file too: `DATE-SLUG.md`, where SLUG is the title's ASCII
+    /// letters and digits in lower case with `-` between words, at most 60
+    /// characters. A title without any (`障害報告`, `!!!`) names the file after the
+    /// new id instead, such as `2026-12-07-inc-2026-0001.md`.
     pub title: String,
     /// Severity, one of site.toml's [default: the least severe]
     #[arg(long)]
@@ -219,7 +224,8 @@ pub enum ListFormat {
     Table,
     /// One JSON array of items (see docs/actions.md)
     Json,
-    /// Comma-separated values with a header line, for spreadsheets
+    /// Comma-separated values with a header line, for spreadsheets, in the
+    /// columns of the site's action-items.csv
     Csv,
 }
 

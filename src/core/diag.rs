@@ -71,6 +71,8 @@ impl Source {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        #[cfg(test)]
+        tests::LINE_COL_CALLS.with(|calls| calls.set(calls.get() + 1));
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
         let before = &self.text[..offset];
         let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
@@ -171,15 +173,26 @@ impl Diagnostic {
     /// File, 1-based line and column, when the finding has a place.
     pub fn location(&self) -> Option<(&Path, usize, usize)> {
         let source = self.source.as_ref()?;
-        let (line, col) = self.span.map_or((1, 1), |s| source.line_col(s.start));
+        let (line, col) = self.position();
         Some((&source.path, line, col))
     }
 
-    fn sort_key(&self) -> (Option<PathBuf>, usize, usize, Level, &'static str, &str) {
-        let (path, line, col) = match self.location() {
-            Some((p, l, c)) => (Some(p.to_path_buf()), l, c),
-            None => (None, 0, 0),
-        };
+    /// 1-based line and column: `(1, 1)` for a finding about a whole file, `(0, 0)`
+    /// for one about no file. Counting them reads the text up to the span.
+    fn position(&self) -> (usize, usize) {
+        match (&self.source, self.span) {
+            (Some(source), Some(span)) => source.line_col(span.start),
+            (Some(_), None) => (1, 1),
+            (None, _) => (0, 0),
+        }
+    }
+
+    /// What findings sort by, with the line and column counted beforehand.
+    fn sort_key(
+        &self,
+        (line, col): (usize, usize),
+    ) -> (Option<&Path>, usize, usize, Level, &'static str, &str) {
+        let path = self.source.as_ref().map(|s| s.path.as_path());
         (path, line, col, self.level, self.rule.name(), &self.message)
     }
 }
@@ -238,10 +251,16 @@ struct JsonFinding<'a> {
 }
 
 impl Report {
-    /// Sorts findings by file, line and column so output is deterministic.
-    pub fn new(mut diagnostics: Vec<Diagnostic>) -> Report {
-        diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        Report { diagnostics }
+    /// Sorts findings by file, line and column (then level, rule and message) so
+    /// output is deterministic. Each finding's line and column are counted once,
+    /// before sorting, not at every comparison.
+    pub fn new(diagnostics: Vec<Diagnostic>) -> Report {
+        let mut keyed: Vec<((usize, usize), Diagnostic)> =
+            diagnostics.into_iter().map(|d| (d.position(), d)).collect();
+        keyed.sort_by(|(a_at, a), (b_at, b)| a.sort_key(*a_at).cmp(&b.sort_key(*b_at)));
+        Report {
+            diagnostics: keyed.into_iter().map(|(_, d)| d).collect(),
+        }
     }
 
     pub fn count(&self, level: Level) -> usize {
@@ -417,6 +436,57 @@ fn escape_property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// How often this thread counted a line and column, to see what sorting costs.
+        pub(super) static LINE_COL_CALLS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Findings at many places in three files, in an order unlike the sorted one:
+    /// each file's offsets run backwards, and files take turns.
+    fn scattered() -> Vec<Diagnostic> {
+        let text: String = (0..200).map(|i| format!("line {i}: value\n")).collect();
+        let sources: Vec<Arc<Source>> = ["c.md", "a.md", "b.md"]
+            .into_iter()
+            .map(|name| Source::new(name, text.as_str()))
+            .collect();
+        let mut found = Vec::new();
+        for i in (0..text.len()).rev().step_by(7) {
+            let source = &sources[i % sources.len()];
+            found.push(Diagnostic::new(Rule::InvalidValue, "x").at(source, Span::new(i, i + 1)));
+        }
+        found.push(Diagnostic::new(Rule::UnknownKey, "no place"));
+        found.push(Diagnostic::new(Rule::FrontMatter, "whole file").in_file(&sources[1]));
+        found
+    }
+
+    #[test]
+    fn findings_sort_by_path_line_and_column() {
+        let report = Report::new(scattered());
+        let places: Vec<Option<(PathBuf, usize, usize)>> = report
+            .diagnostics
+            .iter()
+            .map(|d| d.location().map(|(p, l, c)| (p.to_path_buf(), l, c)))
+            .collect();
+        let mut sorted = places.clone();
+        sorted.sort();
+        assert_eq!(places, sorted);
+        assert_eq!(places[0], None, "a finding without a place comes first");
+        assert_eq!(places[1], Some((PathBuf::from("a.md"), 1, 1)));
+        assert_eq!(report.diagnostics[1].message, "whole file");
+        let last = places.last().cloned().flatten();
+        assert_eq!(last.map(|(p, _, _)| p), Some(PathBuf::from("c.md")));
+    }
+
+    #[test]
+    fn sorting_counts_each_place_once() {
+        let found = scattered();
+        let placed = found.iter().filter(|d| d.span.is_some()).count();
+        LINE_COL_CALLS.with(|calls| calls.set(0));
+        let _ = Report::new(found);
+        assert_eq!(LINE_COL_CALLS.with(Cell::get), placed);
+    }
 
     #[test]
     fn line_col_counts_characters() {

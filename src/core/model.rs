@@ -158,8 +158,6 @@ pub struct ActionItem {
     pub status: ActionStatus,
     pub kind: Option<String>,
     pub link: Option<Spanned<String>>,
-    /// The item's own mapping, for findings about the item as a whole.
-    pub span: Span,
 }
 
 /// A reference under `links:`.
@@ -253,12 +251,14 @@ impl Record {
 /// A free page from `content/pages/`.
 #[derive(Clone, Debug)]
 pub struct Page {
+    /// The file's text, for findings that point into the page.
     pub source: Arc<Source>,
     pub path: PathBuf,
     /// The URL slug: the file name without its extension.
     pub slug: String,
     pub title: String,
     pub body: String,
+    /// Where the body starts in the file, to place findings about links in it.
     pub body_offset: usize,
 }
 
@@ -278,10 +278,5 @@ impl Archive {
     /// Records and files looked at, for the summary line.
     pub fn files_checked(&self) -> usize {
         self.records.len() + self.rejected
-    }
-
-    /// The record with this id.
-    pub fn record(&self, id: &str) -> Option<&Record> {
-        self.records.iter().find(|r| *r.id == id)
     }
 }

@@ -32,11 +32,6 @@ macro_rules! rules {
             pub fn default_level(self) -> Level {
                 match self { $(Rule::$variant => Level::$level,)* }
             }
-
-            /// One line on what the rule catches.
-            pub fn description(self) -> &'static str {
-                match self { $(Rule::$variant => $doc,)* }
-            }
         }
     };
 }
@@ -65,6 +60,7 @@ rules! {
     InvalidUrl => ("CB0118", "invalid-url", Error, "a URL the site would drop: a scheme other than http, https or mailto, or an action item's link that is not absolute"),
     PageSlug => ("CB0119", "page-slug", Error, "a free page's URL is one casebook keeps for itself, another page's, or empty"),
     Theme => ("CB0120", "theme", Error, "the theme does not load: a template does not compile, or a theme file cannot be read"),
+    UnreadableFile => ("CB0121", "unreadable-file", Error, "a file or folder under content/ cannot be read (permissions, a broken symlink, an I/O error)"),
     UnknownKey => ("CB0201", "unknown-key", Warning, "a front-matter key casebook does not know"),
     TimelineOrder => ("CB0202", "timeline-order", Warning, "timeline entries are out of time order"),
     OverdueActionItem => ("CB0203", "overdue-action-item", Warning, "an open action item is past its due date"),

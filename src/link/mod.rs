@@ -21,10 +21,10 @@
 //! For incremental rebuilds (`casebook serve`), the page of record `r` shows, besides
 //! `r` itself: the title, date and severity of every record in `related(r)`,
 //! `backlinks(r)` and `similar(r)`, and a link to every record in `mentions(r)`. So
-//! when record `x` changes, the pages to render again are [`LinkGraph::dependents`]
-//! of `x`: the records `x` names or mentions (their backlinks list `x`), the records
-//! that name or mention `x` (their lists show `x`'s title), and the records whose
-//! similar list holds `x`. Two changes reach further: adding, removing or renaming a
+//! when record `x` changes, the pages to render again are those of the records `x`
+//! names or mentions (their backlinks list `x`), the records that name or mention `x`
+//! (their lists show `x`'s title), and the records whose similar list holds `x`. Two
+//! changes reach further: adding, removing or renaming a
 //! record changes which tokens are ids, so any record's mentions may change; and the
 //! similar-incident scores use archive-wide term statistics, so a changed text can
 //! reorder any record's similar list. A server rebuilds the graph (it is fast) and
@@ -73,30 +73,6 @@ pub struct Backlink {
 pub struct LinkGraph<'a> {
     pub ids: IdIndex<'a>,
     pub links: Vec<Links>,
-}
-
-impl LinkGraph<'_> {
-    /// The records whose pages show something of record `x` (see the module docs),
-    /// sorted, without `x` itself.
-    pub fn dependents(&self, x: usize) -> Vec<usize> {
-        let Some(own) = self.links.get(x) else {
-            return Vec::new();
-        };
-        let mut out: Vec<usize> = own.related.to_vec();
-        out.extend(&own.mentions);
-        out.extend(own.backlinks.iter().map(|b| b.from));
-        out.extend(
-            self.links
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| l.similar.iter().any(|m| m.index == x))
-                .map(|(i, _)| i),
-        );
-        out.retain(|&i| i != x);
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
 }
 
 /// What one pass over a record finds.
@@ -315,7 +291,5 @@ mod tests {
         assert_eq!(from(3), [("A-1", false, true)]);
         assert!(from(4).is_empty() && from(5).is_empty() && from(6).is_empty());
         assert!(l.iter().all(|links| links.similar.is_empty()));
-        assert_eq!(graph.dependents(2), [0, 1]);
-        assert_eq!(graph.dependents(0), [1, 2, 3]);
     }
 }

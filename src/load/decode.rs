@@ -646,7 +646,6 @@ impl Decoder<'_> {
                     status,
                     kind,
                     link,
-                    span: entry.span,
                 });
             }
         }

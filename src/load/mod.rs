@@ -133,13 +133,10 @@ fn discover(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> 
                     break;
                 }
                 let path = error.path().map(|p| relative(root, p)).unwrap_or_default();
-                diags.push(
-                    Diagnostic::new(
-                        Rule::FrontMatter,
-                        format!("cannot read {}: {error}", path.display()),
-                    )
-                    .in_file(&Source::new(path, "")),
-                );
+                match error.io_error() {
+                    Some(io) => diags.push(unreadable(path, io)),
+                    None => diags.push(unreadable(path, &error)),
+                }
                 continue;
             }
         };
@@ -167,7 +164,7 @@ fn discover(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> 
                         }
                     }
                 }
-                _ => diags.push(
+                Ok(_) => diags.push(
                     Diagnostic::new(
                         Rule::SymlinkOutside,
                         format!(
@@ -177,6 +174,8 @@ fn discover(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> 
                     )
                     .in_file(&Source::new(rel, "")),
                 ),
+                // A loop, or a target that does not exist: nothing to read.
+                Err(error) => diags.push(unreadable(rel, &error)),
             }
             continue;
         }
@@ -245,12 +244,15 @@ fn read_bytes(root: &Path, rel: &Path) -> Result<Vec<u8>, Box<Diagnostic>> {
     if size > MAX_RECORD_BYTES {
         return Err(too_large(rel, size));
     }
-    std::fs::read(&full).map_err(|error| {
-        Box::new(
-            Diagnostic::new(Rule::FrontMatter, format!("cannot read file: {error}"))
-                .in_file(&Source::new(rel, "")),
-        )
-    })
+    std::fs::read(&full).map_err(|error| Box::new(unreadable(rel.to_path_buf(), &error)))
+}
+
+/// The finding for a file or folder the system would not let casebook read. It has
+/// a rule of its own, so turning off a rule about a file's contents never hides it.
+fn unreadable(rel: PathBuf, error: &dyn std::fmt::Display) -> Diagnostic {
+    let name = rel.file_name().unwrap_or(rel.as_os_str()).to_string_lossy();
+    let message = format!("cannot read `{name}`: {error}");
+    Diagnostic::new(Rule::UnreadableFile, message).in_file(&Source::new(rel, ""))
 }
 
 /// The text of a file's bytes: a BOM dropped, CRLF turned into LF, non-UTF-8 reported.

@@ -39,7 +39,8 @@ pub enum NodeKind {
     Map(Vec<(Node, Node)>),
 }
 
-/// A problem found while reading YAML; [`Problem::fatal`] ones leave no tree.
+/// A problem found while reading YAML. A duplicate key still leaves a tree; every
+/// other problem stops the parse and leaves none.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Problem {
     Syntax {
@@ -60,12 +61,6 @@ pub enum Problem {
         first: Span,
         second: Span,
     },
-}
-
-impl Problem {
-    pub fn fatal(&self) -> bool {
-        !matches!(self, Problem::DuplicateKey { .. })
-    }
 }
 
 /// The result of reading one document: a tree when it parsed, and every problem seen.

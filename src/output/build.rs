@@ -75,7 +75,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
     };
     let staging = destination.begin()?;
     let published = pipeline::publish(&archive, options.select, &render_options, &staging)?;
-    let written = staging.len();
+    let written = staging.written();
 
     let started = Instant::now();
     staging.commit()?;

@@ -198,14 +198,9 @@ fn write_parts(target: &Path, parts: &[Vec<u8>]) -> io::Result<()> {
 }
 
 impl Staging<'_> {
-    /// How many files were written, the marker not counted.
-    pub fn len(&self) -> usize {
+    /// How many files were written, the marker not counted, for the build's summary.
+    pub fn written(&self) -> usize {
         lock(&self.paths).len()
-    }
-
-    /// Whether nothing was written yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Swaps the complete staging folder in for the output: the old output is

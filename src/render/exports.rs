@@ -341,8 +341,11 @@ fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
     Ok(OutputFile::parts("incidents.json", parts))
 }
 
-/// The CSV columns, in order.
-const CSV_HEADER: &[&str] = &[
+/// The columns of every action-item CSV casebook writes: the site's
+/// `action-items.csv` and `casebook actions --format csv`. The site's file is a
+/// published contract, so the columns are declared once, here, and
+/// [`push_action_item_row`] fills them in this order.
+pub const ACTION_ITEM_COLUMNS: &[&str] = &[
     "record_id",
     "record_title",
     "record_date",
@@ -359,10 +362,45 @@ const CSV_HEADER: &[&str] = &[
     "url",
 ];
 
+/// Appends the header line of an action-item CSV ([`ACTION_ITEM_COLUMNS`]).
+pub fn push_action_item_header(out: &mut String) {
+    push_csv_row(out, ACTION_ITEM_COLUMNS.iter().copied());
+}
+
+/// Appends one action item's row, in [`ACTION_ITEM_COLUMNS`] order: the item of
+/// `record` as `item` shows it, and `url`, the record page's absolute address.
+pub fn push_action_item_row(
+    out: &mut String,
+    record: &Record,
+    item: &ActionItemView<'_>,
+    url: &str,
+) {
+    let date = record.date.to_string();
+    push_csv_row(
+        out,
+        [
+            record.id.as_str(),
+            record.title.as_str(),
+            &date,
+            &record.severity,
+            item.id.unwrap_or(""),
+            item.title,
+            item.owner.unwrap_or(""),
+            item.priority.unwrap_or(""),
+            item.due.as_deref().unwrap_or(""),
+            item.status,
+            item.state,
+            item.kind.unwrap_or(""),
+            item.link.unwrap_or(""),
+            url,
+        ],
+    );
+}
+
 fn csv(site: &Site<'_>) -> OutputFile {
     let base = &site.options.base_url;
     let mut header = String::new();
-    push_csv_row(&mut header, CSV_HEADER.iter().copied());
+    push_action_item_header(&mut header);
     let rows = site
         .selection
         .records
@@ -374,28 +412,8 @@ fn csv(site: &Site<'_>) -> OutputFile {
                 return out.into_bytes();
             }
             let url = format!("{base}{}", record_url(&r.id));
-            let date = r.date.to_string();
-            for v in action_item_views(r, figures) {
-                let due = v.due.clone().unwrap_or_default();
-                push_csv_row(
-                    &mut out,
-                    [
-                        r.id.as_str(),
-                        r.title.as_str(),
-                        &date,
-                        &r.severity,
-                        v.id.unwrap_or(""),
-                        v.title,
-                        v.owner.unwrap_or(""),
-                        v.priority.unwrap_or(""),
-                        &due,
-                        v.status,
-                        v.state,
-                        v.kind.unwrap_or(""),
-                        v.link.unwrap_or(""),
-                        &url,
-                    ],
-                );
+            for view in action_item_views(r, figures) {
+                push_action_item_row(&mut out, r, &view, &url);
             }
             out.into_bytes()
         });

@@ -414,6 +414,41 @@ mod tests {
         );
     }
 
+    /// `DEFAULT_THEME` is written by hand: a file added to themes/default/ but not to
+    /// the table would be missing from every site, and a name in the table that is
+    /// not its file's path would shadow nothing an archive can override. Both
+    /// directions are checked, and each name's bytes against its file.
+    #[test]
+    fn the_embedded_theme_is_every_file_of_themes_default() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default");
+        let mut on_disk = BTreeMap::new();
+        for entry in WalkDir::new(&dir) {
+            let entry = entry.expect("walk themes/default");
+            if entry.file_type().is_file() {
+                let rel = entry.path().strip_prefix(&dir).expect("inside the theme");
+                let name = rel.to_str().expect("a UTF-8 name").replace('\\', "/");
+                on_disk.insert(name, std::fs::read(entry.path()).expect("read"));
+            }
+        }
+        let embedded: BTreeMap<String, Vec<u8>> = DEFAULT_THEME
+            .iter()
+            .map(|(name, bytes)| (name.to_string(), bytes.to_vec()))
+            .collect();
+        assert_eq!(
+            embedded.len(),
+            DEFAULT_THEME.len(),
+            "a file is listed twice"
+        );
+        let names = |files: &BTreeMap<String, Vec<u8>>| files.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(names(&embedded), names(&on_disk));
+        for (name, bytes) in &on_disk {
+            assert!(
+                embedded[name] == *bytes,
+                "{name} differs from its embedded copy"
+            );
+        }
+    }
+
     #[test]
     fn a_missing_theme_is_an_error() {
         let tmp = tempfile::tempdir().expect("tempdir");

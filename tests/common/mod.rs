@@ -119,6 +119,15 @@ pub fn casebook() -> Command {
     command
 }
 
+/// Sends SIGINT to a process, as Ctrl-C in its terminal would.
+pub fn interrupt(pid: u32) {
+    let sent = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -INT {pid} failed");
+}
+
 /// One finding as `--format json` prints it; every field is part of the contract.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

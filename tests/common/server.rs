@@ -190,14 +190,17 @@ impl Server {
         self.child.id()
     }
 
-    /// Waits for the process to end by itself.
-    pub fn wait_for_exit(&mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + PATIENCE;
+    /// Waits at most `limit` for the process to end by itself.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "casebook serve did not stop");
+            assert!(
+                Instant::now() < deadline,
+                "casebook serve did not stop within {limit:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -458,11 +458,6 @@ impl Facts {
         }
     }
 
-    /// The period every series covers.
-    pub fn period(&self) -> Period {
-        self.period
-    }
-
     /// The figures of every record.
     pub fn insights(&self) -> Insights {
         self.select(self.facts.iter())

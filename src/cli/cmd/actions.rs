@@ -1,5 +1,7 @@
 //! `casebook actions`: every action item across the archive with its incident,
-//! owner, priority, due date, state today and days overdue, as a table, JSON or CSV.
+//! owner, priority, due date, state today and days overdue, as a table, JSON or CSV
+//! (the CSV in the columns of the site's `action-items.csv`, declared once in
+//! `render::exports`).
 //! `--fail-on overdue` exits 1 when a listed item is overdue, for a scheduled CI job.
 //!
 //! States come from the per-record figures (`metrics::ActionState`): an open or
@@ -19,8 +21,10 @@ use crate::cli::table::{write_aligned, Align};
 use crate::cli::{ActionsArgs, FailOn, GlobalArgs, ListFormat};
 use crate::core::diag::{display_path, nearest};
 use crate::core::model::Record;
+use crate::core::paths::record_url;
 use crate::pipeline::Setup;
-use crate::render::exports::push_csv_row;
+use crate::render::exports::{push_action_item_header, push_action_item_row};
+use crate::render::view::ActionItemView;
 
 /// Which items to list; `None` lets every item through.
 #[derive(Debug, Default)]
@@ -31,7 +35,7 @@ pub struct Filter<'a> {
 }
 
 /// One listed item; also the JSON shape (docs/actions.md).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Item<'a> {
     pub incident: &'a str,
     pub incident_title: &'a str,
@@ -50,6 +54,13 @@ pub struct Item<'a> {
     /// Days past the due date, for overdue items.
     pub days_overdue: Option<i64>,
     pub link: Option<&'a str>,
+    /// Its record, for the CSV row: the CSV has the columns of the site's
+    /// `action-items.csv`, which are the record's and the item's.
+    #[serde(skip)]
+    pub record: &'a Record,
+    /// The item as the site shows it, for the same CSV row.
+    #[serde(skip)]
+    pub view: ActionItemView<'a>,
 }
 
 fn date<S: serde::Serializer>(value: &Option<Date>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -127,6 +138,8 @@ pub fn list<'a>(
                         .filter(|_| state == ActionState::Overdue)
                         .map(|d| days_overdue(d, today)),
                     link: item.link.as_ref().map(|link| link.as_str()),
+                    record,
+                    view: ActionItemView::new(item, state),
                 },
             ));
         }
@@ -161,7 +174,8 @@ pub fn run(global: &GlobalArgs, args: &ActionsArgs) -> Result<Outcome, Failure> 
     let priorities = &archive.config.priorities;
     let items = list(&selection.records, &figures, priorities, today, &filter);
     let mut stdout = std::io::stdout().lock();
-    write(&mut stdout, &items, args.format).map_err(Failure::io("cannot write the list"))?;
+    write(&mut stdout, &items, args.format, &archive.config.base_url)
+        .map_err(Failure::io("cannot write the list"))?;
     let overdue = items.iter().filter(|i| i.days_overdue.is_some()).count();
     if !global.quiet {
         let _ = writeln!(
@@ -177,8 +191,14 @@ pub fn run(global: &GlobalArgs, args: &ActionsArgs) -> Result<Outcome, Failure> 
     })
 }
 
-/// Writes the list in the chosen format.
-pub fn write(out: &mut dyn Write, items: &[Item<'_>], format: ListFormat) -> std::io::Result<()> {
+/// Writes the list in the chosen format. The CSV has the columns of the site's
+/// `action-items.csv`, its `url` the record page's address under `base_url`.
+pub fn write(
+    out: &mut dyn Write,
+    items: &[Item<'_>],
+    format: ListFormat,
+    base_url: &str,
+) -> std::io::Result<()> {
     match format {
         ListFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, items)?;
@@ -186,43 +206,10 @@ pub fn write(out: &mut dyn Write, items: &[Item<'_>], format: ListFormat) -> std
         }
         ListFormat::Csv => {
             let mut text = String::new();
-            push_csv_row(
-                &mut text,
-                [
-                    "incident",
-                    "incident_title",
-                    "file",
-                    "id",
-                    "title",
-                    "owner",
-                    "priority",
-                    "due",
-                    "status",
-                    "state",
-                    "days_overdue",
-                    "link",
-                ],
-            );
+            push_action_item_header(&mut text);
             for item in items {
-                let due = item.due.map(|d| d.to_string()).unwrap_or_default();
-                let days = item.days_overdue.map(|d| d.to_string()).unwrap_or_default();
-                push_csv_row(
-                    &mut text,
-                    [
-                        item.incident,
-                        item.incident_title,
-                        &item.file,
-                        item.id.unwrap_or(""),
-                        item.title,
-                        item.owner.unwrap_or(""),
-                        item.priority.unwrap_or(""),
-                        &due,
-                        item.status,
-                        item.state,
-                        &days,
-                        item.link.unwrap_or(""),
-                    ],
-                );
+                let url = format!("{base_url}{}", record_url(item.incident));
+                push_action_item_row(&mut text, item.record, &item.view, &url);
             }
             out.write_all(text.as_bytes())
         }

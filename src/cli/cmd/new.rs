@@ -1,7 +1,9 @@
 //! `casebook new "TITLE"`: a new record with the next free id, today's date and every
 //! section of the house template, ready to fill in.
 
-use std::path::PathBuf;
+use std::fs::OpenOptions;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 
@@ -79,23 +81,13 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> Result<Outcome, Failure> {
         .map(|r| (r.id.value.clone(), r.date))
         .collect();
     let id = next_id(&ids, today);
-    let stem = format!(
-        "{today}-{}",
-        slug(&args.title)
-            .chars()
-            .take(60)
-            .collect::<String>()
-            .trim_end_matches('-')
-    );
+    let stem = format!("{today}-{}", file_slug(&args.title, &id));
     let rel: PathBuf = if args.bundle {
         PathBuf::from(INCIDENTS_DIR).join(&stem).join("index.md")
     } else {
         PathBuf::from(INCIDENTS_DIR).join(format!("{stem}.md"))
     };
     let path = global.root.join(&rel);
-    if path.exists() || (args.bundle && path.parent().is_some_and(|p| p.exists())) {
-        return Err(Failure::Usage(format!("{} already exists", path.display())));
-    }
     let mut sections: Vec<(String, String)> = HOUSE_SECTIONS
         .iter()
         .map(|(h, t)| (h.to_string(), t.to_string()))
@@ -117,13 +109,58 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> Result<Outcome, Failure> {
         &args.services,
         &sections,
     );
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(Failure::io(format!("cannot create {}", parent.display())))?;
-    }
-    std::fs::write(&path, text).map_err(Failure::io(format!("cannot write {}", path.display())))?;
+    write_new(&path, args.bundle, &text)?;
     println!("{}", path.display());
     Ok(Outcome::Clean)
+}
+
+/// Writes `text` to a file at `path` that must not exist yet, nor (for a bundle)
+/// its folder. The file is created only if nothing is at its path, in one step, so
+/// neither another writer nor a symlink in the way can have a record overwritten.
+fn write_new(path: &Path, bundle: bool, text: &str) -> Result<(), Failure> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let incidents = match bundle {
+        true => folder.parent().unwrap_or(Path::new(".")),
+        false => folder,
+    };
+    std::fs::create_dir_all(incidents).map_err(Failure::io(format!(
+        "cannot create {}",
+        incidents.display()
+    )))?;
+    if bundle {
+        created(std::fs::create_dir(folder), folder)?;
+    }
+    let new_file = OpenOptions::new().write(true).create_new(true).open(path);
+    created(new_file, path)?
+        .write_all(text.as_bytes())
+        .map_err(|e| {
+            // A half-written record would only be in the way of the next try.
+            let _ = std::fs::remove_file(path);
+            Failure::io(format!("cannot write {}", path.display()))(e)
+        })
+}
+
+/// The result of creating `at`: something already there is a usage error (exit 2),
+/// with a message that says so; any other error is an I/O error.
+fn created<T>(result: std::io::Result<T>, at: &Path) -> Result<T, Failure> {
+    result.map_err(|e| match e.kind() {
+        ErrorKind::AlreadyExists => Failure::Usage(format!(
+            "{} already exists; `casebook new` never overwrites anything",
+            at.display()
+        )),
+        _ => Failure::io(format!("cannot create {}", at.display()))(e),
+    })
+}
+
+/// The part of the file name after the date: the title's slug, cut to 60
+/// characters, or the new id's (`inc-2026-0001`) when the title has no ASCII letter
+/// or digit to make one from (`障害報告`, `!!!`).
+fn file_slug(title: &str, id: &str) -> String {
+    let from_title: String = slug(title).chars().take(60).collect();
+    match from_title.trim_end_matches('-') {
+        "" => slug(id),
+        cut => cut.to_string(),
+    }
 }
 
 fn yaml_string(text: &str) -> String {
@@ -203,6 +240,17 @@ mod tests {
 
     fn date(s: &str) -> Date {
         s.parse().expect("date")
+    }
+
+    #[test]
+    fn a_title_without_a_slug_names_the_file_after_the_id() {
+        assert_eq!(
+            file_slug("DB pool: exhausted", "INC-1"),
+            "db-pool-exhausted"
+        );
+        assert_eq!(file_slug("障害報告", "INC-2026-0001"), "inc-2026-0001");
+        assert_eq!(file_slug("!!!", "PM-42"), "pm-42");
+        assert_eq!(file_slug(&"ab ".repeat(40), "INC-1").len(), 59);
     }
 
     #[test]
