@@ -16,7 +16,7 @@ mod common;
 use common::{cpu_time, memory_kib};
 
 use casebook::analysis::select::{self, Profile, SelectOptions};
-use casebook::output::write::{Contents, OutputFile, Sink, WriteError};
+use casebook::render::sink::{Contents, OutputFile, Sink, WriteError};
 use casebook::{analysis, search};
 
 /// The allocator of the `casebook` binary, so the figures match a build's.
