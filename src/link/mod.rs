@@ -38,7 +38,7 @@ use crate::core::config::SiteConfig;
 use crate::core::ids::IdIndex;
 use crate::core::model::Record;
 use crate::core::prose::{self, Context, Field};
-use crate::link::similar::{Analyzer, Match, TermCounts, Terms};
+use crate::link::similar::{Match, TermAnalyzer, TermCounts, Terms};
 
 /// The fewest records per parallel work unit when scanning. Each unit has its own
 /// word cache, so units are few and large: about four per thread. How records are
@@ -114,18 +114,18 @@ pub fn link<'a>(records: &[&'a Record], config: &SiteConfig) -> LinkGraph<'a> {
 }
 
 /// Reads every record once, in parallel work units of consecutive records, each with
-/// its own [`Analyzer`]; returns the analyzers and one [`Scan`] per record, in order.
+/// its own [`TermAnalyzer`]; returns the analyzers and one [`Scan`] per record, in order.
 fn scan_all(
     records: &[&Record],
     ids: &IdIndex<'_>,
     want_similar: bool,
-) -> (Vec<Analyzer>, Vec<Scan>) {
+) -> (Vec<TermAnalyzer>, Vec<Scan>) {
     let chunk_size = (records.len() / (4 * rayon::current_num_threads())).max(SCAN_CHUNK);
-    let chunks: Vec<(Analyzer, Vec<Scan>)> = records
+    let chunks: Vec<(TermAnalyzer, Vec<Scan>)> = records
         .par_chunks(chunk_size)
         .enumerate()
         .map(|(chunk, group)| {
-            let mut analyzer = Analyzer::default();
+            let mut analyzer = TermAnalyzer::default();
             let scans = group
                 .iter()
                 .enumerate()
@@ -201,12 +201,17 @@ pub fn newest_first(a: &Record, b: &Record) -> std::cmp::Ordering {
     b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id))
 }
 
-fn scan(record: &Record, index: usize, ids: &IdIndex<'_>, analyzer: Option<&mut Analyzer>) -> Scan {
+fn scan(
+    record: &Record,
+    index: usize,
+    ids: &IdIndex<'_>,
+    analyzer: Option<&mut TermAnalyzer>,
+) -> Scan {
     let mut mentions = Vec::new();
     let mut analyzer = analyzer;
     let mut terms = analyzer
         .as_deref_mut()
-        .map_or_else(TermCounts::default, Analyzer::counts);
+        .map_or_else(TermCounts::default, TermAnalyzer::counts);
     if let Some(analyzer) = analyzer.as_deref_mut() {
         analyzer.add(&record.title, similar::TITLE_WEIGHT, &mut terms);
     }
