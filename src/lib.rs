@@ -10,7 +10,7 @@
 //! 5. [`analysis`]: which records a build publishes, their figures and the insights;
 //! 6. [`render`]: pages, charts and exports;
 //! 7. [`search`]: the search index;
-//! 8. [`pipeline`]: runs the stages in order into a [`render::Sink`];
+//! 8. [`pipeline`]: runs the stages in order into a [`render::sink::Sink`];
 //! 9. [`output`]: the site on disk ([`output::write`]) or served ([`output::serve`]);
 //! 10. [`cli`]: arguments resolved once, one module per command.
 

@@ -121,7 +121,7 @@ pub struct TodayArg {
 
 /// Which records a build publishes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Profile {
+pub enum ProfileArg {
     /// Every record, for readers inside the company
     Internal,
     /// Only records that are not `visibility: internal`
@@ -169,8 +169,8 @@ pub struct SelectArgs {
     #[arg(long)]
     pub drafts: bool,
     /// Which records to include
-    #[arg(long, value_enum, default_value_t = Profile::Internal)]
-    pub profile: Profile,
+    #[arg(long, value_enum, default_value_t = ProfileArg::Internal)]
+    pub profile: ProfileArg,
 }
 
 impl SelectArgs {
@@ -178,8 +178,8 @@ impl SelectArgs {
     pub fn options(&self) -> SelectOptions {
         SelectOptions {
             profile: match self.profile {
-                Profile::Internal => select::Profile::Internal,
-                Profile::Public => select::Profile::Public,
+                ProfileArg::Internal => select::Profile::Internal,
+                ProfileArg::Public => select::Profile::Public,
             },
             drafts: self.drafts,
         }

@@ -1,4 +1,4 @@
-//! Where a built site goes: a folder on disk ([`write`]) or the preview server
+//! Where a built site goes: a folder on disk ([`write`](mod@write)) or the preview server
 //! ([`serve`]).
 
 pub mod build;

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::view::{action_item_views, visibility_name, ActionItemView};
-use super::{error_chain, RenderError, Site};
+use super::{error_chain, RenderContext, RenderError};
 use crate::analysis::insights::Insights;
 use crate::analysis::metrics::Figures;
 use crate::core::model::Record;
@@ -28,7 +28,7 @@ const INCIDENT_BYTES: usize = 8 * 1024;
 pub const FEED_ENTRIES: usize = 50;
 
 /// Renders every machine output into `sink`.
-pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError> {
+pub(super) fn render(site: &RenderContext<'_>, sink: &dyn Sink) -> Result<(), RenderError> {
     sink.put(feed(site)?)?;
     sink.put(sitemap(site)?)?;
     sink.put(json(site)?)?;
@@ -40,7 +40,7 @@ pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError
 }
 
 /// The root for pages served at any depth: the base URL's path.
-fn site_root(site: &Site<'_>) -> String {
+fn site_root(site: &RenderContext<'_>) -> String {
     crate::core::paths::base_path(&site.options.base_url)
 }
 
@@ -81,7 +81,7 @@ fn updated(record: &Record, tz: &jiff::tz::TimeZone) -> Timestamp {
     .fold(day, Timestamp::max)
 }
 
-fn feed(site: &Site<'_>) -> Result<OutputFile, RenderError> {
+fn feed(site: &RenderContext<'_>) -> Result<OutputFile, RenderError> {
     let tz = &site.config.timezone;
     let base = &site.options.base_url;
     let entries: Vec<FeedEntry> = site
@@ -117,7 +117,7 @@ fn feed(site: &Site<'_>) -> Result<OutputFile, RenderError> {
     })
 }
 
-fn sitemap(site: &Site<'_>) -> Result<OutputFile, RenderError> {
+fn sitemap(site: &RenderContext<'_>) -> Result<OutputFile, RenderError> {
     let base = &site.options.base_url;
     let mut urls: Vec<String> = vec![
         base.to_string(),
@@ -236,7 +236,7 @@ struct LinkExport<'a> {
     url: Option<&'a str>,
 }
 
-fn json(site: &Site<'_>) -> Result<OutputFile, RenderError> {
+fn json(site: &RenderContext<'_>) -> Result<OutputFile, RenderError> {
     let base = &site.options.base_url;
     let ids = |list: &[usize]| -> Vec<&str> {
         list.iter()
@@ -397,7 +397,7 @@ pub fn push_action_item_row(
     );
 }
 
-fn csv(site: &Site<'_>) -> OutputFile {
+fn csv(site: &RenderContext<'_>) -> OutputFile {
     let base = &site.options.base_url;
     let mut header = String::new();
     push_action_item_header(&mut header);

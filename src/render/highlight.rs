@@ -10,7 +10,7 @@
 //! Within blocks, lines repeat: the same command, log line or config key in many
 //! postmortems. A line's HTML depends only on the line and on the parser's state
 //! where it starts, so the [`Highlighter`] also remembers each line it highlighted
-//! with that state, and the state after it ([`LineMemo`], one per thread, as syntect's
+//! with that state, and the state after it (`LineMemo`, one per thread, as syntect's
 //! parser state may not cross threads); a line met again in the same state is copied
 //! instead of matched again. The output is the same either way.
 

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::view::{ActionItemView, ActionRecord, ActionRow, PageNumber, Pager, RecordLink};
-use super::{insight_pages, RenderError, Site};
+use super::{insight_pages, RenderContext, RenderError};
 use crate::analysis::metrics::ActionState;
 use crate::core::paths::{slug, term_slug};
 use crate::render::sink::{OutputFile, Sink};
@@ -96,14 +96,14 @@ const DEPTHS: usize = 3;
 /// Record rows rendered once per record and page depth, then shared by every list
 /// page at that depth; and every action item, sorted.
 struct Rows<'s, 'a> {
-    site: &'s Site<'a>,
+    site: &'s RenderContext<'a>,
     /// Every action item, sorted: by state, then due date, then record.
     items: Vec<ItemAt>,
     records: Vec<[OnceLock<String>; DEPTHS]>,
 }
 
 impl<'s, 'a> Rows<'s, 'a> {
-    fn new(site: &'s Site<'a>, items: Vec<ItemAt>) -> Rows<'s, 'a> {
+    fn new(site: &'s RenderContext<'a>, items: Vec<ItemAt>) -> Rows<'s, 'a> {
         Rows {
             site,
             records: (0..site.refs.len()).map(|_| Default::default()).collect(),
@@ -156,13 +156,13 @@ fn depth(path: &str) -> usize {
 
 /// Collects the index pages as jobs, then renders them in parallel.
 struct Indexes<'j, 'a> {
-    site: &'j Site<'a>,
+    site: &'j RenderContext<'a>,
     rows: &'j Rows<'j, 'a>,
     jobs: Vec<Job<'j>>,
 }
 
 /// Renders every index page into `sink`.
-pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError> {
+pub(super) fn render(site: &RenderContext<'_>, sink: &dyn Sink) -> Result<(), RenderError> {
     let records = site.selection.records.as_slice();
     let severities = group(site, |i| vec![records[i].severity.clone()]);
     let services = group(site, |i| {
@@ -306,7 +306,7 @@ pub(super) fn render(site: &Site<'_>, sink: &dyn Sink) -> Result<(), RenderError
         .try_for_each(|job| Ok(sink.put(job()?)?))
 }
 
-impl Site<'_> {
+impl RenderContext<'_> {
     fn item(&self, at: &ItemAt) -> &crate::core::model::ActionItem {
         &self.selection.records[at.record].action_items[at.item]
     }
@@ -322,7 +322,10 @@ impl Site<'_> {
 }
 
 /// Groups the selected records by the terms `terms` gives each, keyed by slug.
-fn group(site: &Site<'_>, terms: impl Fn(usize) -> Vec<String>) -> BTreeMap<String, Group> {
+fn group(
+    site: &RenderContext<'_>,
+    terms: impl Fn(usize) -> Vec<String>,
+) -> BTreeMap<String, Group> {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for i in 0..site.refs.len() {
         let mut names = terms(i);
@@ -352,7 +355,10 @@ fn plain_term<'a>(name: &str, url: String, g: &Group) -> TermCount<'a> {
 }
 
 /// Every severity of site.toml, most severe first, with its count.
-fn severity_terms<'a>(site: &Site<'a>, groups: &BTreeMap<String, Group>) -> Vec<TermCount<'a>> {
+fn severity_terms<'a>(
+    site: &RenderContext<'a>,
+    groups: &BTreeMap<String, Group>,
+) -> Vec<TermCount<'a>> {
     site.config
         .severities
         .iter()

@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::{RenderError, Site};
+use super::{RenderContext, RenderError};
 use crate::analysis::insights::chart_specs::{insight_charts, summary_charts, Unit};
 use crate::analysis::insights::Insights;
 use crate::render::charts::{draw, Chart};
@@ -55,7 +55,7 @@ pub(super) struct Summary {
 }
 
 /// The small figures of the records at `positions` of the selection.
-pub(super) fn summary(site: &Site<'_>, positions: &[usize]) -> Summary {
+pub(super) fn summary(site: &RenderContext<'_>, positions: &[usize]) -> Summary {
     let insights = site.facts.subset(positions);
     Summary {
         headline: Headline::of(&insights),
@@ -67,7 +67,7 @@ pub(super) fn summary(site: &Site<'_>, positions: &[usize]) -> Summary {
 }
 
 /// The insights page: every chart of the build's records, each with its table.
-pub(super) fn page(site: &Site<'_>) -> Result<OutputFile, RenderError> {
+pub(super) fn page(site: &RenderContext<'_>) -> Result<OutputFile, RenderError> {
     let charts: Vec<Chart> = insight_charts(&site.insights, "")
         .into_iter()
         .map(|spec| draw(spec, site.config))

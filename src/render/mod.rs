@@ -186,7 +186,7 @@ struct PageLink<'a> {
 }
 
 /// Everything the parts of one render share.
-struct Site<'a> {
+struct RenderContext<'a> {
     archive: &'a Archive,
     config: &'a SiteConfig,
     selection: &'a Selection<'a>,
@@ -259,7 +259,7 @@ pub fn render(
             .collect(),
     };
     theme.tera.global_context().insert("site", &site_view);
-    let site = Site {
+    let site = RenderContext {
         archive,
         config,
         selection,
@@ -317,7 +317,7 @@ pub fn render(
     indexed.and(rest)
 }
 
-impl Site<'_> {
+impl RenderContext<'_> {
     /// Free pages, machine outputs, static files and copied archive files.
     fn rest(
         &self,
@@ -393,7 +393,7 @@ fn record_folder(record: &Record) -> PathBuf {
     })
 }
 
-impl<'a> Site<'a> {
+impl<'a> RenderContext<'a> {
     /// Renders `template` as the page at `path` with `context` added to the base.
     fn page(
         &self,

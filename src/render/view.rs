@@ -399,7 +399,7 @@ impl<'a> SimilarView<'a> {
 /// has a block for each that shows only when its list is non-empty.
 ///
 /// A template sees the fields of the record's [`RecordRef`] too: the page passes
-/// both as one ([`Merged`]), and where both have a field (`services`), this one's.
+/// both as one (`Merged`), and where both have a field (`services`), this one's.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordView<'a> {
     pub status_slug: String,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tiny_http::{Header, Method, Request, Response};
 
 use super::live::{self, Problem};
-use super::site::{content_type, Lookup, Served, Site, NOT_FOUND_PAGE};
+use super::site::{content_type, Lookup, Served, ServedSite, NOT_FOUND_PAGE};
 use super::state::{Live, Snapshot};
 
 /// How long a reload request waits for a new generation before answering anyway.
@@ -123,7 +123,7 @@ fn not_found(state: &Snapshot) -> Reply {
 
 /// The page shown when the site has no 404 page: before the first build, or when
 /// the first build failed.
-fn stand_in(site: &Site, problems: &[Problem]) -> String {
+fn stand_in(site: &ServedSite, problems: &[Problem]) -> String {
     let text = if !site.is_empty() {
         "There is no page at this address."
     } else if problems.is_empty() {

@@ -4,7 +4,7 @@
 //! Every build runs the whole pipeline over the whole archive (load, validate,
 //! link, render, search index), exactly as `casebook build` does, so what is
 //! served never depends on which files changed: only decoding is skipped for
-//! record files whose bytes did not change ([`DecodeCache`]). That is what keeps
+//! record files whose bytes did not change (`DecodeCache`). That is what keeps
 //! it from going stale: every input is read again, and what is reused is a pure
 //! function of an input that is the same.
 
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use super::cache::{DecodeCache, Decodings};
 use super::live::Problem;
-use super::site::{Site, SiteSink};
+use super::site::{ServedSite, SiteSink};
 use crate::analysis::select::SelectOptions;
 use crate::core::config::FILE_NAME;
 use crate::core::diag::{display_path, Format, Level, Report};
@@ -42,7 +42,7 @@ pub struct Settings {
 pub enum Attempt {
     /// The site, and what went into it.
     Built {
-        site: Site,
+        site: ServedSite,
         published: usize,
         decodings: Decodings,
     },

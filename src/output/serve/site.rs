@@ -23,7 +23,7 @@ pub enum Served {
 
 /// Every file of one build, by its path in the site (`incidents/a/index.html`).
 #[derive(Debug, Default)]
-pub struct Site {
+pub struct ServedSite {
     files: HashMap<String, Served>,
 }
 
@@ -51,7 +51,7 @@ pub struct Changes {
 /// The page served for unknown paths, with status 404.
 pub const NOT_FOUND_PAGE: &str = "404.html";
 
-impl Site {
+impl ServedSite {
     /// The number of files.
     pub fn len(&self) -> usize {
         self.files.len()
@@ -87,7 +87,7 @@ impl Site {
     }
 
     /// Counts the files that differ from `previous` (archive files by their path).
-    pub fn changes_since(&self, previous: &Site) -> Changes {
+    pub fn changes_since(&self, previous: &ServedSite) -> Changes {
         let mut changes = Changes::default();
         for (key, served) in &self.files {
             match previous.files.get(key) {
@@ -153,7 +153,7 @@ pub fn content_type(key: &str) -> &'static str {
     }
 }
 
-/// A [`Sink`] that keeps every file in memory; [`SiteSink::finish`] gives the [`Site`].
+/// A [`Sink`] that keeps every file in memory; [`SiteSink::finish`] gives the [`ServedSite`].
 #[derive(Default)]
 pub struct SiteSink {
     files: Mutex<HashMap<String, Served>>,
@@ -161,8 +161,8 @@ pub struct SiteSink {
 
 impl SiteSink {
     /// The complete site.
-    pub fn finish(self) -> Site {
-        Site {
+    pub fn finish(self) -> ServedSite {
+        ServedSite {
             files: self.files.into_inner().unwrap_or_else(|e| e.into_inner()),
         }
     }
@@ -191,7 +191,7 @@ impl Sink for SiteSink {
 mod tests {
     use super::*;
 
-    fn site(keys: &[&str]) -> Site {
+    fn site(keys: &[&str]) -> ServedSite {
         let sink = SiteSink::default();
         for key in keys {
             sink.put(OutputFile::bytes(*key, key.as_bytes()))

@@ -1,7 +1,7 @@
 //! What the server's threads share: the last site built without errors, the
 //! generation, and the errors of the last rebuild.
 //!
-//! The builder thread swaps a finished [`Site`] in under the lock, so a request
+//! The builder thread swaps a finished [`ServedSite`] in under the lock, so a request
 //! sees either the old site or the new one, never half a build. Every finished
 //! rebuild, with or without errors, starts a new generation: pages learn of it
 //! through [`Live::wait_past`] and reload, to show the new site or the errors.
@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::live::Problem;
-use super::site::Site;
+use super::site::ServedSite;
 
 /// The state one request sees.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     /// The last site built without errors (empty before the first one).
-    pub site: Arc<Site>,
+    pub site: Arc<ServedSite>,
     /// How many rebuilds finished, with or without errors.
     pub generation: u64,
     /// A rebuild is under way.
@@ -68,7 +68,7 @@ impl Default for Live {
     fn default() -> Live {
         Live {
             state: Mutex::new(Snapshot {
-                site: Arc::new(Site::default()),
+                site: Arc::new(ServedSite::default()),
                 generation: 0,
                 building: true,
                 problems: Arc::from(Vec::new()),
@@ -96,7 +96,7 @@ impl Live {
 
     /// Ends a rebuild: swaps `site` in (`None` keeps the last good one), records
     /// its errors and starts the next generation. Returns that generation.
-    pub fn finish(&self, site: Option<Site>, problems: Vec<Problem>, took: Duration) -> u64 {
+    pub fn finish(&self, site: Option<ServedSite>, problems: Vec<Problem>, took: Duration) -> u64 {
         let mut state = self.lock();
         if let Some(site) = site {
             state.site = Arc::new(site);
@@ -140,7 +140,11 @@ mod tests {
         let live = Live::default();
         assert_eq!(live.snapshot().generation, 0);
         assert!(live.snapshot().building);
-        let first = live.finish(Some(Site::default()), Vec::new(), Duration::from_millis(5));
+        let first = live.finish(
+            Some(ServedSite::default()),
+            Vec::new(),
+            Duration::from_millis(5),
+        );
         assert_eq!(first, 1);
         let state = live.snapshot();
         assert!(!state.building);
@@ -158,7 +162,7 @@ mod tests {
             "a failed rebuild keeps the site"
         );
         assert_eq!(state.status().errors, 1);
-        live.finish(Some(Site::default()), Vec::new(), Duration::ZERO);
+        live.finish(Some(ServedSite::default()), Vec::new(), Duration::ZERO);
         assert_eq!(live.snapshot().status().errors, 0);
     }
 
