@@ -266,22 +266,8 @@ fn finding(source: &Arc<Source>, span: Span, token: &str, suggestion: Option<&st
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::core::config::SiteConfig;
-
-    /// A record with this id, front matter lines and body.
-    pub(crate) fn record(id: &str, front: &str, body: &str) -> Record {
-        let text = format!(
-            "---\nid: {id}\ntitle: Record {id}\ndate: 2024-01-01\nseverity: SEV2\n\
-             status: investigating\n{front}---\n{body}"
-        );
-        let path = format!("content/incidents/{id}.md");
-        crate::load::record_from_bytes(Path::new(&path), text.as_bytes(), &SiteConfig::default())
-            .0
-            .expect("a valid record")
-    }
+    use crate::load::record_for_test as record;
 
     #[test]
     fn shapes_keep_words_and_hide_numbers() {

@@ -169,22 +169,8 @@ pub fn in_prose(text: &str, start: usize, end: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::core::config::SiteConfig;
-
-    /// A record with this id, front matter lines and body.
-    pub(crate) fn record(id: &str, front: &str, body: &str) -> Record {
-        let text = format!(
-            "---\nid: {id}\ntitle: Record {id}\ndate: 2024-01-01\nseverity: SEV2\n\
-             status: investigating\n{front}---\n{body}"
-        );
-        let path = format!("content/incidents/{id}.md");
-        crate::load::record_from_bytes(Path::new(&path), text.as_bytes(), &SiteConfig::default())
-            .0
-            .expect("a valid record")
-    }
+    use crate::load::record_for_test as record;
 
     #[test]
     fn runs_and_prose() {

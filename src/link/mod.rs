@@ -239,21 +239,8 @@ fn scan(
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-
-    /// A record with this id, front matter lines and body.
-    pub(crate) fn record(id: &str, front: &str, body: &str) -> Record {
-        let text = format!(
-            "---\nid: {id}\ntitle: Record {id}\ndate: 2024-01-01\nseverity: SEV2\n\
-             status: investigating\n{front}---\n{body}"
-        );
-        let path = format!("content/incidents/{id}.md");
-        crate::load::record_from_bytes(Path::new(&path), text.as_bytes(), &SiteConfig::default())
-            .0
-            .expect("a valid record")
-    }
+    use crate::load::record_for_test as record;
 
     fn ids<'a>(records: &[&'a Record], list: &[usize]) -> Vec<&'a str> {
         list.iter().map(|&i| records[i].id.as_str()).collect()

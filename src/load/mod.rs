@@ -484,6 +484,20 @@ fn load_pages(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<Page> {
     pages
 }
 
+/// A record with this id, front matter lines and body, decoded as from a file in
+/// `content/incidents/`: what the unit tests of later stages start from.
+#[cfg(test)]
+pub(crate) fn record_for_test(id: &str, front: &str, body: &str) -> Record {
+    let text = format!(
+        "---\nid: {id}\ntitle: Record {id}\ndate: 2024-01-01\nseverity: SEV2\n\
+         status: investigating\n{front}---\n{body}"
+    );
+    let path = format!("content/incidents/{id}.md");
+    record_from_bytes(Path::new(&path), text.as_bytes(), &SiteConfig::default())
+        .0
+        .expect("a valid record")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
