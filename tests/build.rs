@@ -689,3 +689,35 @@ fn incidents_json_has_every_record_with_its_figures() {
         "https://incidents.example.com/incidents/INC-2024-0918/"
     );
 }
+
+/// One Markdown dialect for every stage: a heading with an attribute block is the
+/// heading "Root cause" to `check` (the required section is there), gets the given id
+/// and no `{#rc}` text on the page, and the search index never holds the braces.
+#[test]
+fn heading_attributes_mean_the_same_to_check_render_and_search() {
+    let archive = TestArchive::new();
+    archive.record(
+        "a.md",
+        "---\nid: INC-1\ntitle: Pool exhaustion\ndate: 2024-05-01\nseverity: SEV2\n\
+         status: resolved\nresolved: 2024-05-01T10:00:00Z\nreview: approved\n---\n\n\
+         ## Summary {#summary-of-it}\n\nThe pool ran dry.\n\n## Root cause {#rc .cause}\n\nA leak.\n",
+    );
+    archive.check(&[]).assert_clean();
+    let (_dir, out) = built(archive.root(), &[]);
+    let page = html(&out, "incidents/INC-1/index.html");
+    assert_eq!(texts(&page, "h2#rc"), ["# Root cause"]);
+    assert_eq!(
+        page.select(&sel("h2#rc.cause a.anchor"))
+            .filter_map(|a| a.value().attr("href"))
+            .collect::<Vec<_>>(),
+        ["#rc"]
+    );
+    assert_eq!(texts(&page, "h2#summary-of-it").len(), 1);
+    for (rel, bytes) in snapshot(&out) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("{#rc"),
+            "{rel} holds the attribute block as text"
+        );
+    }
+}
