@@ -46,6 +46,10 @@ pub fn front_matter_urls(record: &Record, diags: &mut Vec<Diagnostic>) {
 /// Markdown against the record's `folder` like the body.
 pub fn timeline_links(record: &Record, root: &Path, folder: &Path, diags: &mut Vec<Diagnostic>) {
     for entry in &record.timeline {
+        // Most events are plain sentences: without `[` or `<` there is no link to read.
+        if !entry.event.contains(['[', '<']) {
+            continue;
+        }
         let raw = record
             .source
             .text
