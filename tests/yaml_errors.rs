@@ -225,6 +225,10 @@ const CORPUS: &[(&str, &[Expected])] = &[
         &[(8, 1, "duplicate-key", "key `tags` appears twice", "")],
     ),
     (
+        "anchor-before-error.md",
+        &[(8, 13, "yaml-syntax", "holds `: `", "in quotes")],
+    ),
+    (
         "several-errors.md",
         &[
             (7, 13, "yaml-syntax", "holds `: `", "in quotes"),

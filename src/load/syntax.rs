@@ -250,7 +250,7 @@ pub fn diagnose(lines: &[Line], floor: usize, at: usize, info: &str) -> Diagnosi
     let col = at
         .saturating_sub(lines[stop].start)
         .min(lines[stop].text.len());
-    tab_indent(&site)
+    tab_indent(&site, info.contains("tab"))
         .or_else(|| by_message(&site, col, info))
         .unwrap_or_else(|| {
             let span = site.byte(stop, col);
@@ -309,9 +309,12 @@ fn by_message(site: &Site, col: usize, info: &str) -> Option<Diagnosis> {
     }
 }
 
-/// A tab among the spaces that indent a line of the entry.
-fn tab_indent(site: &Site) -> Option<Diagnosis> {
-    site.window().find_map(|i| {
+/// A tab among the spaces that indent a line of the entry. The line after the stop
+/// counts only when the parser complained of a tab: it looks ahead one line.
+fn tab_indent(site: &Site, tab_named: bool) -> Option<Diagnosis> {
+    let window = site.window();
+    let end = if tab_named { window.end } else { site.stop + 1 };
+    (window.start..end).find_map(|i| {
         let text = site.text(i);
         let lead = text.len() - text.trim_start_matches([' ', '\t']).len();
         let tab = text[..lead].find('\t')?;
@@ -396,9 +399,10 @@ fn alias_start(site: &Site, col: usize) -> Option<Diagnosis> {
         .skip(1)
         .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
         .collect();
+    let anchor = format!("&{name}");
     let anchored_before = site.lines[..site.floor]
         .iter()
-        .any(|l| l.text.contains(&format!("&{name}")));
+        .any(|l| l.text.contains(&anchor));
     if anchored_before {
         let at = site.byte(site.stop, col);
         return Some(Diagnosis {
@@ -670,10 +674,13 @@ pub fn swallowed_items(
             found.push((
                 dash,
                 format!(
-                    "`{}` is indented deeper than the item above, so it became part of that value: `{value}`",
+                    "`{}` is indented deeper than the line above, so it is not a list item but \
+                     more text of the value above, which reads `{value}`",
                     trimmed.trim_end()
                 ),
-                "start every `-` of one list in the same column".to_string(),
+                "start every `-` of one list in the same column; if the text is meant, \
+                 put the value in quotes"
+                    .to_string(),
             ));
         }
         offset += line.len() + 1;

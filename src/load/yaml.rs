@@ -256,6 +256,7 @@ pub fn parse(text: &str, base: usize) -> Parsed {
     let lines = syntax::lines(text);
     let mut error = error;
     let mut reported = 0;
+    let mut parts = 0;
     loop {
         let found = syntax::diagnose(&lines, error.from, error.at, &error.info);
         if error.info == "recursion limit exceeded" {
@@ -274,11 +275,14 @@ pub fn parse(text: &str, base: usize) -> Parsed {
             });
             reported += 1;
         }
+        // Every part read counts, reported or not, so hostile input cannot make
+        // the reader start over once per line.
+        parts += 1;
         let resume = syntax::line_index(&lines, found.resume_after.max(error.from));
         let Some(next) = syntax::next_key_line(&lines, resume) else {
             return parsed;
         };
-        if reported >= MAX_SYNTAX_ERRORS {
+        if reported >= MAX_SYNTAX_ERRORS || parts >= 2 * MAX_SYNTAX_ERRORS {
             return parsed;
         }
         let from = lines[next].start;
