@@ -14,7 +14,9 @@ use std::ops::Range;
 /// What went wrong, in words, and where.
 #[derive(Debug, PartialEq)]
 pub struct Diagnosis {
+    /// The mistake, naming the key it is in.
     pub message: String,
+    /// The fix, when the mistake is a known trap.
     pub help: Option<String>,
     /// Byte range of the cause in the text.
     pub at: Range<usize>,
@@ -29,7 +31,9 @@ pub struct Diagnosis {
 /// One line of the text, without its `\n`.
 #[derive(Clone, Copy)]
 pub struct Line<'a> {
+    /// Byte offset of the line's first character in the text.
     pub start: usize,
+    /// The line, without its `\n`.
     pub text: &'a str,
 }
 
@@ -280,14 +284,13 @@ fn by_message(site: &Site, col: usize, info: &str) -> Option<Diagnosis> {
     let stop = site.stop;
     if info.contains("mapping values are not allowed") {
         colon_in_value(site, col).or_else(|| indentation(site))
-    } else if info.starts_with("unexpected character") {
+    } else if info.starts_with("unexpected character")
+        || info.contains("block sequence entries are not allowed")
+        || info.contains("while scanning a block scalar")
+    {
         reserved_start(site, stop, col)
     } else if info.contains("unknown anchor") {
         alias_start(site, col)
-    } else if info.contains("block sequence entries are not allowed") {
-        reserved_start(site, stop, col)
-    } else if info.contains("while scanning a block scalar") {
-        reserved_start(site, stop, col)
     } else if info.contains("trailing content after") {
         text_after(site, stop)
     } else if info.contains("quoted scalar") {
