@@ -225,6 +225,40 @@ const CORPUS: &[(&str, &[Expected])] = &[
         &[(8, 1, "duplicate-key", "key `tags` appears twice", "")],
     ),
     (
+        "tab-after-colon.md",
+        &[(7, 9, "yaml-syntax", "a tab follows the `:`", "with a space")],
+    ),
+    (
+        "key-among-list-items.md",
+        &[(
+            9,
+            3,
+            "yaml-syntax",
+            "`b` is a key in the column of the list items",
+            "start it with `- `",
+        )],
+    ),
+    (
+        "misaligned-item-key.md",
+        &[(
+            10,
+            4,
+            "yaml-syntax",
+            "`owner` is indented 3 spaces",
+            "indented 4 spaces",
+        )],
+    ),
+    (
+        "ampersand-value.md",
+        &[(
+            7,
+            10,
+            "yaml-syntax",
+            "starts with `&`",
+            "`summary: \"& more\"`",
+        )],
+    ),
+    (
         "anchor-before-error.md",
         &[(8, 13, "yaml-syntax", "holds `: `", "in quotes")],
     ),

@@ -284,9 +284,13 @@ fn by_message(site: &Site, col: usize, info: &str) -> Option<Diagnosis> {
     let stop = site.stop;
     if info.contains("mapping values are not allowed") {
         colon_in_value(site, col).or_else(|| indentation(site))
+    } else if info.contains("must be followed by a valid YAML whitespace") {
+        tab_after_indicator(site, col)
     } else if info.starts_with("unexpected character")
         || info.contains("block sequence entries are not allowed")
+        || info.contains("mapping keys are not allowed")
         || info.contains("while scanning a block scalar")
+        || info.contains("anchor or alias")
     {
         reserved_start(site, stop, col)
     } else if info.contains("unknown anchor") {
@@ -298,6 +302,7 @@ fn by_message(site: &Site, col: usize, info: &str) -> Option<Diagnosis> {
     } else if info.contains("key expect") || info.contains("expected ':'") {
         not_a_key(site, col)
     } else if info.contains("did not find expected")
+        || info.contains("flow sequence")
         || info.contains("':' indicator")
         || info.contains("misplaced bracket")
     {
@@ -332,6 +337,24 @@ fn tab_indent(site: &Site, tab_named: bool) -> Option<Diagnosis> {
     })
 }
 
+/// `summary:⇥text` or `-⇥at:`: a tab where the parser wants a space after `:` or `-`.
+fn tab_after_indicator(site: &Site, col: usize) -> Option<Diagnosis> {
+    let text = site.text(site.stop);
+    // The parser stops at the tab or just past it.
+    let end = col + text[col..].len() - text[col..].trim_start_matches('\t').len();
+    let before = text[..end].trim_end_matches('\t');
+    if before.len() == end {
+        return None;
+    }
+    let indicator = before.chars().last()?;
+    Some(site.found(
+        site.stop,
+        before.len(),
+        format!("a tab follows the `{indicator}`; YAML wants a space there"),
+        format!("replace the tab after the `{indicator}` with a space"),
+    ))
+}
+
 /// `title: Fix: the pool`: a second `: ` in a plain value.
 fn colon_in_value(site: &Site, col: usize) -> Option<Diagnosis> {
     let text = site.text(site.stop);
@@ -360,7 +383,8 @@ fn colon_in_value(site: &Site, col: usize) -> Option<Diagnosis> {
 fn reserved_start(site: &Site, line: usize, col: usize) -> Option<Diagnosis> {
     let text = site.text(line);
     let e = entry(text)?;
-    if e.value_at != col {
+    // The parser stops at the character, or just past it for `&` and `*`.
+    if !(e.value_at..=e.value_at + 1).contains(&col) {
         return None;
     }
     let c = e.value.chars().next()?;
@@ -581,6 +605,18 @@ fn indentation(site: &Site) -> Option<Diagnosis> {
             ),
         ));
     }
+    let sibling = indent(above);
+    if at == sibling && above[at..].starts_with('-') && entry(text).is_some() {
+        return Some(site.found(
+            line,
+            at,
+            format!("{name} is a key in the column of the list items above it; a list and a mapping cannot share a column"),
+            "start it with `- ` to make it an item of that list, or move it to the column of the key the list belongs to".into(),
+        ));
+    }
+    if at == sibling {
+        return None;
+    }
     let columns: Vec<usize> = (site.first..line)
         .filter(|&j| entry(site.text(j)).is_some())
         .map(|j| indent(site.text(j)))
@@ -588,7 +624,6 @@ fn indentation(site: &Site) -> Option<Diagnosis> {
     if columns.contains(&at) {
         return None;
     }
-    let sibling = indent(above);
     Some(site.found(
         line,
         at,
