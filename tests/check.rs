@@ -41,13 +41,13 @@ fn yaml_that_does_not_parse() {
     let text = md("owner: x: y\n", "");
     let run = check_one(&text);
     let found = run.one("yaml-syntax");
-    // saphyr points at the second `:`, the character that cannot be there.
+    // The second `:`, the character that cannot be there, with the fix.
     assert_finding(found, "yaml-syntax", "error", A, (7, 9));
     assert_eq!(found.code, "CB0102");
-    assert!(
-        found.message.contains("does not parse"),
-        "{}",
-        found.message
+    assert!(found.message.contains("`owner`"), "{}", found.message);
+    assert_eq!(
+        found.help.as_deref(),
+        Some("put the whole value in quotes: `owner: \"x: y\"`")
     );
     assert_eq!(run.code, 1);
 }

@@ -222,6 +222,55 @@ fn new_writes_the_next_id_today_and_every_section() {
     assert!(run.stderr.contains("checked 3 records"), "{}", run.stderr);
 }
 
+/// The commented examples of a new record's front matter, uncommented the way an
+/// editor's "toggle comment" does (`# ` dropped) and filled in, read without a
+/// finding: the template never leads to a YAML trap such as `timeline: []` followed
+/// by items.
+#[test]
+fn new_records_examples_parse_once_uncommented() {
+    let archive = TestArchive::new();
+    let output = archive.run(&["new", "Pool exhaustion", "--today", "2024-07-01"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let rel = "content/incidents/2024-07-01-pool-exhaustion.md";
+    let text = archive.read(rel);
+    let (front, body) = text[4..].split_once("\n---\n").expect("front matter");
+    let uncommented: Vec<String> = front
+        .lines()
+        .map(|line| match line.strip_prefix('#') {
+            Some(rest) => rest.strip_prefix(' ').unwrap_or(rest).to_string(),
+            None => line.to_string(),
+        })
+        .collect();
+    assert!(
+        uncommented.iter().all(|l| !l.starts_with('#')),
+        "{uncommented:?}"
+    );
+    let filled = uncommented
+        .join("\n")
+        .replace("HH:MM", "14:23")
+        .replace("YYYY-MM-DD", "2024-08-01")
+        .replace("summary:", "summary: The pool ran dry.");
+    archive.write(rel, format!("---\n{filled}\n---\n{body}"));
+    let run = archive.check(&["--today", "2024-07-01"]);
+    run.assert_clean();
+    // The examples are read as entries: a wrong value in each is found where it is.
+    let wrong = filled
+        .replace("kind: detection", "kind: sideways")
+        .replace("status: open", "status: someday");
+    archive.write(rel, format!("---\n{wrong}\n---\n{body}"));
+    let run = archive.check(&["--today", "2024-07-01"]);
+    let lines: Vec<usize> = run
+        .of("invalid-value")
+        .iter()
+        .filter_map(|f| f.line)
+        .collect();
+    let expected: Vec<usize> = ["kind: sideways", "status: someday"]
+        .iter()
+        .map(|v| 2 + wrong.lines().position(|l| l.contains(v)).expect("value"))
+        .collect();
+    assert_eq!(lines, expected, "{run}");
+}
+
 #[test]
 fn new_counts_up_within_the_year_and_restarts_in_a_new_one() {
     let archive = archive_with_ids();

@@ -7,6 +7,7 @@
 //! broken record never hides the findings of another.
 
 pub mod decode;
+mod syntax;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -419,9 +420,12 @@ fn decode_record(
 /// Turns a YAML problem into a finding.
 pub fn yaml_problem(source: &Arc<Source>, problem: &yaml::Problem) -> Diagnostic {
     match problem {
-        yaml::Problem::Syntax { message, at } => {
-            Diagnostic::new(Rule::YamlSyntax, format!("YAML does not parse: {message}"))
-                .at(source, *at)
+        yaml::Problem::Syntax { message, help, at } => {
+            let diag = Diagnostic::new(Rule::YamlSyntax, message.clone()).at(source, *at);
+            match help {
+                Some(help) => diag.help(help.clone()),
+                None => diag,
+            }
         }
         yaml::Problem::TooDeep { at } => Diagnostic::new(
             Rule::InputLimit,

@@ -11,7 +11,9 @@
 
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+use saphyr_parser::{Event, Parser, ScalarStyle};
+
+use super::syntax;
 
 use crate::core::diag::Span;
 
@@ -19,6 +21,9 @@ use crate::core::diag::Span;
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes one document may hold, aliases expanded; real records have a few hundred.
 pub const MAX_NODES: usize = 100_000;
+/// Most syntax errors reported for one document: past this many, the file needs
+/// rewriting more than a list of places.
+pub const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// A YAML value and the bytes it came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,12 +44,14 @@ pub enum NodeKind {
     Map(Vec<(Node, Node)>),
 }
 
-/// A problem found while reading YAML. A duplicate key still leaves a tree; every
-/// other problem stops the parse and leaves none.
+/// A problem found while reading YAML. A duplicate key, or a list item swallowed
+/// into the value above it, still leaves a tree; every other problem leaves none.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Problem {
+    /// In plain words, at the cause, with the fix when the mistake is a known trap.
     Syntax {
         message: String,
+        help: Option<String>,
         at: Span,
     },
     TooDeep {
@@ -234,22 +241,99 @@ fn earlier_key(
 
 /// Reads one YAML document. `base` is the byte offset of `text` in its file, so
 /// spans point into the file and not into the front matter alone.
+///
+/// After a syntax error, reading starts again at the next top-level key past the
+/// lines the mistake can have spoilt, so independent mistakes are all reported and
+/// none is a consequence of another. Such a document has no tree. The node budget
+/// is shared by every part read, so the work stays bounded.
 pub fn parse(text: &str, base: usize) -> Parsed {
+    let mut parsed = Parsed::default();
+    let mut nodes = 0usize;
+    let Err(Stop::Syntax(error)) = read(text, base, &mut nodes, &mut parsed) else {
+        return parsed;
+    };
+    parsed.root = None;
+    let lines = syntax::lines(text);
+    let mut error = error;
+    let mut reported = 0;
+    let mut parts = 0;
+    loop {
+        let found = syntax::diagnose(&lines, error.from, error.at, &error.info);
+        if error.info == "recursion limit exceeded" {
+            // The scanner counts flow nesting in a byte: past 255 `[` or `{` it gives
+            // up before the tree reaches MAX_DEPTH. Same cause, same finding.
+            let at = base + error.at;
+            parsed.problems.push(Problem::TooDeep {
+                at: Span::new(at, at),
+            });
+            return parsed;
+        } else if !found.spurious {
+            parsed.problems.push(Problem::Syntax {
+                message: found.message,
+                help: found.help,
+                at: Span::new(base + found.at.start, base + found.at.end),
+            });
+            reported += 1;
+        }
+        // Every part read counts, reported or not, so hostile input cannot make
+        // the reader start over once per line.
+        parts += 1;
+        let resume = syntax::line_index(&lines, found.resume_after.max(error.from));
+        let Some(next) = syntax::next_key_line(&lines, resume) else {
+            return parsed;
+        };
+        if reported >= MAX_SYNTAX_ERRORS || parts >= 2 * MAX_SYNTAX_ERRORS {
+            return parsed;
+        }
+        let from = lines[next].start;
+        let mut part = Parsed::default();
+        let outcome = read(&text[from..], base + from, &mut nodes, &mut part);
+        parsed.problems.append(&mut part.problems);
+        match outcome {
+            Ok(()) | Err(Stop::Limit) => return parsed,
+            Err(Stop::Syntax(mut next_error)) => {
+                next_error.from += from;
+                next_error.at += from;
+                error = next_error;
+            }
+        }
+    }
+}
+
+/// Why reading stopped early.
+enum Stop {
+    /// A syntax error, to be diagnosed.
+    Syntax(RawError),
+    /// A limit or a second document: already recorded, nothing more to read.
+    Limit,
+}
+
+/// The parser's error, with byte offsets relative to the text being read.
+struct RawError {
+    info: String,
+    /// Where the part being read starts.
+    from: usize,
+    at: usize,
+}
+
+/// Reads `text` (at byte `base` of its file) into `parsed`, counting nodes into
+/// `nodes`.
+fn read(text: &str, base: usize, nodes: &mut usize, parsed: &mut Parsed) -> Result<(), Stop> {
     let offsets = Offsets::new(text, base);
     let mut parser = Parser::new_from_str(text);
-    let mut parsed = Parsed::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
-    let mut nodes = 0usize;
     let mut documents = 0usize;
 
     while let Some(event) = parser.next_event() {
         let (event, raw_span) = match event {
             Ok(ok) => ok,
             Err(error) => {
-                parsed.problems.push(syntax_problem(&error, &offsets));
-                parsed.root = None;
-                return parsed;
+                return Err(Stop::Syntax(RawError {
+                    info: error.info().to_string(),
+                    from: 0,
+                    at: offsets.byte(error.marker().index()) - base,
+                }));
             }
         };
         let span = offsets.span(&raw_span);
@@ -263,11 +347,14 @@ pub fn parse(text: &str, base: usize) -> Parsed {
                         .problems
                         .push(Problem::MultipleDocuments { at: span });
                     parsed.root = None;
-                    return parsed;
+                    return Err(Stop::Limit);
                 }
                 None
             }
             Event::Scalar(value, style, anchor, _tag) => {
+                if style == ScalarStyle::Plain && value.contains(" - ") {
+                    swallowed(text, &offsets, &raw_span, &value, parsed);
+                }
                 let node = Node {
                     kind: NodeKind::Scalar {
                         text: value.into_owned(),
@@ -279,17 +366,17 @@ pub fn parse(text: &str, base: usize) -> Parsed {
             }
             Event::Alias(id) => match anchors.get(&id) {
                 Some(node) => {
-                    nodes += node.size();
+                    *nodes += node.size();
                     let mut node = node.clone();
                     node.span = span;
                     Some((node, 0))
                 }
                 None => {
-                    parsed.problems.push(Problem::Syntax {
-                        message: "unknown alias".into(),
-                        at: span,
-                    });
-                    return parsed;
+                    return Err(Stop::Syntax(RawError {
+                        info: "while parsing node, found unknown anchor".into(),
+                        from: 0,
+                        at: span.start - base,
+                    }));
                 }
             },
             Event::SequenceStart(anchor, _) => {
@@ -340,16 +427,16 @@ pub fn parse(text: &str, base: usize) -> Parsed {
         if stack.len() > MAX_DEPTH {
             parsed.problems.push(Problem::TooDeep { at: span });
             parsed.root = None;
-            return parsed;
+            return Err(Stop::Limit);
         }
         let Some((node, anchor)) = complete else {
             continue;
         };
-        nodes += 1;
-        if nodes > MAX_NODES {
+        *nodes += 1;
+        if *nodes > MAX_NODES {
             parsed.problems.push(Problem::TooManyNodes { at: span });
             parsed.root = None;
-            return parsed;
+            return Err(Stop::Limit);
         }
         if anchor != 0 {
             anchors.insert(anchor, node.clone());
@@ -376,21 +463,26 @@ pub fn parse(text: &str, base: usize) -> Parsed {
             },
         }
     }
-    parsed
+    Ok(())
 }
 
-fn syntax_problem(error: &ScanError, offsets: &Offsets) -> Problem {
-    let at = offsets.byte(error.marker().index());
-    // The scanner reads ahead and counts flow nesting in a byte: past 255 `[` or `{`
-    // it gives up before the tree reaches MAX_DEPTH. Same cause, same finding.
-    if error.info() == "recursion limit exceeded" {
-        return Problem::TooDeep {
-            at: Span::new(at, at),
-        };
-    }
-    Problem::Syntax {
-        message: error.info().to_string(),
-        at: Span::new(at, at),
+/// Records a plain scalar spread over lines that swallowed a deeper `- item`.
+fn swallowed(
+    text: &str,
+    offsets: &Offsets,
+    raw: &saphyr_parser::Span,
+    value: &str,
+    parsed: &mut Parsed,
+) {
+    let span = offsets.span(raw);
+    let local = span.start - offsets.base..span.end - offsets.base;
+    for (dash, message, help) in syntax::swallowed_items(text, local, value) {
+        let at = offsets.base + dash;
+        parsed.problems.push(Problem::Syntax {
+            message,
+            help: Some(help),
+            at: Span::new(at, at + 1),
+        });
     }
 }
 

@@ -181,8 +181,8 @@ fn record_text(
         "---\nid: {id}\ntitle: {title}\ndate: {today}\nseverity: {severity}\nstatus: {status}\nreview: draft\n\
          summary:\n# started: \"HH:MM\"       # times on `date`, or full RFC 3339 timestamps\n# detected: \"HH:MM\"\n\
          # acknowledged: \"HH:MM\"\n# mitigated: \"HH:MM\"\n# resolved: \"HH:MM\"\nservices: [{}]\ntags: []\n\
-         commander:\nauthors: []\nimpact:\n  description:\ntimeline: []\n#  - at: \"HH:MM\"\n#    event: What happened\n\
-         #    kind: detection\naction_items: []\n#  - id: AI-1\n#    title: What we will change\n#    owner: team\n\
+         commander:\nauthors: []\nimpact:\n  description:\ntimeline:\n#  - at: \"HH:MM\"\n#    event: What happened\n\
+         #    kind: detection\naction_items:\n#  - id: AI-1\n#    title: What we will change\n#    owner: team\n\
          #    priority: P2\n#    due: YYYY-MM-DD\n#    status: open\nrelated: []\n---\n",
         services.join(", "),
         title = yaml_string(title),
