@@ -455,7 +455,10 @@ fn files_that_look_like_records_but_are_skipped_get_a_warning() {
     }
     archive.write("content/incident/x.md", &body);
     archive.write("content/Incidents/y.md", &body);
-    archive.write("content/pages/about.md", "---\ntitle: About\n---\nWho we are.\n");
+    archive.write(
+        "content/pages/about.md",
+        "---\ntitle: About\n---\nWho we are.\n",
+    );
     archive.write("content/incidents-2019/z.md", &body);
     let checked = archive.check(&[]);
     assert_eq!(checked.code, 0, "warnings only:\n{checked}");
