@@ -102,7 +102,8 @@ impl Checked {
     /// the site and in `casebook actions` of the same profile.
     pub fn scope(&mut self, profile: Profile) -> usize {
         let selection = select::select(&self.archive, profile);
-        if selection.left_out.is_empty() {
+        let left_out = selection.left_out_files();
+        if left_out.is_empty() {
             return 0;
         }
         let before = self.report.diagnostics.len();
@@ -110,7 +111,7 @@ impl Checked {
             d.level == Level::Error
                 || d.source
                     .as_ref()
-                    .is_none_or(|source| !selection.leaves_out(&source.path))
+                    .is_none_or(|source| !left_out.contains(source.path.as_path()))
         });
         before - self.report.diagnostics.len()
     }

@@ -10,6 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use common::server::Server;
 use common::site::{files, html, sel, texts};
 use common::{casebook, TestArchive};
 
@@ -508,4 +509,35 @@ fn files_that_look_like_records_but_are_skipped_get_a_warning() {
         format!("{}\n[rules]\nskipped-file = \"off\"\n", common::SITE_TOML),
     );
     assert!(archive.check(&[]).of("skipped-file").is_empty());
+}
+
+/// `casebook serve` publishes what `build` does for its profile and names what it
+/// left out on its first build.
+#[test]
+fn serve_publishes_per_profile_and_names_what_it_left_out() {
+    let archive = archive();
+    let server = Server::start(archive.root(), &["--today", TODAY, "--profile", "public"]);
+    assert_eq!(server.get("/incidents/PUBLIC-1/").status, 200);
+    assert_eq!(server.get("/incidents/DRAFT-1/").status, 404);
+    let said = server.stderr();
+    assert!(
+        said.contains("1 record published (public profile)"),
+        "{said}"
+    );
+    assert!(said.contains("left out 4 records:"), "{said}");
+    assert!(
+        said.contains("  in review (review: in-review): REVIEW-1"),
+        "{said}"
+    );
+    drop(server);
+
+    let server = Server::start(archive.root(), &["--today", TODAY]);
+    let draft = server.get("/incidents/DRAFT-1/");
+    assert_eq!(draft.status, 200);
+    assert!(
+        draft.body.contains("<strong>Draft:</strong>"),
+        "{}",
+        draft.body
+    );
+    assert!(!server.stderr().contains("left out"), "{}", server.stderr());
 }

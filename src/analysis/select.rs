@@ -8,7 +8,7 @@
 //! in another record's related list. The selection also keeps each left-out record
 //! with the reason, so a build can say what it left out and why.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::core::model::{Archive, Record, Review, Visibility};
@@ -86,10 +86,13 @@ impl<'a> Selection<'a> {
         self.by_id.contains_key(id)
     }
 
-    /// Whether the record file at `path` (relative to the root) was left out, so
-    /// findings in it concern nothing this profile publishes.
-    pub fn leaves_out(&self, path: &Path) -> bool {
-        self.left_out.iter().any(|(r, _)| r.path == path)
+    /// The files (relative to the root) of the records left out: findings in them
+    /// concern nothing this profile publishes.
+    pub fn left_out_files(&self) -> HashSet<&'a Path> {
+        self.left_out
+            .iter()
+            .map(|(r, _)| r.path.as_path())
+            .collect()
     }
 
     /// The ids left out for each reason, in reason order, ids in archive order.
