@@ -1,8 +1,8 @@
 //! Benchmark of the search stage: analysing every published record, building the
 //! postings, facets and result chunks, and compressing the index files.
 //!
-//! `cargo bench --bench search -- ARCHIVE... [--drafts]` loads each archive, selects
-//! what a default build publishes (with `--drafts`, drafts too), computes the figures, then builds the index several times
+//! `cargo bench --bench search -- ARCHIVE...` loads each archive, selects what a
+//! default build publishes (every record), computes the figures, then builds the index several times
 //! into a sink that only counts bytes, and prints the fastest wall time, the CPU time
 //! of that run and the peak memory. The target is under half a second for 10,000
 //! records on two cores (docs/search.md). Archives come from the corpus generator,
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 mod common;
 use common::{cpu_time, memory_kib};
 
-use casebook::analysis::select::{self, Profile, SelectOptions};
+use casebook::analysis::select::{self, Profile};
 use casebook::render::sink::{Contents, OutputFile, Sink, WriteError};
 use casebook::{analysis, search};
 
@@ -57,13 +57,7 @@ fn bench(root: &Path) {
     let Some(archive) = common::load(root) else {
         return;
     };
-    let selection = select::select(
-        &archive,
-        SelectOptions {
-            profile: Profile::Internal,
-            drafts: std::env::args().any(|a| a == "--drafts"),
-        },
-    );
+    let selection = select::select(&archive, Profile::Internal);
     let today = jiff::civil::date(2026, 10, 31);
     let figures = analysis::figures(&selection.records, today);
     let documents = search::documents(&selection.records, &figures);

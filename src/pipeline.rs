@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use jiff::civil::Date;
 
-use crate::analysis::select::{self, SelectOptions};
+use crate::analysis::select::{self, Exclusion, Profile};
 use crate::core::config::{ConfigError, SiteConfig};
 use crate::core::diag::{Diagnostic, Level, Report};
 use crate::core::model::Archive;
@@ -93,6 +93,70 @@ pub fn check(
     }
 }
 
+impl Checked {
+    /// Keeps the findings that concern what a build of `profile` publishes: errors
+    /// everywhere (they stop a build of any profile, and a record that does not
+    /// decode cannot be placed in one), warnings only in files that are not records
+    /// the profile leaves out. Returns how many warnings it dropped. `check`,
+    /// `build` and `serve` call it, so an overdue item that one warns about is on
+    /// the site and in `casebook actions` of the same profile.
+    pub fn scope(&mut self, profile: Profile) -> usize {
+        let selection = select::select(&self.archive, profile);
+        let left_out = selection.left_out_files();
+        if left_out.is_empty() {
+            return 0;
+        }
+        let before = self.report.diagnostics.len();
+        self.report.diagnostics.retain(|d| {
+            d.level == Level::Error
+                || d.source
+                    .as_ref()
+                    .is_none_or(|source| !left_out.contains(source.path.as_path()))
+        });
+        before - self.report.diagnostics.len()
+    }
+}
+
+/// What a build published: how many records, and those it left out with the reason.
+#[derive(Clone, Debug, Default)]
+pub struct Published {
+    pub records: usize,
+    /// The ids left out for each reason, in reason order, ids newest first.
+    pub left_out: Vec<(Exclusion, Vec<String>)>,
+    /// Records published that are not approved yet (drafts and records in review).
+    pub unapproved: usize,
+}
+
+/// At most this many ids are named per reason; more are counted.
+const NAMED_IDS: usize = 5;
+
+impl Published {
+    /// What the build left out and why, for the lines that end a build: one line per
+    /// reason with its ids (or, when there are many, their count), then how to see
+    /// them. Empty when nothing was left out.
+    pub fn left_out_lines(&self) -> Vec<String> {
+        let total: usize = self.left_out.iter().map(|(_, ids)| ids.len()).sum();
+        if total == 0 {
+            return Vec::new();
+        }
+        let records = |n: usize| format!("{n} record{}", if n == 1 { "" } else { "s" });
+        let mut lines = vec![format!("left out {}:", records(total))];
+        for (reason, ids) in &self.left_out {
+            let which = if ids.len() <= NAMED_IDS {
+                ids.join(", ")
+            } else {
+                records(ids.len())
+            };
+            lines.push(format!("  {}: {which}", reason.describe()));
+        }
+        lines.push(
+            "  see them all: `casebook build --profile internal` publishes every record, drafts marked"
+                .to_string(),
+        );
+        lines
+    }
+}
+
 /// Why the stages after the check could not finish (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -105,15 +169,14 @@ pub enum PublishError {
 /// The stages after the check, for an archive without errors: select, figures,
 /// link, render and the search index, every file handed to `out` as it is made.
 /// `casebook build` passes its staging folder; `casebook serve` a site in memory.
-/// Returns how many records were published.
+/// Returns what was published and what was left out.
 pub fn publish(
     archive: &Archive,
-    select: SelectOptions,
     options: &RenderOptions,
     out: &dyn Sink,
-) -> Result<usize, PublishError> {
+) -> Result<Published, PublishError> {
     let started = Instant::now();
-    let selection = select::select(archive, select);
+    let selection = select::select(archive, options.profile);
     log_time(options.timings, "select", started);
 
     let started = Instant::now();
@@ -151,5 +214,17 @@ pub fn publish(
             stats.bytes as f64 / 1e6
         );
     }
-    Ok(selection.records.len())
+    Ok(Published {
+        records: selection.records.len(),
+        left_out: selection
+            .left_out_by_reason()
+            .into_iter()
+            .map(|(reason, ids)| (reason, ids.into_iter().map(String::from).collect()))
+            .collect(),
+        unapproved: selection
+            .records
+            .iter()
+            .filter(|r| r.review.label().is_some())
+            .count(),
+    })
 }

@@ -372,8 +372,19 @@ fn search_page_in_a_headless_browser() {
         status
             .as_str()
             .unwrap_or_default()
-            .starts_with("12 incidents"),
+            .starts_with("13 incidents"),
         "{status}"
+    );
+    // A draft and a record in review are listed too, each marked in words.
+    let marked = browser.script(
+        "return Array.from(document.querySelectorAll('.search-result')).filter(r => r.querySelector('.review-unapproved')).map(r => r.querySelector('.search-result-id').textContent + ' ' + r.querySelector('.review-unapproved').textContent);",
+    );
+    let mut marked: Vec<String> = serde_json::from_value(marked).expect("marked results");
+    marked.sort();
+    assert_eq!(
+        marked,
+        ["INC-2026-0823 In review", "INC-2026-1029 Draft"],
+        "results marked as not approved"
     );
 
     // A query, typed: the expected record comes first, matched words marked.

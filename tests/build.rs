@@ -96,12 +96,9 @@ fn the_demo_archive_has_every_page() {
     ] {
         assert!(out.join(page).is_file(), "missing {page}");
     }
-    // The draft record stays out unless --drafts.
-    assert!(!out.join("incidents/INC-2026-1029").exists());
-    let (_tmp2, with_drafts) = built(&demo(), &["--drafts"]);
-    assert!(with_drafts
-        .join("incidents/INC-2026-1029/index.html")
-        .is_file());
+    // The default (internal) profile publishes the draft and the record in review.
+    assert!(out.join("incidents/INC-2026-1029/index.html").is_file());
+    assert!(out.join("incidents/INC-2026-0823/index.html").is_file());
 }
 
 #[test]
@@ -178,7 +175,7 @@ fn overdue_items_are_marked() {
 
 #[test]
 fn every_internal_link_resolves() {
-    let (_tmp, out) = built(&demo(), &["--drafts"]);
+    let (_tmp, out) = built(&demo(), &[]);
     assert_links_resolve(&out, "/");
 }
 
@@ -217,7 +214,7 @@ fn builds_on_one_and_three_threads_are_byte_identical() {
             .arg("build")
             .arg("--output")
             .arg(&out)
-            .args(["--today", TODAY, "--drafts"])
+            .args(["--today", TODAY])
             .output()
             .expect("run casebook build");
         assert_ok(&output);
@@ -242,12 +239,12 @@ fn builds_on_one_and_three_threads_are_byte_identical() {
 /// order: overdue first).
 #[test]
 fn the_actions_csv_has_the_site_csvs_columns_and_rows() {
-    let (_tmp, out) = built(&demo(), &["--drafts"]);
+    let (_tmp, out) = built(&demo(), &[]);
     let site = std::fs::read_to_string(out.join("action-items.csv")).expect("site csv");
     let output = casebook()
         .arg("--root")
         .arg(demo())
-        .args(["actions", "--format", "csv", "--drafts", "--today", TODAY])
+        .args(["actions", "--format", "csv", "--today", TODAY])
         .output()
         .expect("run casebook actions");
     assert_ok(&output);
@@ -276,7 +273,7 @@ fn gunzip(bytes: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn a_public_build_leaves_internal_records_out_everywhere() {
-    let (_tmp, out) = built(&demo(), &["--profile", "public", "--drafts"]);
+    let (_tmp, out) = built(&demo(), &["--profile", "public"]);
     let id = "INC-2026-0513";
     let title = "auth-service token-signing key printed in CI deploy logs";
     let mut indexed = false;
@@ -676,7 +673,7 @@ fn incidents_json_has_every_record_with_its_figures() {
             .expect("valid JSON");
     assert_eq!(json["version"], 1);
     let incidents = json["incidents"].as_array().expect("array");
-    assert_eq!(incidents.len(), 12);
+    assert_eq!(incidents.len(), 13);
     let pool = incidents
         .iter()
         .find(|i| i["id"] == "INC-2024-0918")

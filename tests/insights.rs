@@ -261,8 +261,7 @@ fn stats_and_actions_select_records_like_build() {
         ids.sort();
         ids
     };
-    assert_eq!(incidents_in(&[]), ["INTERNAL", "PUBLIC"]);
-    assert_eq!(incidents_in(&["--drafts"]), ["DRAFT", "INTERNAL", "PUBLIC"]);
+    assert_eq!(incidents_in(&[]), ["DRAFT", "INTERNAL", "PUBLIC"]);
     assert_eq!(incidents_in(&["--profile", "public"]), ["PUBLIC"]);
     let count = |args: &[&str]| -> u64 {
         let mut all = vec!["stats", "--today", TODAY, "--format", "json"];
@@ -272,9 +271,8 @@ fn stats_and_actions_select_records_like_build() {
         let stats: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
         stats["totals"]["incidents"].as_u64().expect("a count")
     };
-    assert_eq!(count(&[]), 2);
-    assert_eq!(count(&["--drafts"]), 3);
-    assert_eq!(count(&["--profile", "public", "--drafts"]), 2);
+    assert_eq!(count(&[]), 3);
+    assert_eq!(count(&["--profile", "public"]), 1);
 }
 
 /// Builds the archive at `root` into a temporary folder and returns it.
@@ -294,7 +292,7 @@ fn build_fixture(extra: &[&str]) -> tempfile::TempDir {
 }
 
 /// A copy of the insights fixture plus an internal record and a draft, so that
-/// `--profile` and `--drafts` change the figures.
+/// `--profile` changes the figures.
 fn fixture_with_internal_and_draft() -> TestArchive {
     let archive = fixture_copy();
     for (id, date, extra) in [
@@ -369,11 +367,7 @@ fn cli_tables(text: &str) -> Vec<(String, Vec<Vec<String>>)> {
 fn the_page_incidents_json_and_the_cli_agree() {
     let archive = fixture_with_internal_and_draft();
     let root = archive.root();
-    for (flags, incidents) in [
-        (&[][..], 6),
-        (&["--profile", "public"][..], 5),
-        (&["--drafts"][..], 7),
-    ] {
+    for (flags, incidents) in [(&[][..], 7), (&["--profile", "public"][..], 5)] {
         let out = build(root, flags);
         let site = out.path().join("site");
         let export: serde_json::Value = serde_json::from_str(

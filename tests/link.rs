@@ -272,7 +272,7 @@ fn a_public_build_never_shows_an_internal_record_as_similar() {
     let record = |id: &str, visibility: &str, title: &str, body: &str| {
         format!(
             "---\nid: {id}\ntitle: {title}\ndate: 2024-05-01\nseverity: SEV2\nstatus: investigating\n\
-             review: in-review\nvisibility: {visibility}\nservices: [search]\n---\n{body}\n"
+             review: approved\nvisibility: {visibility}\nservices: [search]\n---\n{body}\n"
         )
     };
     let twin = "The search cluster ran out of disk during a reindex; shards went read-only.";

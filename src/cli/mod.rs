@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
-use crate::analysis::select::{self, SelectOptions};
+use crate::analysis::select;
 use crate::core::diag::Format;
 
 /// Turns a git repository of incident postmortems into a fast, searchable static website.
@@ -87,6 +87,19 @@ pub enum Command {
     Stats(StatsArgs),
 }
 
+impl Command {
+    /// The selection flags of a command that takes them.
+    pub fn select(&self) -> Option<&SelectArgs> {
+        match self {
+            Command::Build(args) => Some(&args.select),
+            Command::Serve(args) => Some(&args.select),
+            Command::Actions(args) => Some(&args.select),
+            Command::Stats(args) => Some(&args.select),
+            Command::Check(_) | Command::Init(_) | Command::New(_) | Command::Schema => None,
+        }
+    }
+}
+
 /// What fails a run besides errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Deny {
@@ -104,6 +117,10 @@ pub struct CheckArgs {
     /// Make warnings fail the check
     #[arg(long, value_enum, value_name = "WHAT")]
     pub deny: Option<Deny>,
+    /// Which records to cover: warnings about records this profile leaves out are
+    /// not shown (errors always are: they stop a build of any profile)
+    #[arg(long, value_enum, default_value_t = ProfileArg::Internal)]
+    pub profile: ProfileArg,
     #[command(flatten)]
     pub today: TodayArg,
     /// Print how long each stage took
@@ -122,9 +139,10 @@ pub struct TodayArg {
 /// Which records a build publishes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ProfileArg {
-    /// Every record, for readers inside the company
+    /// Every record, drafts and records in review too (marked as such), for readers
+    /// inside the company
     Internal,
-    /// Only records that are not `visibility: internal`
+    /// Only records that are `review: approved` and `visibility: public`
     Public,
 }
 
@@ -161,27 +179,43 @@ pub struct ServeArgs {
     pub today: TodayArg,
 }
 
-/// Which records a command publishes or reports on: `build`, `stats` and `actions`
-/// take the same flags, so their figures agree for the same flags.
+/// Which records a command publishes or reports on: `build`, `serve`, `stats` and
+/// `actions` take the same flags (and `check` the same `--profile`), so their
+/// figures and findings agree for the same flags.
 #[derive(Debug, Args)]
 pub struct SelectArgs {
-    /// Include records with `review: draft` (left out by default)
-    #[arg(long)]
-    pub drafts: bool,
     /// Which records to include
     #[arg(long, value_enum, default_value_t = ProfileArg::Internal)]
     pub profile: ProfileArg,
+    /// Accepted so existing scripts keep working: every profile decides on drafts
+    /// itself now (the internal one publishes them, marked). A note on stderr says so.
+    #[arg(long, hide = true)]
+    pub drafts: bool,
 }
 
 impl SelectArgs {
-    /// The selection these flags ask for.
-    pub fn options(&self) -> SelectOptions {
-        SelectOptions {
-            profile: match self.profile {
-                ProfileArg::Internal => select::Profile::Internal,
-                ProfileArg::Public => select::Profile::Public,
-            },
-            drafts: self.drafts,
+    /// The profile these flags ask for.
+    pub fn profile(&self) -> select::Profile {
+        self.profile.profile()
+    }
+
+    /// Tells the user, on stderr, that `--drafts` no longer changes anything, so a
+    /// CI script that passes it learns why without failing.
+    pub fn warn_deprecated(&self) {
+        if self.drafts {
+            eprintln!(
+                "note: --drafts is deprecated and changes nothing: the internal profile publishes every record, drafts marked as such, and the public profile only approved public records"
+            );
+        }
+    }
+}
+
+impl ProfileArg {
+    /// The profile this value names.
+    pub fn profile(self) -> select::Profile {
+        match self {
+            ProfileArg::Internal => select::Profile::Internal,
+            ProfileArg::Public => select::Profile::Public,
         }
     }
 }

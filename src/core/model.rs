@@ -62,6 +62,16 @@ impl Review {
             Review::Approved => "approved",
         }
     }
+
+    /// What the site shows beside a record that is not approved yet ("Draft",
+    /// "In review"), so readers know its write-up is unfinished; `None` when approved.
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            Review::Draft => Some("Draft"),
+            Review::InReview => Some("In review"),
+            Review::Approved => None,
+        }
+    }
 }
 
 /// The state of an action item. `Open` and `InProgress` count as open.

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::core::config::SiteConfig;
-use crate::core::diag::{Diagnostic, Source, Span};
+use crate::core::diag::{display_path, Diagnostic, Source, Span};
 use crate::core::model::{Archive, Page, Record};
 use crate::core::rules::Rule;
 
@@ -79,6 +79,7 @@ pub fn load(root: &Path, config: SiteConfig) -> (Archive, Vec<Diagnostic>) {
 pub fn load_with(root: &Path, config: SiteConfig, memo: &dyn Memo) -> (Archive, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    misspelt_folders(root, &mut diags);
     let candidates = discover(root, &canonical_root, &mut diags);
     let results: Vec<Decoded> = candidates
         .par_iter()
@@ -202,9 +203,82 @@ fn discover(root: &Path, canonical_root: &Path, diags: &mut Vec<Diagnostic>) -> 
                 format,
                 bundle: None,
             });
+        } else if let Some(wanted) = misnamed_extension(&rel) {
+            diags.push(skipped_file(&rel, wanted));
         }
     }
     out
+}
+
+/// The extension a file that looks like a record but is not read should have:
+/// `.markdown`, `.MD`, `.Markdown` want `.md`; `.YAML`, `.YML` want `.yaml`/`.yml`.
+fn misnamed_extension(path: &Path) -> Option<&'static str> {
+    let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+    match extension.as_str() {
+        "md" | "markdown" | "mdown" | "mkd" => Some("md"),
+        "yaml" => Some("yaml"),
+        "yml" => Some("yml"),
+        _ => None,
+    }
+}
+
+/// The finding for a file in `content/incidents/` that looks like a record but,
+/// by its extension, is not read as one.
+fn skipped_file(rel: &Path, wanted: &str) -> Diagnostic {
+    let name = rel.file_name().unwrap_or(rel.as_os_str()).to_string_lossy();
+    let renamed = rel.with_extension(wanted);
+    Diagnostic::new(
+        Rule::SkippedFile,
+        format!("`{name}` is not read as a record: records end in `.md`, `.yaml` or `.yml` (lower case)"),
+    )
+    .in_file(&Source::new(rel, ""))
+    .help(format!(
+        "rename it to `{}`, or start its name with `_` to keep it out on purpose",
+        display_path(&renamed)
+    ))
+}
+
+/// Folders in `content/` whose name is a near miss of `incidents` (`incident`,
+/// `Incidents`, `incidnets`): their files are never read, which is easy to miss
+/// because nothing else complains. On a file system that ignores letter case,
+/// `content/Incidents` is the records folder itself and is not reported.
+fn misspelt_folders(root: &Path, diags: &mut Vec<Diagnostic>) {
+    let content = root.join("content");
+    let Ok(entries) = std::fs::read_dir(&content) else {
+        return;
+    };
+    let wanted = Path::new(INCIDENTS_DIR)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let records_dir = root.join(INCIDENTS_DIR).canonicalize().ok();
+    let mut misspelt: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !ignored(name) && *name != wanted)
+        .filter(|name| strsim::levenshtein(&name.to_lowercase(), &wanted) <= 2)
+        .filter(|name| {
+            records_dir.is_none() || content.join(name).canonicalize().ok() != records_dir
+        })
+        .collect();
+    misspelt.sort();
+    for name in misspelt {
+        let rel = Path::new("content").join(&name);
+        diags.push(
+            Diagnostic::new(
+                Rule::SkippedFile,
+                format!(
+                    "folder `{}` is not read: records live in `{INCIDENTS_DIR}/`",
+                    display_path(&rel)
+                ),
+            )
+            .in_file(&Source::new(&rel, ""))
+            .help(format!(
+                "move its records into `{INCIDENTS_DIR}/`, or start the folder's name with `_` to keep it out on purpose"
+            )),
+        );
+    }
 }
 
 fn record_format(path: &Path) -> Option<Format> {

@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use jiff::civil::Date;
 
-use crate::analysis::select::SelectOptions;
+use crate::analysis::select::Profile;
 use crate::core::diag::{Level, Report};
 use crate::core::timing::log_time;
 use crate::load::NoMemo;
 use crate::output::write::Destination;
-use crate::pipeline::{self, Checked, PublishError, Setup};
+use crate::pipeline::{self, Checked, PublishError, Published, Setup};
 use crate::render::sink::WriteError;
 use crate::render::RenderOptions;
 
@@ -22,7 +22,8 @@ pub struct BuildOptions {
     pub output: PathBuf,
     /// The site's base URL (`--base-url`, else site.toml's); ends with `/`.
     pub base_url: String,
-    pub select: SelectOptions,
+    /// Which records are published.
+    pub profile: Profile,
     pub today: Date,
     pub timings: bool,
 }
@@ -32,9 +33,12 @@ pub struct Built {
     pub report: Report,
     /// Files written, or `None` when errors stopped the build before writing.
     pub written: Option<usize>,
-    /// Records published and records in the archive.
-    pub published: usize,
+    /// What was published and left out (nothing when errors stopped the build),
+    /// and how many records the archive has.
+    pub published: Published,
     pub records: usize,
+    /// Warnings left unshown because they concern records the profile leaves out.
+    pub hidden_warnings: usize,
     pub output: PathBuf,
 }
 
@@ -54,15 +58,17 @@ pub enum BuildError {
 /// the write stage then swaps the complete folder in.
 pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built, BuildError> {
     let destination = Destination::prepare(&options.output, root)?;
-    let Checked { archive, report } =
-        pipeline::check(root, setup, options.today, options.timings, &NoMemo);
+    let mut checked = pipeline::check(root, setup, options.today, options.timings, &NoMemo);
+    let hidden_warnings = checked.scope(options.profile);
+    let Checked { archive, report } = checked;
     let records = archive.records.len();
     if report.count(Level::Error) > 0 {
         return Ok(Built {
             report,
             written: None,
-            published: 0,
+            published: Published::default(),
             records,
+            hidden_warnings,
             output: destination.path().to_path_buf(),
         });
     }
@@ -70,11 +76,11 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
     let render_options = RenderOptions {
         today: options.today,
         base_url: options.base_url.clone(),
-        profile: options.select.profile,
+        profile: options.profile,
         timings: options.timings,
     };
     let staging = destination.begin()?;
-    let published = pipeline::publish(&archive, options.select, &render_options, &staging)?;
+    let published = pipeline::publish(&archive, &render_options, &staging)?;
     let written = staging.written();
 
     let started = Instant::now();
@@ -86,6 +92,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
         written: Some(written),
         published,
         records,
+        hidden_warnings,
         output: destination.path().to_path_buf(),
     })
 }

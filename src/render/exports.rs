@@ -56,6 +56,8 @@ struct FeedEntry<'a> {
     severity: &'a str,
     status: &'a str,
     services: Vec<&'a str>,
+    /// "Draft" or "In review" for a record that is not approved yet.
+    review_label: Option<&'static str>,
 }
 
 /// When a record last changed, as far as its data says: its latest timestamp, or
@@ -103,6 +105,7 @@ fn feed(site: &RenderContext<'_>) -> Result<OutputFile, RenderError> {
             severity: &r.severity,
             status: &r.status,
             services: r.services.iter().map(|s| s.as_str()).collect(),
+            review_label: r.review.label(),
         })
         .collect();
     let feed_updated = entries

@@ -53,6 +53,9 @@ pub struct RecordRef<'a> {
     pub severity_rank: usize,
     pub status: &'a str,
     pub review: &'static str,
+    /// "Draft" or "In review" for a record that is not approved yet, so every list
+    /// and page can say so in words; `None` when approved.
+    pub review_label: Option<&'static str>,
     pub services: Vec<&'a str>,
     /// The incident's duration in words, when known.
     pub duration: Option<String>,
@@ -72,6 +75,7 @@ impl<'a> RecordRef<'a> {
             severity_rank: config.severity_rank(&record.severity),
             status: &record.status,
             review: record.review.as_str(),
+            review_label: record.review.label(),
             services: record.services.iter().map(|s| s.as_str()).collect(),
             duration: figures.duration.map(human_duration),
             duration_seconds: figures.duration,
@@ -330,6 +334,8 @@ pub struct RecordLink<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub url: &'a str,
+    /// As [`RecordRef::review_label`].
+    pub review_label: Option<&'static str>,
 }
 
 impl<'a> RecordLink<'a> {
@@ -338,6 +344,7 @@ impl<'a> RecordLink<'a> {
             id: head.id,
             title: head.title,
             url: &head.url,
+            review_label: head.review_label,
         }
     }
 }

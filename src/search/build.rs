@@ -70,6 +70,10 @@ pub struct DocMeta {
     pub open: usize,
     pub overdue: usize,
     pub excerpt: String,
+    /// "Draft" or "In review" for a record that is not approved yet; left out of
+    /// the JSON for approved records, so the download grows only by what it shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<&'static str>,
 }
 
 /// The whole index before it is encoded into files.
@@ -777,6 +781,7 @@ fn doc_meta(doc: &Document, values: FacetValues) -> DocMeta {
         open: doc.figures.actions.open,
         overdue: doc.figures.actions.overdue,
         excerpt: excerpt(&source, EXCERPT_CHARS),
+        review: r.review.label(),
     }
 }
 

@@ -242,8 +242,8 @@ pub fn valid_record(id: &str, date: &str) -> String {
     )
 }
 
-/// A record that a default build publishes (`in-review`, with the required
-/// sections of [`SITE_TOML`]), naming `related` records.
+/// A record in review (which only the default, internal profile publishes) with
+/// the required sections of [`SITE_TOML`], naming `related` records.
 pub fn published_record(id: &str, title: &str, date: &str, related: &[&str]) -> String {
     format!(
         "---\nid: {id}\ntitle: {title}\ndate: {date}\nseverity: SEV2\nstatus: investigating\n\

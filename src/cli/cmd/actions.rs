@@ -6,7 +6,7 @@
 //!
 //! States come from the per-record figures (`metrics::ActionState`): an open or
 //! in-progress item is overdue from the day after its due date. The records are
-//! the ones `casebook build` publishes with the same `--profile` and `--drafts`, so
+//! the ones `casebook build` publishes with the same `--profile`, so
 //! the list matches the site's action-item pages.
 
 use std::io::Write;
@@ -164,7 +164,7 @@ pub fn run(global: &GlobalArgs, args: &ActionsArgs) -> Result<Outcome, Failure> 
     let Some(archive) = checked_archive(global, setup, today, false)? else {
         return Ok(Outcome::Failed);
     };
-    let selection = select::select(&archive, args.select.options());
+    let selection = select::select(&archive, args.select.profile());
     let figures = analysis::figures(&selection.records, today);
     let filter = Filter {
         overdue: args.overdue,

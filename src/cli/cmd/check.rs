@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::cli::cmd::build::hidden_note;
 use crate::cli::cmd::{today, Failure, Outcome};
 use crate::cli::{CheckArgs, Deny, GlobalArgs};
 use crate::core::diag::Format;
@@ -21,7 +22,9 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, Failure> {
         result => result?,
     };
     let today = today(&args.today)?.date(&setup.config.timezone);
-    let checked = pipeline::check(&global.root, setup, today, args.timings, &NoMemo);
+    let profile = args.profile.profile();
+    let mut checked = pipeline::check(&global.root, setup, today, args.timings, &NoMemo);
+    let hidden = checked.scope(profile);
     let report = &checked.report;
     let color = global.stderr_color();
     match args.format {
@@ -35,6 +38,9 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, Failure> {
             "{}",
             report.summary(checked.archive.files_checked())
         );
+        if hidden > 0 {
+            let _ = writeln!(std::io::stderr(), "{}", hidden_note(hidden, profile));
+        }
     }
     Ok(if report.fails(args.deny == Some(Deny::Warnings)) {
         Outcome::Failed

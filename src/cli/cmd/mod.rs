@@ -62,6 +62,9 @@ impl Failure {
 /// Runs the chosen command and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let global = &cli.global;
+    if let Some(select) = cli.command.select() {
+        select.warn_deprecated();
+    }
     let result = match &cli.command {
         Command::Check(args) => check::run(global, args),
         Command::Init(args) => init::run(global, args),

@@ -30,7 +30,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<Outcome, Failure> {
     }
     let builder = Builder::new(Settings {
         root: root.clone(),
-        select: args.select.options(),
+        profile: args.select.profile(),
         today,
         base_url: format!("http://{address}/"),
         color: global.stderr_color(),

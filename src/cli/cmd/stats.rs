@@ -1,7 +1,7 @@
 //! `casebook stats`: the insight figures (docs/insights.md) on the terminal, or as
 //! the JSON object that incidents.json carries. The tables are the ones the
 //! insights page shows beside its charts, and the records are the ones `casebook
-//! build` publishes with the same `--profile` and `--drafts`, so they agree. It
+//! build` publishes with the same `--profile`, so they agree. It
 //! prints the charts' words and tables only and draws nothing.
 
 use std::io::Write;
@@ -24,7 +24,7 @@ pub fn run(global: &GlobalArgs, args: &StatsArgs) -> Result<Outcome, Failure> {
     let Some(archive) = checked_archive(global, setup, today, args.timings)? else {
         return Ok(Outcome::Failed);
     };
-    let selection = select::select(&archive, args.select.options());
+    let selection = select::select(&archive, args.select.profile());
     let started = Instant::now();
     let figures = analysis::figures(&selection.records, today);
     log_time(args.timings, "figures", started);

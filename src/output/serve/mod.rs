@@ -133,7 +133,15 @@ fn rebuild(builder: &mut Builder, live: &Live) {
             }
             let ms = took.as_millis();
             if previous.is_empty() {
-                eprintln!("built in {ms} ms: {published} records published, {files} files");
+                eprintln!(
+                    "built in {ms} ms: {} record{} published ({} profile), {files} files",
+                    published.records,
+                    if published.records == 1 { "" } else { "s" },
+                    builder.settings().profile.as_str()
+                );
+                for line in published.left_out_lines() {
+                    eprintln!("{line}");
+                }
             } else {
                 eprintln!(
                     "rebuilt in {ms} ms: {} files changed, {} added, {} removed \

@@ -14,11 +14,11 @@ use std::path::PathBuf;
 use super::cache::{DecodeCache, Decodings};
 use super::live::Problem;
 use super::site::{ServedSite, SiteSink};
-use crate::analysis::select::SelectOptions;
+use crate::analysis::select::Profile;
 use crate::core::config::FILE_NAME;
 use crate::core::diag::{display_path, Format, Level, Report};
 use crate::core::today::Today;
-use crate::pipeline::{self, Checked, Setup, SetupError};
+use crate::pipeline::{self, Checked, Published, Setup, SetupError};
 use crate::render::RenderOptions;
 
 /// What a serve build needs besides the archive.
@@ -26,8 +26,8 @@ use crate::render::RenderOptions;
 pub struct Settings {
     /// The archive's root folder, canonical.
     pub root: PathBuf,
-    /// Which records are published (`--drafts`, `--profile`).
-    pub select: SelectOptions,
+    /// Which records are published (`--profile`).
+    pub profile: Profile,
     /// Where each build takes "today" from, as `casebook build` would.
     pub today: Today,
     /// The address the site is served at, ending with `/`.
@@ -43,7 +43,7 @@ pub enum Attempt {
     /// The site, and what went into it.
     Built {
         site: ServedSite,
-        published: usize,
+        published: Published,
         decodings: Decodings,
     },
     /// Errors stopped the build; the errors to show.
@@ -93,7 +93,9 @@ impl Builder {
         };
         let today = self.settings.today.date(&setup.config.timezone);
         self.cache.begin();
-        let Checked { archive, report } = pipeline::check(root, setup, today, false, &self.cache);
+        let mut checked = pipeline::check(root, setup, today, false, &self.cache);
+        checked.scope(self.settings.profile);
+        let Checked { archive, report } = checked;
         let decodings = self.cache.end();
         self.print(&report);
         if !self.settings.quiet {
@@ -106,10 +108,10 @@ impl Builder {
         let options = RenderOptions {
             today,
             base_url: self.settings.base_url.clone(),
-            profile: self.settings.select.profile,
+            profile: self.settings.profile,
             timings: false,
         };
-        match pipeline::publish(&archive, self.settings.select, &options, &sink) {
+        match pipeline::publish(&archive, &options, &sink) {
             Ok(published) => Attempt::Built {
                 site: sink.finish(),
                 published,

@@ -625,6 +625,7 @@
     var badge = element("span", "badge sev sev-" + slug, severity);
     line.appendChild(badge);
     line.appendChild(document.createTextNode(" "));
+    if (meta.review) line.appendChild(element("span", "badge review review-unapproved", meta.review));
     line.appendChild(element("time", "", meta.date));
     line.appendChild(element("span", "search-result-id", meta.id));
     if (meta.services.length) {
