@@ -1,11 +1,12 @@
 //! `casebook init`, `new` and `schema` on real folders: what they write, that it
-//! passes `check`, and that they refuse what they must refuse.
+//! passes `check`, and that they refuse what they must refuse. Also every command
+//! that prints on stdout, when stdout's reader has gone.
 
 mod common;
 
 use std::path::Path;
 
-use common::{casebook, valid_record, TestArchive, SITE_TOML};
+use common::{casebook, run_into_closed_pipe, valid_record, TestArchive, SITE_TOML};
 
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("UTF-8")
@@ -518,5 +519,98 @@ fn schema_rejects_what_check_rejects() {
             !validator.is_valid(&front_matter_json(&bad, false)),
             "accepted: {to}"
         );
+    }
+}
+
+// ---- closed pipes -----------------------------------------------------------------
+
+#[test]
+fn every_command_stops_quietly_when_stdouts_reader_has_gone() {
+    let archive = TestArchive::new();
+    for n in 1..=30 {
+        archive.record(
+            &format!("inc-{n}.md"),
+            format!(
+                "---\nid: INC-{n}\ntitle: Incident {n}\ndate: 2024-05-{:02}\nseverity: SEV2\n\
+                 status: investigating\nreview: in-review\nservices: [payments]\naction_items:\n\
+                 - {{id: AI-1, title: Fix it, owner: team, due: 2024-06-01}}\n---\n\n\
+                 ## Summary\n\nSomething broke.\n\n## Root cause\n\nA bug, human error.\n",
+                n % 28 + 1
+            ),
+        );
+    }
+    let root = archive.root().to_str().expect("UTF-8 path");
+    let runs: &[&[&str]] = &[
+        &["schema"],
+        &["--root", root, "schema"],
+        &[
+            "--root",
+            root,
+            "new",
+            "A new incident",
+            "--today",
+            "2025-01-15",
+        ],
+        &[
+            "--root",
+            root,
+            "check",
+            "--format",
+            "json",
+            "--today",
+            "2025-01-15",
+        ],
+        &[
+            "--root",
+            root,
+            "check",
+            "--format",
+            "github",
+            "--today",
+            "2025-01-15",
+        ],
+        &["--root", root, "actions", "--today", "2025-01-15"],
+        &[
+            "--root",
+            root,
+            "actions",
+            "--format",
+            "json",
+            "--today",
+            "2025-01-15",
+        ],
+        &[
+            "--root",
+            root,
+            "actions",
+            "--format",
+            "csv",
+            "--today",
+            "2025-01-15",
+        ],
+        &["--root", root, "stats", "--today", "2025-01-15"],
+        &[
+            "--root",
+            root,
+            "stats",
+            "--format",
+            "json",
+            "--today",
+            "2025-01-15",
+        ],
+        &["--help"],
+        &["check", "--help"],
+        &["--version"],
+    ];
+    for args in runs {
+        let output = run_into_closed_pipe(args);
+        let err = stderr(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "casebook {}: {err}",
+            args.join(" ")
+        );
+        assert!(err.is_empty(), "casebook {}: {err}", args.join(" "));
     }
 }
