@@ -614,3 +614,78 @@ fn every_command_stops_quietly_when_stdouts_reader_has_gone() {
         assert!(err.is_empty(), "casebook {}: {err}", args.join(" "));
     }
 }
+
+// ---- --today ----------------------------------------------------------------------
+
+#[test]
+fn a_bad_today_is_answered_with_the_form_it_wants() {
+    let archive = TestArchive::new();
+    for (value, words) in [
+        (
+            "2024-9-18",
+            "expected a date as YYYY-MM-DD, such as 2024-09-18",
+        ),
+        (
+            "18.09.2024",
+            "expected a date as YYYY-MM-DD, such as 2024-09-18",
+        ),
+        (
+            "20240918",
+            "expected a date as YYYY-MM-DD, such as 2024-09-18",
+        ),
+        (
+            "2024-02-30",
+            "there is no such day in the calendar; expected a date as YYYY-MM-DD",
+        ),
+    ] {
+        for command in ["check", "build", "actions", "stats", "new"] {
+            let mut args = vec![command];
+            if command == "new" {
+                args.push("Title");
+            }
+            args.extend(["--today", value]);
+            let output = archive.run(&args);
+            let err = stderr(&output);
+            assert_eq!(output.status.code(), Some(2), "{command} {value}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "invalid value '{value}' for '--today <YYYY-MM-DD>': {words}"
+                )),
+                "{command} {value}: {err}"
+            );
+            assert!(!err.contains("parse"), "the date library's words: {err}");
+        }
+    }
+    assert!(files_under(&archive.path("content")).is_empty());
+}
+
+#[test]
+fn each_commands_help_says_what_today_does_there() {
+    let help = |command: &str| {
+        let output = casebook().args([command, "--help"]).output().expect("run");
+        let text = stdout(&output);
+        let at = text
+            .find("--today <YYYY-MM-DD>")
+            .expect("--today in the help");
+        text[at..]
+            .split("\n\n")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for command in ["check", "build", "serve", "actions"] {
+        assert!(
+            help(command).contains("decides which action items are overdue"),
+            "{command}: {}",
+            help(command)
+        );
+    }
+    let new = help("new");
+    assert!(new.contains("The new record's date"), "{new}");
+    assert!(!new.contains("overdue"), "{new}");
+    let stats = help("stats");
+    assert!(
+        stats.contains("The day the figures are taken on"),
+        "{stats}"
+    );
+}
