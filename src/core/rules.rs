@@ -68,6 +68,7 @@ rules! {
     MissingSection => ("CB0205", "missing-section", Warning, "an approved record lacks a section site.toml requires"),
     BlameLanguage => ("CB0206", "blame-language", Warning, "the body uses blame-laden wording"),
     UnknownMention => ("CB0207", "unknown-mention", Warning, "the text mentions an id that looks like a record's but no record has it"),
+    SelfRelated => ("CB0208", "self-related", Warning, "a record names its own id in `related`"),
 }
 
 impl Rule {
