@@ -632,7 +632,21 @@ fn service_not_in_the_catalog() {
         "{}",
         found.message
     );
-    assert_eq!(found.help.as_deref(), Some("did you mean `user-service`?"));
+    assert_eq!(
+        found.help.as_deref(),
+        Some("did you mean `user-service`? If `user-servise` is a new service, add it to site.toml's [services]")
+    );
+}
+
+#[test]
+fn a_service_like_none_in_the_catalog_says_where_to_add_it() {
+    let run = check_one(&md("services: [billing]\n", ""));
+    let found = run.one("unknown-service");
+    assert_finding(found, "unknown-service", "error", A, (7, 12));
+    assert_eq!(
+        found.help.as_deref(),
+        Some("add `billing` to site.toml's [services], or fix the name to one listed there")
+    );
 }
 
 #[test]
@@ -1096,6 +1110,15 @@ fn open_items_without_owner_or_due() {
         found[2].message.contains("no owner and no due date"),
         "{}",
         found[2].message
+    );
+    let helps: Vec<Option<&str>> = found.iter().map(|f| f.help.as_deref()).collect();
+    assert_eq!(
+        helps,
+        [
+            Some("add `owner:` (who sees it through) to the item"),
+            Some("add `due: YYYY-MM-DD` to the item"),
+            Some("add `owner:` (who sees it through) and `due: YYYY-MM-DD` to the item"),
+        ]
     );
 }
 

@@ -219,11 +219,14 @@ fn action_items(record: &Record, today: Date, diags: &mut Vec<Diagnostic>) {
             }
         }
         let mut missing = Vec::new();
+        let mut keys = Vec::new();
         if item.owner.is_none() {
             missing.push("owner");
+            keys.push("`owner:` (who sees it through)");
         }
         if item.due.is_none() {
             missing.push("due date");
+            keys.push("`due: YYYY-MM-DD`");
         }
         if !missing.is_empty() {
             diags.push(
@@ -234,7 +237,8 @@ fn action_items(record: &Record, today: Date, diags: &mut Vec<Diagnostic>) {
                         missing.join(" and no ")
                     ),
                 )
-                .at(&record.source, item.title.span),
+                .at(&record.source, item.title.span)
+                .help(format!("add {} to the item", keys.join(" and "))),
             );
         }
     }
