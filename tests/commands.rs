@@ -119,11 +119,68 @@ fn init_makes_an_archive_that_passes_check() {
     );
     let ignore = std::fs::read_to_string(dir.join(".gitignore")).expect(".gitignore");
     assert!(ignore.lines().any(|l| l == "/public/"), "{ignore}");
-    let workflow =
-        std::fs::read_to_string(dir.join(".github/workflows/casebook.yml")).expect("workflow");
-    assert!(workflow.contains("pull_request"), "{workflow}");
-    assert!(workflow.contains("casebook check"), "{workflow}");
-    assert!(workflow.contains("casebook build"), "{workflow}");
+}
+
+#[test]
+fn init_workflow_installs_from_git_checks_builds_and_publishes() {
+    let archive = TestArchive::empty();
+    assert_eq!(archive.run(&["init"]).status.code(), Some(0));
+    let text = archive.read(".github/workflows/casebook.yml");
+    let parsed = casebook::load::yaml::parse(&text, 0);
+    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+    let workflow = casebook::load::decode::to_json(&parsed.root.expect("a YAML tree"));
+
+    assert!(workflow["on"]["pull_request"].is_null(), "{workflow:#}");
+    assert_eq!(
+        workflow["on"]["push"]["branches"],
+        serde_json::json!(["main"])
+    );
+    // The one setting a user must make, marked as such.
+    assert_eq!(workflow["env"]["CASEBOOK_GIT"], "");
+    assert!(text.contains("# SET THIS: the git address of the casebook source"));
+
+    let jobs = workflow["jobs"].as_object().expect("jobs");
+    let steps: Vec<&serde_json::Value> = jobs
+        .values()
+        .flat_map(|job| job["steps"].as_array().expect("steps"))
+        .collect();
+    let uses = |action: &str| {
+        steps
+            .iter()
+            .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with(action)))
+            .unwrap_or_else(|| panic!("no step uses {action}: {workflow:#}"))
+    };
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    let run_with = |command: &str| {
+        runs.iter()
+            .position(|r| r.lines().any(|l| l.trim() == command))
+            .unwrap_or_else(|| panic!("no step runs `{command}`: {runs:#?}"))
+    };
+
+    assert_eq!(uses("actions/checkout@")["with"]["fetch-depth"], 0);
+    let install = run_with("cargo install --locked --git \"$CASEBOOK_GIT\" casebook");
+    assert!(runs[install].contains("if [ -z \"$CASEBOOK_GIT\" ]"));
+    let check = run_with("casebook check --format github");
+    let build = run_with("casebook build");
+    assert!(install < check && check < build, "{runs:#?}");
+    assert!(
+        !runs
+            .iter()
+            .any(|r| r.contains("cargo install --locked casebook")),
+        "casebook is not on crates.io: {runs:#?}"
+    );
+    assert_eq!(uses("actions/upload-artifact@")["with"]["path"], "public/");
+    let pages = run_with("casebook build --profile public --output _site");
+    assert!(build < pages);
+    assert_eq!(
+        uses("actions/upload-pages-artifact@")["with"]["path"],
+        "_site/"
+    );
+    let publish = &workflow["jobs"]["publish"];
+    assert_eq!(publish["needs"], "check-and-build");
+    assert_eq!(publish["permissions"]["pages"], "write");
+    assert_eq!(publish["if"], "github.event_name == 'push'");
+    uses("actions/deploy-pages@");
 }
 
 #[test]
@@ -134,6 +191,79 @@ fn init_defaults_to_the_root_folder() {
     assert!(archive.path("site.toml").is_file());
     let check = archive.run(&["check"]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+}
+
+#[test]
+fn init_prints_the_next_steps_with_cd_only_when_needed() {
+    let steps = |output: &std::process::Output| {
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+        stderr(output)
+            .lines()
+            .skip_while(|l| *l != "next steps:")
+            .skip(1)
+            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+    };
+    let archive = TestArchive::empty();
+    let output = casebook()
+        .current_dir(archive.root())
+        .args(["init", "my archive"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        steps(&output),
+        [
+            "cd 'my",
+            "casebook check",
+            "casebook serve",
+            "casebook build",
+            "casebook new"
+        ],
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("  cd 'my archive'\n"));
+
+    for args in [&["init"][..], &["init", "."], &["--root", ".", "init"]] {
+        let here = TestArchive::empty();
+        let output = casebook()
+            .current_dir(here.root())
+            .args(args)
+            .output()
+            .expect("run");
+        assert_eq!(
+            steps(&output),
+            [
+                "casebook check",
+                "casebook serve",
+                "casebook build",
+                "casebook new"
+            ],
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+
+    let elsewhere = TestArchive::empty();
+    let output = casebook()
+        .arg("--root")
+        .arg(elsewhere.root())
+        .arg("init")
+        .output()
+        .expect("run");
+    assert!(
+        stderr(&output).contains(&format!("  cd {}\n", elsewhere.root().display())),
+        "{}",
+        stderr(&output)
+    );
+    assert!(casebook()
+        .arg("--root")
+        .arg(elsewhere.path("x"))
+        .args(["-q", "init"])
+        .output()
+        .expect("run")
+        .stderr
+        .is_empty());
 }
 
 #[test]
