@@ -1,6 +1,7 @@
 //! `casebook init`, `new` and `schema` on real folders: what they write, that it
 //! passes `check`, and that they refuse what they must refuse. Also every command
-//! that prints on stdout, when stdout's reader has gone.
+//! that prints on stdout, when stdout's reader has gone; `--today`'s errors and help;
+//! and the README's command table against the commands' flags.
 
 mod common;
 
@@ -818,4 +819,134 @@ fn each_commands_help_says_what_today_does_there() {
         stats.contains("The day the figures are taken on"),
         "{stats}"
     );
+}
+
+// ---- the README's command table ------------------------------------------------------
+
+/// One flag as the README writes it: `--format`, `-o/--output`, with the value that
+/// follows it (`DIR`, `human\|json\|github`), if any.
+#[derive(Debug)]
+struct ReadmeFlag {
+    short: Option<char>,
+    long: String,
+    value: Option<String>,
+}
+
+/// The README's `## Commands` table: each `casebook CMD ...` row's flags, by command.
+fn readme_commands() -> Vec<(String, Vec<ReadmeFlag>)> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let table = readme
+        .split("\n## Commands\n")
+        .nth(1)
+        .expect("a Commands section")
+        .split("\n## ")
+        .next()
+        .unwrap_or_default();
+    let mut commands = Vec::new();
+    for row in table.lines().filter_map(|l| l.strip_prefix("| `casebook ")) {
+        let usage = row.split("` |").next().unwrap_or_default();
+        let usage = usage.replace("\\|", "|").replace(['[', ']'], " ");
+        let mut words = usage.split_whitespace().peekable();
+        let name = words.next().expect("a command name").to_string();
+        let mut flags = Vec::new();
+        while let Some(word) = words.next() {
+            let Some(flag) = word.strip_prefix('-') else {
+                continue;
+            };
+            let (short, long) = match flag.split_once("/--") {
+                Some((short, long)) => (short.chars().next(), long),
+                None => match flag.strip_prefix('-') {
+                    Some(long) => (None, long),
+                    None => {
+                        panic!("the README's `{name}` row writes -{flag}: write it -{flag}/--LONG")
+                    }
+                },
+            };
+            let value = words
+                .next_if(|w| !w.starts_with('-') && *w != "...")
+                .map(str::to_string);
+            flags.push(ReadmeFlag {
+                short,
+                long: long.to_string(),
+                value,
+            });
+        }
+        commands.push((name, flags));
+    }
+    commands
+}
+
+#[test]
+fn the_readme_command_table_matches_every_commands_flags() {
+    use clap::CommandFactory;
+    let cli = casebook::cli::Cli::command();
+    let readme = readme_commands();
+    let names: Vec<&str> = readme.iter().map(|(n, _)| n.as_str()).collect();
+    let commands: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+    let mut sorted = (names.clone(), commands.clone());
+    sorted.0.sort_unstable();
+    sorted.1.sort_unstable();
+    assert_eq!(sorted.0, sorted.1, "one README row per command");
+
+    for (name, flags) in &readme {
+        let command = cli.find_subcommand(name).expect("a command");
+        let args: Vec<&clap::Arg> = command
+            .get_arguments()
+            .filter(|a| !a.is_positional())
+            .collect();
+        for flag in flags {
+            let arg = args
+                .iter()
+                .find(|a| a.get_long() == Some(flag.long.as_str()))
+                .unwrap_or_else(|| panic!("`casebook {name}` has no --{}", flag.long));
+            assert_eq!(
+                flag.short,
+                arg.get_short(),
+                "`casebook {name} --{}`: the README's short form",
+                flag.long
+            );
+            let values: Vec<String> = arg
+                .get_possible_values()
+                .iter()
+                .map(|v| v.get_name().to_string())
+                .collect();
+            match &flag.value {
+                Some(value) if value.chars().any(|c| c.is_ascii_lowercase()) => {
+                    let listed: Vec<&str> = value.split('|').collect();
+                    assert_eq!(listed, values, "`casebook {name} --{}`'s values", flag.long);
+                }
+                Some(_) => assert!(arg.get_action().takes_values(), "--{}", flag.long),
+                None => assert!(
+                    !arg.get_action().takes_values(),
+                    "--{} takes a value",
+                    flag.long
+                ),
+            }
+        }
+        for arg in &args {
+            let long = arg.get_long().expect("a long name");
+            assert!(
+                flags.iter().any(|f| f.long == long),
+                "the README's `casebook {name}` row lacks --{long}"
+            );
+        }
+    }
+
+    let readme_text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md");
+    let every = readme_text
+        .split("Every command takes ")
+        .nth(1)
+        .expect("the README names the options every command takes");
+    let every = every.split(". ").next().unwrap_or_default();
+    for arg in cli.get_arguments().filter(|a| a.is_global_set()) {
+        let long = format!("--{}", arg.get_long().expect("a long name"));
+        let spelled = match arg.get_short() {
+            Some(short) => format!("`-{short}/{long}"),
+            None => format!("`{long}"),
+        };
+        assert!(every.contains(&spelled), "{spelled} in: {every}");
+    }
 }
