@@ -1,5 +1,7 @@
 //! The `casebook` binary: parses arguments, runs one command and maps the outcome
 //! to an exit code (0 clean, 1 findings that fail, 2 usage or configuration error).
+//! Output into a pipe whose reader has gone ends the command quietly with 0
+//! (`casebook schema | head -1`), as in cargo and ripgrep: see `cli::cmd::run`.
 
 use std::process::ExitCode;
 

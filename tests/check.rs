@@ -423,6 +423,40 @@ fn related_naming_an_unknown_id_suggests_the_nearest() {
 }
 
 #[test]
+fn unknown_related_never_suggests_the_records_own_id() {
+    let archive = TestArchive::new();
+    let own = "---\nid: INC-2024-0918\ntitle: Pool\ndate: 2024-09-18\nseverity: SEV2\n\
+               status: investigating\nrelated: [INC-2024-0981]\n---\n";
+    archive.record("a.md", own);
+    archive.record("b.md", valid_record("PM-7", "2024-01-01"));
+    let run = archive.check(&[]);
+    let found = run.one("unknown-related");
+    assert_finding(found, "unknown-related", "error", A, (7, 11));
+    assert_eq!(found.help, None, "{run}");
+
+    archive.record("b.md", valid_record("INC-2024-0982", "2024-01-01"));
+    let run = archive.check(&[]);
+    let found = run.one("unknown-related");
+    assert_eq!(found.help.as_deref(), Some("did you mean `INC-2024-0982`?"));
+}
+
+#[test]
+fn a_record_naming_itself_in_related_is_a_warning() {
+    let archive = TestArchive::new();
+    archive.record("a.md", md("related: [INC-2, INC-1]\n", ""));
+    archive.record("b.md", valid_record("INC-2", "2024-01-01"));
+    let run = archive.check(&[]);
+    assert_eq!(run.code, 0, "a warning does not fail the check: {run}");
+    assert_eq!(run.findings.len(), 1, "{run}");
+    let found = run.one("self-related");
+    assert_finding(found, "self-related", "warning", A, (7, 18));
+    assert_eq!(found.code, "CB0209");
+    assert!(found.message.contains("`INC-1`"), "{}", found.message);
+    assert!(found.help.is_some(), "{run}");
+    assert_eq!(archive.check(&["--deny", "warnings"]).code, 1);
+}
+
+#[test]
 fn two_action_items_with_one_id() {
     let text = md(
         "action_items:\n  - id: AI-1\n    title: One\n    status: done\n  - id: AI-1\n    title: Two\n    status: done\n",
@@ -485,6 +519,20 @@ fn resolved_before_detected() {
     let found = run.one("timestamp-order");
     assert_finding(found, "timestamp-order", "error", A, (8, 11));
     assert!(found.message.starts_with("`resolved`"), "{}", found.message);
+}
+
+#[test]
+fn mitigated_after_resolved_points_at_resolved() {
+    let text = md("mitigated: \"15:10\"\nresolved: \"15:05\"\n", "");
+    let run = check_one(&text);
+    let found = run.one("timestamp-order");
+    assert_finding(found, "timestamp-order", "error", A, (8, 11));
+    assert!(
+        found.message.starts_with("`resolved`") && found.message.contains("`mitigated`"),
+        "{}",
+        found.message
+    );
+    assert_eq!(run.code, 1);
 }
 
 #[test]
@@ -584,7 +632,21 @@ fn service_not_in_the_catalog() {
         "{}",
         found.message
     );
-    assert_eq!(found.help.as_deref(), Some("did you mean `user-service`?"));
+    assert_eq!(
+        found.help.as_deref(),
+        Some("did you mean `user-service`? If `user-servise` is a new service, add it to site.toml's [services]")
+    );
+}
+
+#[test]
+fn a_service_like_none_in_the_catalog_says_where_to_add_it() {
+    let run = check_one(&md("services: [billing]\n", ""));
+    let found = run.one("unknown-service");
+    assert_finding(found, "unknown-service", "error", A, (7, 12));
+    assert_eq!(
+        found.help.as_deref(),
+        Some("add `billing` to site.toml's [services], or fix the name to one listed there")
+    );
 }
 
 #[test]
@@ -1048,6 +1110,15 @@ fn open_items_without_owner_or_due() {
         found[2].message.contains("no owner and no due date"),
         "{}",
         found[2].message
+    );
+    let helps: Vec<Option<&str>> = found.iter().map(|f| f.help.as_deref()).collect();
+    assert_eq!(
+        helps,
+        [
+            Some("add `owner:` (who sees it through) to the item"),
+            Some("add `due: YYYY-MM-DD` to the item"),
+            Some("add `owner:` (who sees it through) and `due: YYYY-MM-DD` to the item"),
+        ]
     );
 }
 

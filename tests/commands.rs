@@ -1,11 +1,13 @@
 //! `casebook init`, `new` and `schema` on real folders: what they write, that it
-//! passes `check`, and that they refuse what they must refuse.
+//! passes `check`, and that they refuse what they must refuse. Also every command
+//! that prints on stdout, when stdout's reader has gone; `--today`'s errors and help;
+//! and the README's command table against the commands' flags.
 
 mod common;
 
 use std::path::Path;
 
-use common::{casebook, valid_record, TestArchive, SITE_TOML};
+use common::{casebook, run_into_closed_pipe, valid_record, TestArchive, SITE_TOML};
 
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("UTF-8")
@@ -118,11 +120,68 @@ fn init_makes_an_archive_that_passes_check() {
     );
     let ignore = std::fs::read_to_string(dir.join(".gitignore")).expect(".gitignore");
     assert!(ignore.lines().any(|l| l == "/public/"), "{ignore}");
-    let workflow =
-        std::fs::read_to_string(dir.join(".github/workflows/casebook.yml")).expect("workflow");
-    assert!(workflow.contains("pull_request"), "{workflow}");
-    assert!(workflow.contains("casebook check"), "{workflow}");
-    assert!(workflow.contains("casebook build"), "{workflow}");
+}
+
+#[test]
+fn init_workflow_installs_from_git_checks_builds_and_publishes() {
+    let archive = TestArchive::empty();
+    assert_eq!(archive.run(&["init"]).status.code(), Some(0));
+    let text = archive.read(".github/workflows/casebook.yml");
+    let parsed = casebook::load::yaml::parse(&text, 0);
+    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+    let workflow = casebook::load::decode::to_json(&parsed.root.expect("a YAML tree"));
+
+    assert!(workflow["on"]["pull_request"].is_null(), "{workflow:#}");
+    assert_eq!(
+        workflow["on"]["push"]["branches"],
+        serde_json::json!(["main"])
+    );
+    // The one setting a user must make, marked as such.
+    assert_eq!(workflow["env"]["CASEBOOK_GIT"], "");
+    assert!(text.contains("# SET THIS: the git address of the casebook source"));
+
+    let jobs = workflow["jobs"].as_object().expect("jobs");
+    let steps: Vec<&serde_json::Value> = jobs
+        .values()
+        .flat_map(|job| job["steps"].as_array().expect("steps"))
+        .collect();
+    let uses = |action: &str| {
+        steps
+            .iter()
+            .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with(action)))
+            .unwrap_or_else(|| panic!("no step uses {action}: {workflow:#}"))
+    };
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    let run_with = |command: &str| {
+        runs.iter()
+            .position(|r| r.lines().any(|l| l.trim() == command))
+            .unwrap_or_else(|| panic!("no step runs `{command}`: {runs:#?}"))
+    };
+
+    assert_eq!(uses("actions/checkout@")["with"]["fetch-depth"], 0);
+    let install = run_with("cargo install --locked --git \"$CASEBOOK_GIT\" casebook");
+    assert!(runs[install].contains("if [ -z \"$CASEBOOK_GIT\" ]"));
+    let check = run_with("casebook check --format github");
+    let build = run_with("casebook build");
+    assert!(install < check && check < build, "{runs:#?}");
+    assert!(
+        !runs
+            .iter()
+            .any(|r| r.contains("cargo install --locked casebook")),
+        "casebook is not on crates.io: {runs:#?}"
+    );
+    assert_eq!(uses("actions/upload-artifact@")["with"]["path"], "public/");
+    let pages = run_with("casebook build --profile public --output _site");
+    assert!(build < pages);
+    assert_eq!(
+        uses("actions/upload-pages-artifact@")["with"]["path"],
+        "_site/"
+    );
+    let publish = &workflow["jobs"]["publish"];
+    assert_eq!(publish["needs"], "check-and-build");
+    assert_eq!(publish["permissions"]["pages"], "write");
+    assert_eq!(publish["if"], "github.event_name == 'push'");
+    uses("actions/deploy-pages@");
 }
 
 #[test]
@@ -133,6 +192,79 @@ fn init_defaults_to_the_root_folder() {
     assert!(archive.path("site.toml").is_file());
     let check = archive.run(&["check"]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+}
+
+#[test]
+fn init_prints_the_next_steps_with_cd_only_when_needed() {
+    let steps = |output: &std::process::Output| {
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+        stderr(output)
+            .lines()
+            .skip_while(|l| *l != "next steps:")
+            .skip(1)
+            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+    };
+    let archive = TestArchive::empty();
+    let output = casebook()
+        .current_dir(archive.root())
+        .args(["init", "my archive"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        steps(&output),
+        [
+            "cd 'my",
+            "casebook check",
+            "casebook serve",
+            "casebook build",
+            "casebook new"
+        ],
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("  cd 'my archive'\n"));
+
+    for args in [&["init"][..], &["init", "."], &["--root", ".", "init"]] {
+        let here = TestArchive::empty();
+        let output = casebook()
+            .current_dir(here.root())
+            .args(args)
+            .output()
+            .expect("run");
+        assert_eq!(
+            steps(&output),
+            [
+                "casebook check",
+                "casebook serve",
+                "casebook build",
+                "casebook new"
+            ],
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+
+    let elsewhere = TestArchive::empty();
+    let output = casebook()
+        .arg("--root")
+        .arg(elsewhere.root())
+        .arg("init")
+        .output()
+        .expect("run");
+    assert!(
+        stderr(&output).contains(&format!("  cd {}\n", elsewhere.root().display())),
+        "{}",
+        stderr(&output)
+    );
+    assert!(casebook()
+        .arg("--root")
+        .arg(elsewhere.path("x"))
+        .args(["-q", "init"])
+        .output()
+        .expect("run")
+        .stderr
+        .is_empty());
 }
 
 #[test]
@@ -567,5 +699,303 @@ fn schema_rejects_what_check_rejects() {
             !validator.is_valid(&front_matter_json(&bad, false)),
             "accepted: {to}"
         );
+    }
+}
+
+// ---- closed pipes -----------------------------------------------------------------
+
+#[test]
+fn every_command_stops_quietly_when_stdouts_reader_has_gone() {
+    let archive = TestArchive::new();
+    for n in 1..=30 {
+        archive.record(
+            &format!("inc-{n}.md"),
+            format!(
+                "---\nid: INC-{n}\ntitle: Incident {n}\ndate: 2024-05-{:02}\nseverity: SEV2\n\
+                 status: investigating\nreview: in-review\nservices: [payments]\naction_items:\n\
+                 - {{id: AI-1, title: Fix it, owner: team, due: 2024-06-01}}\n---\n\n\
+                 ## Summary\n\nSomething broke.\n\n## Root cause\n\nA bug, human error.\n",
+                n % 28 + 1
+            ),
+        );
+    }
+    let root = archive.root().to_str().expect("UTF-8 path");
+    let runs: &[&[&str]] = &[
+        &["schema"],
+        &["--root", root, "schema"],
+        &[
+            "--root",
+            root,
+            "new",
+            "A new incident",
+            "--today",
+            "2025-01-15",
+        ],
+        &[
+            "--root",
+            root,
+            "check",
+            "--format",
+            "json",
+            "--today",
+            "2025-01-15",
+        ],
+        &[
+            "--root",
+            root,
+            "check",
+            "--format",
+            "github",
+            "--today",
+            "2025-01-15",
+        ],
+        &["--root", root, "actions", "--today", "2025-01-15"],
+        &[
+            "--root",
+            root,
+            "actions",
+            "--format",
+            "json",
+            "--today",
+            "2025-01-15",
+        ],
+        &[
+            "--root",
+            root,
+            "actions",
+            "--format",
+            "csv",
+            "--today",
+            "2025-01-15",
+        ],
+        &["--root", root, "stats", "--today", "2025-01-15"],
+        &[
+            "--root",
+            root,
+            "stats",
+            "--format",
+            "json",
+            "--today",
+            "2025-01-15",
+        ],
+        &["--help"],
+        &["check", "--help"],
+        &["--version"],
+    ];
+    for args in runs {
+        let output = run_into_closed_pipe(args);
+        let err = stderr(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "casebook {}: {err}",
+            args.join(" ")
+        );
+        assert!(err.is_empty(), "casebook {}: {err}", args.join(" "));
+    }
+}
+
+// ---- --today ----------------------------------------------------------------------
+
+#[test]
+fn a_bad_today_is_answered_with_the_form_it_wants() {
+    let archive = TestArchive::new();
+    for (value, words) in [
+        (
+            "2024-9-18",
+            "expected a date as YYYY-MM-DD, such as 2024-09-18",
+        ),
+        (
+            "18.09.2024",
+            "expected a date as YYYY-MM-DD, such as 2024-09-18",
+        ),
+        (
+            "20240918",
+            "expected a date as YYYY-MM-DD, such as 2024-09-18",
+        ),
+        (
+            "2024-02-30",
+            "there is no such day in the calendar; expected a date as YYYY-MM-DD",
+        ),
+    ] {
+        for command in ["check", "build", "actions", "stats", "new"] {
+            let mut args = vec![command];
+            if command == "new" {
+                args.push("Title");
+            }
+            args.extend(["--today", value]);
+            let output = archive.run(&args);
+            let err = stderr(&output);
+            assert_eq!(output.status.code(), Some(2), "{command} {value}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "invalid value '{value}' for '--today <YYYY-MM-DD>': {words}"
+                )),
+                "{command} {value}: {err}"
+            );
+            assert!(!err.contains("parse"), "the date library's words: {err}");
+        }
+    }
+    assert!(files_under(&archive.path("content")).is_empty());
+}
+
+#[test]
+fn each_commands_help_says_what_today_does_there() {
+    let help = |command: &str| {
+        let output = casebook().args([command, "--help"]).output().expect("run");
+        let text = stdout(&output);
+        let at = text
+            .find("--today <YYYY-MM-DD>")
+            .expect("--today in the help");
+        text[at..]
+            .split("\n\n")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for command in ["check", "build", "serve", "actions"] {
+        assert!(
+            help(command).contains("decides which action items are overdue"),
+            "{command}: {}",
+            help(command)
+        );
+    }
+    let new = help("new");
+    assert!(new.contains("The new record's date"), "{new}");
+    assert!(!new.contains("overdue"), "{new}");
+    let stats = help("stats");
+    assert!(
+        stats.contains("The day the figures are taken on"),
+        "{stats}"
+    );
+}
+
+// ---- the README's command table ------------------------------------------------------
+
+/// One flag as the README writes it: `--format`, `-o/--output`, with the value that
+/// follows it (`DIR`, `human\|json\|github`), if any.
+#[derive(Debug)]
+struct ReadmeFlag {
+    short: Option<char>,
+    long: String,
+    value: Option<String>,
+}
+
+/// The README's `## Commands` table: each `casebook CMD ...` row's flags, by command.
+fn readme_commands() -> Vec<(String, Vec<ReadmeFlag>)> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let table = readme
+        .split("\n## Commands\n")
+        .nth(1)
+        .expect("a Commands section")
+        .split("\n## ")
+        .next()
+        .unwrap_or_default();
+    let mut commands = Vec::new();
+    for row in table.lines().filter_map(|l| l.strip_prefix("| `casebook ")) {
+        let usage = row.split("` |").next().unwrap_or_default();
+        let usage = usage.replace("\\|", "|").replace(['[', ']'], " ");
+        let mut words = usage.split_whitespace().peekable();
+        let name = words.next().expect("a command name").to_string();
+        let mut flags = Vec::new();
+        while let Some(word) = words.next() {
+            let Some(flag) = word.strip_prefix('-') else {
+                continue;
+            };
+            let (short, long) = match flag.split_once("/--") {
+                Some((short, long)) => (short.chars().next(), long),
+                None => match flag.strip_prefix('-') {
+                    Some(long) => (None, long),
+                    None => {
+                        panic!("the README's `{name}` row writes -{flag}: write it -{flag}/--LONG")
+                    }
+                },
+            };
+            let value = words
+                .next_if(|w| !w.starts_with('-') && *w != "...")
+                .map(str::to_string);
+            flags.push(ReadmeFlag {
+                short,
+                long: long.to_string(),
+                value,
+            });
+        }
+        commands.push((name, flags));
+    }
+    commands
+}
+
+#[test]
+fn the_readme_command_table_matches_every_commands_flags() {
+    use clap::CommandFactory;
+    let cli = casebook::cli::Cli::command();
+    let readme = readme_commands();
+    let names: Vec<&str> = readme.iter().map(|(n, _)| n.as_str()).collect();
+    let commands: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+    let mut sorted = (names.clone(), commands.clone());
+    sorted.0.sort_unstable();
+    sorted.1.sort_unstable();
+    assert_eq!(sorted.0, sorted.1, "one README row per command");
+
+    for (name, flags) in &readme {
+        let command = cli.find_subcommand(name).expect("a command");
+        let args: Vec<&clap::Arg> = command
+            .get_arguments()
+            .filter(|a| !a.is_positional() && !a.is_hide_set())
+            .collect();
+        for flag in flags {
+            let arg = args
+                .iter()
+                .find(|a| a.get_long() == Some(flag.long.as_str()))
+                .unwrap_or_else(|| panic!("`casebook {name}` has no --{}", flag.long));
+            assert_eq!(
+                flag.short,
+                arg.get_short(),
+                "`casebook {name} --{}`: the README's short form",
+                flag.long
+            );
+            let values: Vec<String> = arg
+                .get_possible_values()
+                .iter()
+                .map(|v| v.get_name().to_string())
+                .collect();
+            match &flag.value {
+                Some(value) if value.chars().any(|c| c.is_ascii_lowercase()) => {
+                    let listed: Vec<&str> = value.split('|').collect();
+                    assert_eq!(listed, values, "`casebook {name} --{}`'s values", flag.long);
+                }
+                Some(_) => assert!(arg.get_action().takes_values(), "--{}", flag.long),
+                None => assert!(
+                    !arg.get_action().takes_values(),
+                    "--{} takes a value",
+                    flag.long
+                ),
+            }
+        }
+        for arg in &args {
+            let long = arg.get_long().expect("a long name");
+            assert!(
+                flags.iter().any(|f| f.long == long),
+                "the README's `casebook {name}` row lacks --{long}"
+            );
+        }
+    }
+
+    let readme_text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md");
+    let every = readme_text
+        .split("Every command takes ")
+        .nth(1)
+        .expect("the README names the options every command takes");
+    let every = every.split(". ").next().unwrap_or_default();
+    for arg in cli.get_arguments().filter(|a| a.is_global_set()) {
+        let long = format!("--{}", arg.get_long().expect("a long name"));
+        let spelled = match arg.get_short() {
+            Some(short) => format!("`-{short}/{long}"),
+            None => format!("`{long}"),
+        };
+        assert!(every.contains(&spelled), "{spelled} in: {every}");
     }
 }

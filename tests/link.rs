@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{casebook, TestArchive};
+use common::{casebook, valid_record, TestArchive};
 use scraper::{Html, Selector};
 use serde_json::Value;
 
@@ -437,11 +437,34 @@ fn an_unknown_mention_is_a_warning_with_its_place_and_the_nearest_id() {
     );
     assert_eq!(f["level"], "warning");
     assert_eq!(f["code"], "CB0207");
-    assert_eq!(f["help"], "did you mean `INC-2024-0001`?");
+    // INC-2024-0001 is a.md's own id, nearer but never suggested.
+    assert_eq!(f["help"], "did you mean `INC-2024-0002`?");
     assert!(f["message"]
         .as_str()
         .unwrap_or_default()
         .contains("`INC-2024-0099`"));
+}
+
+#[test]
+fn an_unknown_mention_never_suggests_the_records_own_id() {
+    let archive = TestArchive::new();
+    archive.record(
+        "a.md",
+        "---\nid: INC-2024-0918\ntitle: Pool\ndate: 2024-09-18\nseverity: SEV2\n\
+         status: investigating\n---\n\nLike INC-2024-0981 before it.\n",
+    );
+    let run = archive.check(&[]);
+    let found = run.one("unknown-mention");
+    assert_eq!(found.help, None, "{run}");
+
+    archive.record("b.md", valid_record("INC-2023-0100", "2023-01-01"));
+    let run = archive.check(&[]);
+    let found = run.one("unknown-mention");
+    assert_eq!(
+        found.help.as_deref(),
+        Some("did you mean `INC-2023-0100`?"),
+        "{run}"
+    );
 }
 
 #[test]
@@ -470,9 +493,10 @@ fn unknown_mentions_in_yaml_fields_point_at_the_token() {
                 "content/incidents/b.yaml:8:25".to_string(),
                 "did you mean `INC-2024-0001`?".to_string()
             ),
+            // b.yaml's own id, INC-2024-0002, is nearer but never suggested.
             (
                 "content/incidents/b.yaml:12:11".to_string(),
-                "did you mean `INC-2024-0002`?".to_string()
+                "did you mean `INC-2024-0001`?".to_string()
             ),
         ]
     );

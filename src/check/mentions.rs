@@ -80,8 +80,10 @@ impl<'a> IdShapes<'a> {
 
 /// The existing id closest to a mistyped one: fewest edits (a swap of two neighbours
 /// counts as one), then the most similar by Jaro-Winkler, then the smallest id.
-fn nearest_id<'a>(token: &str, ids: &[&'a str]) -> Option<&'a str> {
+/// Never `own`, the id of the record the token stands in: it would not mention itself.
+fn nearest_id<'a>(token: &str, ids: &[&'a str], own: &str) -> Option<&'a str> {
     ids.iter()
+        .filter(|id| **id != own)
         .map(|id| {
             let (a, b) = (token.to_ascii_lowercase(), id.to_ascii_lowercase());
             let distance = strsim::osa_distance(&a, &b);
@@ -135,15 +137,17 @@ pub fn unknown_mentions(records: &[Record]) -> Vec<Diagnostic> {
             out
         })
         .collect();
-    let mut suggestions: FxHashMap<&str, Option<&str>> = FxHashMap::default();
+    let mut suggestions: FxHashMap<(&str, &str), Option<&str>> = FxHashMap::default();
     found
         .iter()
         .map(|(index, field, offset, token)| {
             let record = refs[*index];
-            let suggestion = *suggestions.entry(token.as_str()).or_insert_with(|| {
+            let own = record.id.as_str();
+            let key = (token.as_str(), own);
+            let suggestion = *suggestions.entry(key).or_insert_with(|| {
                 shapes
                     .same_shape(token)
-                    .and_then(|same| nearest_id(token, same))
+                    .and_then(|same| nearest_id(token, same, own))
             });
             let span = locate(record, *field, *offset, token);
             finding(&record.source, span, token, suggestion)
@@ -303,7 +307,8 @@ mod tests {
             [(
                 "INC-2024-0009".to_string(),
                 (9, 3),
-                Some("did you mean `INC-2024-0001`?".to_string())
+                // Not INC-2024-0001: that is the record's own id.
+                Some("did you mean `INC-2024-0002`?".to_string())
             )]
         );
     }
@@ -311,7 +316,17 @@ mod tests {
     #[test]
     fn nearest_id_prefers_few_edits() {
         let ids = ["INC-2024-0918", "INC-2024-0919", "INC-2023-0918"];
-        assert_eq!(nearest_id("INC-2024-9018", &ids), Some("INC-2024-0918"));
-        assert_eq!(nearest_id("inc-2023-0918", &ids), Some("INC-2023-0918"));
+        assert_eq!(
+            nearest_id("INC-2024-9018", &ids, "X"),
+            Some("INC-2024-0918")
+        );
+        assert_eq!(
+            nearest_id("inc-2023-0918", &ids, "X"),
+            Some("INC-2023-0918")
+        );
+        assert_eq!(
+            nearest_id("INC-2024-9018", &ids, "INC-2024-0918"),
+            Some("INC-2023-0918")
+        );
     }
 }

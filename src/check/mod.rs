@@ -71,6 +71,7 @@ fn check_record(record: &Record, config: &SiteConfig, root: &Path, today: Date) 
     timestamp_order(record, &mut diags);
     missing_resolved(record, &mut diags);
     timeline_order(record, &mut diags);
+    self_related(record, &mut diags);
     action_items(record, today, &mut diags);
     urls::front_matter_urls(record, &mut diags);
     let folder = record.bundle.clone().unwrap_or_else(|| {
@@ -86,7 +87,8 @@ fn check_record(record: &Record, config: &SiteConfig, root: &Path, today: Date) 
 }
 
 /// detected, acknowledged, mitigated and resolved may not precede started;
-/// resolved may not precede detected. The finding points at the later key.
+/// resolved may precede neither detected nor mitigated. The finding points at the
+/// later key.
 fn timestamp_order(record: &Record, diags: &mut Vec<Diagnostic>) {
     let m = &record.moments;
     let mut check = |earlier: &Option<crate::core::diag::Spanned<jiff::Timestamp>>,
@@ -122,6 +124,7 @@ fn timestamp_order(record: &Record, diags: &mut Vec<Diagnostic>) {
         check(&m.started, "started", value, name);
     }
     check(&m.detected, "detected", &m.resolved, "resolved");
+    check(&m.mitigated, "mitigated", &m.resolved, "resolved");
 }
 
 /// The status that says an incident is over, and so needs its end time.
@@ -152,6 +155,26 @@ fn timeline_order(record: &Record, diags: &mut Vec<Diagnostic>) {
                     .help("keep the timeline in time order; a timeline that crosses midnight needs full timestamps"),
             );
         }
+    }
+}
+
+/// A record that names itself in `related`: most likely a copied id that meant
+/// another record. The site links it to no page (a page does not list itself).
+fn self_related(record: &Record, diags: &mut Vec<Diagnostic>) {
+    for related in record.related.iter().filter(|r| r.value == record.id.value) {
+        diags.push(
+            Diagnostic::new(
+                Rule::SelfRelated,
+                format!("`related` names `{}`, this record's own id", related.value),
+            )
+            .at(&record.source, related.span)
+            .note(
+                &record.source,
+                record.id.span,
+                "the record's id is set here",
+            )
+            .help("name another record's id, or remove this one"),
+        );
     }
 }
 
@@ -196,11 +219,14 @@ fn action_items(record: &Record, today: Date, diags: &mut Vec<Diagnostic>) {
             }
         }
         let mut missing = Vec::new();
+        let mut keys = Vec::new();
         if item.owner.is_none() {
             missing.push("owner");
+            keys.push("`owner:` (who sees it through)");
         }
         if item.due.is_none() {
             missing.push("due date");
+            keys.push("`due: YYYY-MM-DD`");
         }
         if !missing.is_empty() {
             diags.push(
@@ -211,7 +237,8 @@ fn action_items(record: &Record, today: Date, diags: &mut Vec<Diagnostic>) {
                         missing.join(" and no ")
                     ),
                 )
-                .at(&record.source, item.title.span),
+                .at(&record.source, item.title.span)
+                .help(format!("add {} to the item", keys.join(" and "))),
             );
         }
     }
@@ -381,7 +408,13 @@ fn unknown_related(records: &[Record]) -> Vec<Diagnostic> {
                         ),
                     )
                     .at(&record.source, related.span)
-                    .suggest(related, sorted_ids.iter().copied()),
+                    .suggest(
+                        related,
+                        sorted_ids
+                            .iter()
+                            .copied()
+                            .filter(|id| *id != record.id.value),
+                    ),
                 );
             }
         }

@@ -128,12 +128,41 @@ pub struct CheckArgs {
     pub timings: bool,
 }
 
-/// The `--today` option shared by commands that judge overdue items.
+/// The `--today` option: the day overdue items are judged on, or (`new`) the new
+/// record's date. A command whose use differs rewords its help with [`TODAY_FOR_NEW`]
+/// or [`TODAY_FOR_STATS`].
 #[derive(Debug, Args)]
 pub struct TodayArg {
-    /// The day that decides what is overdue [default: SOURCE_DATE_EPOCH, else the system date]
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    /// The day that decides which action items are overdue [default: SOURCE_DATE_EPOCH, else the system date]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
     pub today: Option<Date>,
+}
+
+/// `casebook new --help`'s words for `--today`: there it dates the record.
+const TODAY_FOR_NEW: &str = "The new record's date, also the year in its id \
+     [default: SOURCE_DATE_EPOCH, else the system date]";
+
+/// `casebook stats --help`'s words for `--today`: the figures run up to it.
+const TODAY_FOR_STATS: &str = "The day the figures are taken on: it decides which action \
+     items are overdue, and the period runs at least to its month \
+     [default: SOURCE_DATE_EPOCH, else the system date]";
+
+/// What `--today` must look like, for its error message.
+const DAY_FORM: &str = "expected a date as YYYY-MM-DD, such as 2024-09-18";
+
+/// Reads `--today` in the one form its help names, and says that form when the
+/// value is something else, instead of the date library's parse error.
+fn parse_day(text: &str) -> Result<Date, String> {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shaped {
+        return Err(DAY_FORM.to_string());
+    }
+    text.parse()
+        .map_err(|_| format!("there is no such day in the calendar; {DAY_FORM}"))
 }
 
 /// Which records a build publishes.
@@ -230,6 +259,7 @@ pub struct InitArgs {
 
 /// Options of `casebook new`.
 #[derive(Debug, Args)]
+#[command(mut_arg("today", |arg| arg.help(TODAY_FOR_NEW)))]
 pub struct NewArgs {
     /// The incident's title
     ///
@@ -305,6 +335,7 @@ pub enum StatsFormat {
 
 /// Options of `casebook stats`.
 #[derive(Debug, Args)]
+#[command(mut_arg("today", |arg| arg.help(TODAY_FOR_STATS)))]
 pub struct StatsArgs {
     /// How to print the figures
     #[arg(long, value_enum, default_value_t = StatsFormat::Table)]

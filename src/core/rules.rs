@@ -69,6 +69,7 @@ rules! {
     BlameLanguage => ("CB0206", "blame-language", Warning, "the body uses blame-laden wording"),
     UnknownMention => ("CB0207", "unknown-mention", Warning, "the text mentions an id that looks like a record's but no record has it"),
     SkippedFile => ("CB0208", "skipped-file", Warning, "a file or folder that looks like records is not read: a `.markdown` or `.MD` file, or a misspelt `content/incident/`"),
+    SelfRelated => ("CB0209", "self-related", Warning, "a record names its own id in `related`"),
 }
 
 impl Rule {

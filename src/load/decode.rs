@@ -12,7 +12,7 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::Timestamp;
 
 use crate::core::config::SiteConfig;
-use crate::core::diag::{one_of, Diagnostic, Source, Span, Spanned};
+use crate::core::diag::{nearest, one_of, Diagnostic, Source, Span, Spanned};
 use crate::core::model::{
     ActionItem, ActionStatus, Impact, Link, Moments, Page, Record, Review, TimelineEvent,
     ACTION_KINDS, TIMELINE_KINDS,
@@ -498,16 +498,21 @@ impl Decoder<'_> {
         if let Some(catalog) = &self.config.services {
             for service in &services {
                 if !catalog.contains_key(service.as_str()) {
-                    let names: Vec<&str> = catalog.keys().map(String::as_str).collect();
+                    let name = &service.value;
+                    let help = match nearest(name, catalog.keys().map(String::as_str)) {
+                        Some(near) => format!(
+                            "did you mean `{near}`? If `{name}` is a new service, add it to site.toml's [services]"
+                        ),
+                        None => format!(
+                            "add `{name}` to site.toml's [services], or fix the name to one listed there"
+                        ),
+                    };
                     let diag = Diagnostic::new(
                         Rule::UnknownService,
-                        format!(
-                            "service `{}` is not in site.toml's [services] catalog",
-                            service.value
-                        ),
+                        format!("service `{name}` is not in site.toml's [services] catalog"),
                     )
                     .at(self.source, service.span)
-                    .suggest(service, names.iter().copied());
+                    .help(help);
                     self.push(diag);
                 }
             }

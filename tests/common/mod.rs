@@ -7,8 +7,10 @@
 pub mod server;
 pub mod site;
 
+use std::ffi::OsStr;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use serde::Deserialize;
 
@@ -111,12 +113,39 @@ impl TestArchive {
 /// The binary under test, with no environment that would change its output.
 pub fn casebook() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_casebook"));
+    clean_env(&mut command);
+    command
+}
+
+fn clean_env(command: &mut Command) {
     command
         .env_remove("SOURCE_DATE_EPOCH")
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("RUST_BACKTRACE");
-    command
+}
+
+/// Runs `casebook ARGS...` with stdout a pipe whose reader has already gone, as in
+/// `casebook schema | true` when `true` ends first. A shell waits for a line on
+/// stdin and then becomes casebook, so the reader is surely closed before casebook
+/// writes anything. Its stdout is empty in the result.
+pub fn run_into_closed_pipe<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    let mut command = Command::new("sh");
+    clean_env(&mut command);
+    let mut child = command
+        .args(["-c", "read go && exec \"$@\"", "sh"])
+        .arg(env!("CARGO_BIN_EXE_casebook"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sh");
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"go\n").expect("start casebook");
+    drop(stdin);
+    child.wait_with_output().expect("wait for casebook")
 }
 
 /// Sends SIGINT to a process, as Ctrl-C in its terminal would.

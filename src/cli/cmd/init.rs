@@ -1,5 +1,6 @@
 //! `casebook init [DIR]`: a new archive that passes `check` as it is.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::cmd::{Failure, Outcome};
@@ -54,8 +55,50 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> Result<Outcome, Failure> {
             .map_err(Failure::io(format!("cannot write {}", path.display())))?;
     }
     if !global.quiet {
-        eprintln!("created a casebook archive in {}", dir.display());
-        eprintln!("next: `casebook check`, then `casebook new \"Title of an incident\"`");
+        let _ = std::io::stderr().write_all(next_steps(&dir).as_bytes());
     }
     Ok(Outcome::Clean)
+}
+
+/// What to do after `init`, to type as it stands: go into the new archive (unless
+/// it is the current folder), check it, preview it, build it, write a record.
+fn next_steps(dir: &Path) -> String {
+    let mut text = format!(
+        "created a casebook archive in {}\nnext steps:\n",
+        dir.display()
+    );
+    if !is_current_folder(dir) {
+        text.push_str(&format!(
+            "  cd {}\n",
+            shell_word(&dir.display().to_string())
+        ));
+    }
+    text.push_str(
+        "  casebook check                 check the records (one example to start with)\n\
+         \x20 casebook serve                 preview the site at http://127.0.0.1:1111/\n\
+         \x20 casebook build                 write the site into public/\n\
+         \x20 casebook new \"Incident title\"  write a record of your own\n",
+    );
+    text
+}
+
+/// Whether `dir` is the folder casebook runs in, however it is spelled.
+fn is_current_folder(dir: &Path) -> bool {
+    match (dir.canonicalize(), std::env::current_dir()) {
+        (Ok(dir), Ok(current)) => current.canonicalize().is_ok_and(|c| c == dir),
+        _ => false,
+    }
+}
+
+/// `path` as one word for a POSIX shell: as it is when that is safe, else in single
+/// quotes.
+fn shell_word(path: &str) -> String {
+    let plain = !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@".contains(c));
+    match plain {
+        true => path.to_string(),
+        false => format!("'{}'", path.replace('\'', "'\\''")),
+    }
 }

@@ -1,7 +1,7 @@
 //! One module per command; each exposes `run(&GlobalArgs, args) -> Result<Outcome, Failure>`.
 //! This module maps outcomes to exit codes and prints failures the same way everywhere.
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 
 use jiff::civil::Date;
@@ -57,6 +57,12 @@ impl Failure {
         let context = context.into();
         move |source| Failure::Io { context, source }
     }
+
+    /// Whether the reader of stdout went away (`casebook schema | head -1`): not a
+    /// failure, the output simply has no one left to read it.
+    fn is_closed_pipe(&self) -> bool {
+        matches!(self, Failure::Io { source, .. } if source.kind() == ErrorKind::BrokenPipe)
+    }
 }
 
 /// Runs the chosen command and returns the process exit code.
@@ -78,6 +84,8 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
+        // As cargo and ripgrep do: stop quietly, and succeed, when the reader has gone.
+        Err(failure) if failure.is_closed_pipe() => ExitCode::SUCCESS,
         Err(failure) => {
             report_failure(global, &failure);
             ExitCode::from(2)

@@ -110,7 +110,8 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> Result<Outcome, Failure> {
         &sections,
     );
     write_new(&path, args.bundle, &text)?;
-    println!("{}", path.display());
+    writeln!(std::io::stdout().lock(), "{}", path.display())
+        .map_err(Failure::io("cannot write the new record's path"))?;
     Ok(Outcome::Clean)
 }
 

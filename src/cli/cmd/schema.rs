@@ -5,6 +5,8 @@
 //! The schema is JSON Schema draft 7, the newest draft the YAML language server
 //! fully supports; it uses no keyword whose meaning changed in later drafts.
 
+use std::io::Write;
+
 use serde_json::{json, Value};
 
 use crate::cli::cmd::{Failure, Outcome};
@@ -21,7 +23,7 @@ pub fn run(global: &GlobalArgs) -> Result<Outcome, Failure> {
     };
     let text = serde_json::to_string_pretty(&schema(&config))
         .map_err(|e| Failure::Usage(e.to_string()))?;
-    println!("{text}");
+    writeln!(std::io::stdout().lock(), "{text}").map_err(Failure::io("cannot write the schema"))?;
     Ok(Outcome::Clean)
 }
 
