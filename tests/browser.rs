@@ -633,9 +633,12 @@ fn served_pages_reload_after_a_change_and_show_errors() {
 
 /// axe-core's script: `$CASEBOOK_AXE`, else where `.ci/run` installs it.
 fn axe_script() -> Option<String> {
-    let path = std::env::var_os("CASEBOOK_AXE").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js")
-    });
+    let path = std::env::var_os("CASEBOOK_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/axe/node_modules/axe-core/axe.min.js")
+        });
     match std::fs::read_to_string(&path) {
         Ok(script) => Some(script),
         Err(_) if std::env::var("CASEBOOK_SKIP_BROWSER").is_ok_and(|v| v == "1") => None,
@@ -850,7 +853,11 @@ fn every_kind_of_page_is_accessible_in_both_schemes_and_fits_a_phone() {
                  document.querySelector('td.title-cell').getBoundingClientRect().width];",
     ))
     .expect("table facts");
-    assert_eq!(table[0], json!(true), "the incidents table scrolls on a phone");
+    assert_eq!(
+        table[0],
+        json!(true),
+        "the incidents table scrolls on a phone"
+    );
     assert!(
         table[1].as_str().unwrap_or_default().contains("gradient"),
         "no scroll shadow: {}",

@@ -693,10 +693,9 @@ fn incidents_json_has_every_record_with_its_figures() {
 /// A record with large impact figures, action items in every state and a code
 /// block, in an archive whose currency is euros.
 fn figures_archive() -> TestArchive {
-    let archive = TestArchive::with_config(&common::SITE_TOML.replace(
-        "title = ",
-        "currency = \"EUR\"\ntitle = ",
-    ));
+    let archive = TestArchive::with_config(
+        &common::SITE_TOML.replace("title = ", "currency = \"EUR\"\ntitle = "),
+    );
     archive.record(
         "a.md",
         "---\nid: INC-NUM-1\ntitle: Large figures\ndate: 2024-05-01\nseverity: SEV2\n\
@@ -726,7 +725,9 @@ fn pages_print_numbers_with_separators_and_count_every_action_state() {
     assert_eq!(sentence, "4 items: 1 open, 1 overdue, 1 done, 1 won't do.");
     // Ids, dates and services are spans the stylesheet keeps on one line.
     let style = std::fs::read_to_string(out.join("style.css")).expect("style.css");
-    assert!(style.contains(".id, time, .nowrap, .terms a, .search-result-id { white-space: nowrap; }"));
+    assert!(
+        style.contains(".id, time, .nowrap, .terms a, .search-result-id { white-space: nowrap; }")
+    );
     let list = html(&out, "incidents/index.html");
     assert_eq!(texts(&list, "td .nowrap"), ["api-gateway"]);
     assert_eq!(page.select(&sel(".eyebrow .id")).count(), 1);
@@ -796,7 +797,10 @@ fn charts_say_what_the_archive_does_not_record_and_draw_a_phone_frame() {
         .expect("the time-to-detect description");
     assert!(detect.contains("logarithmic scale"), "{detect}");
     let rows = texts(&page, "#follow-through-h ~ .chart-row tbody th");
-    assert!(rows.contains(&"done, date not recorded".to_string()), "{rows:?}");
+    assert!(
+        rows.contains(&"done, date not recorded".to_string()),
+        "{rows:?}"
+    );
     assert!(!rows.iter().any(|r| r.contains("passed")), "{rows:?}");
     // Every chart is drawn wide and narrow.
     let wide = page.select(&sel("figure svg.chart-wide")).count();

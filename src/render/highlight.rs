@@ -117,7 +117,8 @@ impl Rgb {
 
     /// This colour moved `step` of the way to `target`.
     fn toward(self, target: Rgb, step: f64) -> Rgb {
-        let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * step).round() as u8;
+        let mix =
+            |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * step).round() as u8;
         Rgb(
             mix(self.0, target.0),
             mix(self.1, target.1),
@@ -367,7 +368,9 @@ mod tests {
     #[test]
     fn every_colour_of_the_stylesheet_reads_on_its_background() {
         let css = stylesheet();
-        let (light, dark) = css.split_once("screen and (prefers-color-scheme: dark)").expect("two schemes");
+        let (light, dark) = css
+            .split_once("screen and (prefers-color-scheme: dark)")
+            .expect("two schemes");
         assert!(!css.contains("background-color"), "{css}");
         for (part, background) in [(light, LIGHT_BACKGROUND), (dark, DARK_BACKGROUND)] {
             let colours: Vec<Rgb> = part
@@ -377,7 +380,10 @@ mod tests {
                 .collect();
             assert!(colours.len() > 10, "{part}");
             for colour in colours {
-                assert!(colour.contrast(background) >= 4.5, "{colour:?} on {background:?}");
+                assert!(
+                    colour.contrast(background) >= 4.5,
+                    "{colour:?} on {background:?}"
+                );
             }
         }
     }

@@ -51,16 +51,13 @@ impl Template {
 /// symbol (`$12,400`), as [`crate::core::numbers`] does for every page.
 fn register_filters(tera: &mut tera::Tera) {
     use crate::core::numbers::{money, thousands};
-    tera.register_filter(
-        "num",
-        |value: f64, _: tera::Kwargs, _: &tera::State| {
-            if value.fract() == 0.0 && value.abs() < 9.0e15 {
-                thousands(value as i64)
-            } else {
-                money(value, "")
-            }
-        },
-    );
+    tera.register_filter("num", |value: f64, _: tera::Kwargs, _: &tera::State| {
+        if value.fract() == 0.0 && value.abs() < 9.0e15 {
+            thousands(value as i64)
+        } else {
+            money(value, "")
+        }
+    });
     tera.register_filter(
         "money",
         |value: f64, kwargs: tera::Kwargs, _: &tera::State| -> tera::TeraResult<String> {

@@ -519,13 +519,7 @@ fn overdue_per_month(insights: &Insights, prefix: &str, size: Size) -> ChartSpec
             columns: strings(&["Month", "As of", "Overdue"]),
             rows: months
                 .iter()
-                .map(|m| {
-                    vec![
-                        m.month.to_string(),
-                        m.as_of.to_string(),
-                        count(m.overdue),
-                    ]
-                })
+                .map(|m| vec![m.month.to_string(), m.as_of.to_string(), count(m.overdue)])
                 .collect(),
         },
         plot: Plot::Bars(Bars {

@@ -188,16 +188,7 @@ fn log_ticks(unit: Unit) -> Vec<i64> {
     match unit {
         Unit::Count => (0..19).map(|p| 10i64.pow(p)).collect(),
         Unit::Seconds => vec![
-            1,
-            10,
-            60,
-            600,
-            3_600,
-            21_600,
-            86_400,
-            604_800,
-            2_592_000,
-            31_536_000,
+            1, 10, 60, 600, 3_600, 21_600, 86_400, 604_800, 2_592_000, 31_536_000,
         ],
     }
 }
@@ -259,7 +250,12 @@ fn axis(chart: &Bars, min: i64, max: i64, plot_height: f64) -> (Axis, Vec<(i64, 
                 .iter()
                 .copied()
                 .filter(|&t| t >= low && t <= high)
-                .map(|t| (t, ((t as f64).ln() - ln_low) / (ln_high - ln_low) * plot_height))
+                .map(|t| {
+                    (
+                        t,
+                        ((t as f64).ln() - ln_low) / (ln_high - ln_low) * plot_height,
+                    )
+                })
                 .collect();
             (axis, ticks)
         }
@@ -489,7 +485,12 @@ fn horizontal(head: &Head<'_>, rows: &[Row], unit: Unit, config: &SiteConfig) ->
         let (label_x, label_y, anchor, bar_y) = if labels_above {
             (bar_left, y + frame.font, "start", y + frame.font + 5.0)
         } else {
-            (bar_left - 8.0, y + bar_height * 0.5 + frame.font * 0.35, "end", y)
+            (
+                bar_left - 8.0,
+                y + bar_height * 0.5 + frame.font * 0.35,
+                "end",
+                y,
+            )
         };
         let _ = write!(
             out,

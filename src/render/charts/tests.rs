@@ -150,7 +150,10 @@ fn horizontal_bars_scale_to_the_largest_and_escape_labels() {
         })
         .collect();
     assert_eq!(widths.len(), 2);
-    assert!(close(widths[0], WIDE.width - WIDE.label_column - WIDE.value_column));
+    assert!(close(
+        widths[0],
+        WIDE.width - WIDE.label_column - WIDE.value_column
+    ));
     assert!(close(widths[0] / 4.0, widths[1]));
     let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
     assert!(texts.contains(&"cache & <edge>"));
@@ -342,7 +345,10 @@ fn a_log_axis_keeps_an_outlier_from_flattening_the_rest() {
         size: Size::Full,
         scale: Scale::Log,
     };
-    let log: Vec<f64> = bars_of(&wide_bars("l", &chart)).iter().map(|b| b.1).collect();
+    let log: Vec<f64> = bars_of(&wide_bars("l", &chart))
+        .iter()
+        .map(|b| b.1)
+        .collect();
     let linear: Vec<f64> = bars_of(&wide_bars(
         "l",
         &Bars {
@@ -356,7 +362,10 @@ fn a_log_axis_keeps_an_outlier_from_flattening_the_rest() {
     // Linear, ten minutes is under 1% of six days: a sliver.
     assert!(linear[0] < linear[2] / 100.0, "{linear:?}");
     // Log, the short bars stay visible and in order.
-    assert!(log[0] > 0.0 && log[0] < log[1] && log[1] < log[2], "{log:?}");
+    assert!(
+        log[0] > 0.0 && log[0] < log[1] && log[1] < log[2],
+        "{log:?}"
+    );
     let svg = wide_bars("l", &chart);
     for tick in [">10 min<", ">1 h<", ">1 d<", ">7 d<"] {
         assert!(svg.contains(tick), "{tick} in {svg}");
