@@ -13,8 +13,14 @@
 //! itself after an edit, shows the errors banner while a record is broken and
 //! drops it once fixed, again without a console error.
 //!
-//! Without chromium or chromedriver the tests fail and says how to install them;
-//! `CASEBOOK_SKIP_BROWSER=1` skips it instead.
+//! A third runs axe-core (the npm package `axe-core`, which `.ci/run` installs
+//! into `target/axe/`) on every kind of page, in the light and the dark scheme,
+//! and asserts no WCAG 2.1 A or AA violation; then, at a phone's 390 px, it checks
+//! that the search shows its first result in the first screen, that every chart
+//! label renders at 11 px or more, and that wide tables keep their title column.
+//!
+//! Without chromium, chromedriver or axe-core the tests fail and say how to
+//! install them; `CASEBOOK_SKIP_BROWSER=1` skips them instead.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -219,6 +225,15 @@ impl Browser {
 
     fn open(&self, url: &str) {
         self.session("POST", "/url", json!({ "url": url }));
+    }
+
+    /// Runs a DevTools command: emulating a colour scheme or a screen size.
+    fn devtools(&self, cmd: &str, params: Value) {
+        self.session(
+            "POST",
+            "/goog/cdp/execute",
+            json!({"cmd": cmd, "params": params}),
+        );
     }
 
     fn script(&self, script: &str) -> Value {
@@ -623,6 +638,248 @@ fn served_pages_reload_after_a_change_and_show_errors() {
         "var h = document.querySelector('h1'); \
          return !document.getElementById('casebook-errors') && h && h.textContent.indexOf('Third title') >= 0;",
     );
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+/// axe-core's script: `$CASEBOOK_AXE`, else where `.ci/run` installs it.
+fn axe_script() -> Option<String> {
+    let path = std::env::var_os("CASEBOOK_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/axe/node_modules/axe-core/axe.min.js")
+        });
+    match std::fs::read_to_string(&path) {
+        Ok(script) => Some(script),
+        Err(_) if std::env::var("CASEBOOK_SKIP_BROWSER").is_ok_and(|v| v == "1") => None,
+        Err(e) => panic!(
+            "the accessibility test needs axe-core at {}: {e}; install it with \
+             `npm install --prefix target/axe axe-core@4` (.ci/run does), point \
+             CASEBOOK_AXE at axe.min.js, or set CASEBOOK_SKIP_BROWSER=1 to skip it",
+            path.display()
+        ),
+    }
+}
+
+/// One page of every kind the site has, as paths under the site's root.
+fn pages_of_every_kind(site: &Path) -> Vec<String> {
+    let first_in = |dir: &str| -> String {
+        let mut names: Vec<String> = std::fs::read_dir(site.join(dir))
+            .expect("a built folder")
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        format!("{dir}/{}/", names.first().expect("a page in the folder"))
+    };
+    let mut pages: Vec<String> = [
+        "",
+        "incidents/",
+        "services/",
+        "tags/",
+        "severity/",
+        "years/",
+        "status/",
+        "actions/",
+        "actions/overdue/",
+        "insights/",
+        "search/",
+        "404.html",
+        "about/",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    for dir in ["services", "tags", "severity", "years", "status"] {
+        pages.push(first_in(dir));
+    }
+    // Every record: each has its own highlighted code.
+    let mut records: Vec<String> = std::fs::read_dir(site.join("incidents"))
+        .expect("incidents")
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| format!("incidents/{}/", e.file_name().to_string_lossy()))
+        .collect();
+    records.sort();
+    pages.extend(records);
+    pages
+}
+
+/// What axe-core checks: every WCAG 2.1 A and AA rule, or only the rules that
+/// depend on colours (for the second colour scheme: the rest do not change).
+fn axe_rules(colours_only: bool) -> Value {
+    if colours_only {
+        json!({"type": "rule", "values": ["color-contrast", "link-in-text-block"]})
+    } else {
+        json!(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    }
+}
+
+/// axe-core's violations of `rules` on the open page, one line each.
+fn axe_violations(browser: &Browser, axe: &str, rules: &Value) -> Vec<String> {
+    browser.script(axe);
+    let found = browser.session(
+        "POST",
+        "/execute/async",
+        json!({
+            "script": "var done = arguments[1]; \
+                axe.run(document, {runOnly: arguments[0], resultTypes: ['violations']}) \
+                .then(function (r) { done(r.violations.map(function (v) { \
+                  return v.id + ' (' + v.nodes.length + '): ' + v.nodes.slice(0, 3).map(function (n) { \
+                    return n.target.join(' ') + ': ' + n.failureSummary; }).join(' | '); })); }, \
+                function (e) { done(['axe failed: ' + e]); });",
+            "args": [rules],
+        }),
+    );
+    serde_json::from_value(found).expect("violations")
+}
+
+/// The smallest chart label on the open page as rendered, in CSS pixels: the
+/// font size times the scale of its SVG; with the label, to say which.
+fn smallest_chart_label(browser: &Browser) -> (f64, String) {
+    let found = browser.script(
+        "var least = [1e9, 'no chart label shown']; \
+         document.querySelectorAll('svg.chart, svg.timeline-axis').forEach(function (svg) { \
+           var box = svg.getBoundingClientRect(); \
+           if (!box.width || !svg.viewBox.baseVal) return; \
+           var scale = box.width / svg.viewBox.baseVal.width; \
+           svg.querySelectorAll('text').forEach(function (t) { \
+             var px = parseFloat(getComputedStyle(t).fontSize) * scale; \
+             if (px < least[0]) least = [px, (svg.getAttribute('aria-labelledby') || '') + ': ' + t.textContent]; \
+           }); \
+         }); \
+         return least;",
+    );
+    serde_json::from_value(found).expect("a size and a label")
+}
+
+#[test]
+fn every_kind_of_page_is_accessible_in_both_schemes_and_fits_a_phone() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let Some(axe) = axe_script() else {
+        eprintln!("skipping the accessibility test: CASEBOOK_SKIP_BROWSER=1");
+        return;
+    };
+    let out = build_demo();
+    let site = out.path().join("site");
+    let server = serve(site.clone());
+    let root = format!("http://127.0.0.1:{}{PREFIX}", server.port);
+    let pages = pages_of_every_kind(&site);
+
+    let mut violations = Vec::new();
+    for scheme in ["light", "dark"] {
+        let rules = axe_rules(scheme == "dark");
+        browser.devtools(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
+        );
+        for page in &pages {
+            browser.open(&format!("{root}{page}"));
+            if page == "search/" {
+                browser.wait_for(
+                    "the search results",
+                    "return document.querySelectorAll('.search-result').length > 0;",
+                );
+            }
+            let dark = browser.script("return matchMedia('(prefers-color-scheme: dark)').matches;");
+            assert_eq!(dark, json!(scheme == "dark"), "the emulated scheme");
+            for v in axe_violations(&browser, &axe, &rules) {
+                violations.push(format!("{scheme} /{page}: {v}"));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "{} axe-core violations:\n{}",
+        violations.len(),
+        violations.join("\n")
+    );
+
+    // The favicon the pages link is there.
+    browser.open(&root);
+    let icon = browser.session(
+        "POST",
+        "/execute/async",
+        json!({"script": "var done = arguments[0]; \
+            fetch(document.querySelector('link[rel=icon]').href).then(function (r) { done(r.status); });",
+            "args": []}),
+    );
+    assert_eq!(icon, json!(200));
+
+    // A phone, 390 px wide.
+    browser.devtools(
+        "Emulation.setEmulatedMedia",
+        json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}),
+    );
+    browser.devtools(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+    );
+    browser.open(&format!("{root}search/"));
+    browser.wait_for(
+        "the search results",
+        "return document.querySelectorAll('.search-result').length > 0;",
+    );
+    let (top, screen): (f64, f64) = serde_json::from_value(browser.script(
+        "return [document.querySelector('.search-result').getBoundingClientRect().top, innerHeight];",
+    ))
+    .expect("two numbers");
+    assert_eq!(screen, 844.0, "the emulated phone");
+    assert!(
+        top < screen,
+        "the first search result starts {top} px down, below the first screen ({screen} px)"
+    );
+
+    let record_with_timeline = pages
+        .iter()
+        .find(|p| {
+            p.starts_with("incidents/INC-")
+                && std::fs::read_to_string(site.join(p).join("index.html"))
+                    .is_ok_and(|t| t.contains("timeline-axis"))
+        })
+        .expect("a record with a timeline drawing");
+    let first_service = pages
+        .iter()
+        .find(|p| p.starts_with("services/") && p.len() > "services/".len())
+        .expect("a service page");
+    for page in ["insights/", first_service.as_str(), record_with_timeline] {
+        browser.open(&format!("{root}{page}"));
+        let (size, label) = smallest_chart_label(&browser);
+        assert!(size < 1e9, "/{page}: {label}");
+        assert!(
+            size >= 11.0,
+            "/{page}: a chart label renders at {size:.1} px: {label}"
+        );
+    }
+
+    // A wide table scrolls, shows it can, and keeps its title column readable.
+    browser.open(&format!("{root}incidents/"));
+    let table: Vec<Value> = serde_json::from_value(browser.script(
+        "var wrap = document.querySelector('.table-wrap'); \
+         return [wrap.scrollWidth > wrap.clientWidth, getComputedStyle(wrap).backgroundImage, \
+                 document.querySelector('td.title-cell').getBoundingClientRect().width];",
+    ))
+    .expect("table facts");
+    assert_eq!(
+        table[0],
+        json!(true),
+        "the incidents table scrolls on a phone"
+    );
+    assert!(
+        table[1].as_str().unwrap_or_default().contains("gradient"),
+        "no scroll shadow: {}",
+        table[1]
+    );
+    assert!(
+        table[2].as_f64().unwrap_or_default() >= 200.0,
+        "the title column is {} px wide",
+        table[2]
+    );
+
     let errors = browser.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }

@@ -718,3 +718,121 @@ fn heading_attributes_mean_the_same_to_check_render_and_search() {
         );
     }
 }
+
+/// A record with large impact figures, action items in every state and a code
+/// block, in an archive whose currency is euros.
+fn figures_archive() -> TestArchive {
+    let archive = TestArchive::with_config(
+        &common::SITE_TOML.replace("title = ", "currency = \"EUR\"\ntitle = "),
+    );
+    archive.record(
+        "a.md",
+        "---\nid: INC-NUM-1\ntitle: Large figures\ndate: 2024-05-01\nseverity: SEV2\n\
+         status: investigating\nreview: in-review\nservices: [api-gateway]\n\
+         impact:\n  users: 15000\n  revenue: 12400.5\n\
+         action_items:\n\
+         \x20 - {title: one, owner: a, due: 2099-01-01, status: open}\n\
+         \x20 - {title: two, owner: a, due: 2024-06-01, status: open}\n\
+         \x20 - {title: three, owner: a, due: 2024-06-01, status: done}\n\
+         \x20 - {title: four, owner: a, status: wont-do}\n\
+         ---\n\n## Summary\n\nSomething broke.\n\n## Root cause\n\nA bug.\n\n\
+         ```rust\n// a comment\nfn main() {}\n```\n",
+    );
+    archive
+}
+
+#[test]
+fn pages_print_numbers_with_separators_and_count_every_action_state() {
+    let archive = figures_archive();
+    let (_tmp, out) = built(archive.root(), &[]);
+    let page = html(&out, "incidents/INC-NUM-1/index.html");
+    assert_eq!(texts(&page, "#s-impact dd")[..2], ["15,000", "€12,400.50"]);
+    let sentence: String = page
+        .select(&sel("#s-actions > p.muted"))
+        .flat_map(|p| p.text())
+        .collect();
+    assert_eq!(sentence, "4 items: 1 open, 1 overdue, 1 done, 1 won't do.");
+    // Ids, dates and services are spans the stylesheet keeps on one line.
+    let style = std::fs::read_to_string(out.join("style.css")).expect("style.css");
+    assert!(
+        style.contains(".id, time, .nowrap, .terms a, .search-result-id { white-space: nowrap; }")
+    );
+    let list = html(&out, "incidents/index.html");
+    assert_eq!(texts(&list, "td .nowrap"), ["api-gateway"]);
+    assert_eq!(page.select(&sel(".eyebrow .id")).count(), 1);
+}
+
+#[test]
+fn every_page_links_the_themes_svg_favicon() {
+    let archive = figures_archive();
+    let (_tmp, out) = built(archive.root(), &[]);
+    let icon = std::fs::read_to_string(out.join("favicon.svg")).expect("favicon.svg is written");
+    assert!(icon.starts_with("<svg"), "{icon}");
+    for page in [
+        "index.html",
+        "incidents/INC-NUM-1/index.html",
+        "insights/index.html",
+        "404.html",
+    ] {
+        let doc = html(&out, page);
+        let links: Vec<_> = doc
+            .select(&sel("link[rel=icon][type=\"image/svg+xml\"]"))
+            .filter_map(|l| l.value().attr("href"))
+            .collect();
+        assert_eq!(links.len(), 1, "{page}");
+        assert!(links[0].ends_with("favicon.svg"), "{page}: {links:?}");
+    }
+}
+
+#[test]
+fn highlighted_code_is_legible_in_both_schemes_and_keyboard_scrollable() {
+    let archive = figures_archive();
+    let (_tmp, out) = built(archive.root(), &[]);
+    let css = std::fs::read_to_string(out.join("highlight.css")).expect("highlight.css");
+    // Each scheme in its own block, so no light colour leaks into the dark one, and
+    // no theme background (a diff's pale green) under the other scheme's text.
+    assert!(css.contains("@media (prefers-color-scheme: light), print {"));
+    assert!(css.contains("@media screen and (prefers-color-scheme: dark) {"));
+    assert!(!css.contains("background-color"));
+    // InspiredGitHub's comment grey (#969896, 2.7:1) is darkened.
+    assert!(!css.contains("#969896"));
+    let page = html(&out, "incidents/INC-NUM-1/index.html");
+    let pre = page.select(&sel("pre.code")).next().expect("a code block");
+    assert_eq!(pre.value().attr("tabindex"), Some("0"));
+}
+
+#[test]
+fn charts_say_what_the_archive_does_not_record_and_draw_a_phone_frame() {
+    let archive = figures_archive();
+    let (_tmp, out) = built(archive.root(), &[]);
+    let page = html(&out, "insights/index.html");
+    let descriptions = texts(&page, ".chart-desc");
+    let follow = descriptions
+        .iter()
+        .find(|d| d.starts_with("Each of the 4 action items"))
+        .expect("the follow-through chart's description");
+    assert!(
+        follow.contains("does not record when an item was done"),
+        "{follow}"
+    );
+    let overdue = descriptions
+        .iter()
+        .find(|d| d.starts_with("Action items still open today"))
+        .expect("the overdue chart's description");
+    assert!(overdue.contains("lower bound"), "{overdue}");
+    let detect = descriptions
+        .iter()
+        .find(|d| d.contains("from the start to detection"))
+        .expect("the time-to-detect description");
+    assert!(detect.contains("logarithmic scale"), "{detect}");
+    let rows = texts(&page, "#follow-through-h ~ .chart-row tbody th");
+    assert!(
+        rows.contains(&"done, date not recorded".to_string()),
+        "{rows:?}"
+    );
+    assert!(!rows.iter().any(|r| r.contains("passed")), "{rows:?}");
+    // Every chart is drawn wide and narrow.
+    let wide = page.select(&sel("figure svg.chart-wide")).count();
+    let narrow = page.select(&sel("figure svg.chart-narrow")).count();
+    assert!(wide >= 8 && wide == narrow, "{wide} wide, {narrow} narrow");
+}

@@ -421,10 +421,15 @@ fn the_insights_page_draws_every_chart_accessibly() {
     let site = out.path().join("site");
     let html = std::fs::read_to_string(site.join("insights/index.html")).expect("page");
     let doc = scraper::Html::parse_document(&html);
-    let svg = scraper::Selector::parse("section.chart-section svg").expect("selector");
+    let svg = scraper::Selector::parse("section.chart-section svg.chart-wide").expect("selector");
     let charts: Vec<_> = doc.select(&svg).collect();
     assert_eq!(charts.len(), 8);
-    for chart in &charts {
+    // Each also drawn narrow, for phones, with ids of its own.
+    let narrow =
+        scraper::Selector::parse("section.chart-section svg.chart-narrow").expect("selector");
+    let narrow: Vec<_> = doc.select(&narrow).collect();
+    assert_eq!(narrow.len(), 8);
+    for chart in charts.iter().chain(&narrow) {
         assert_eq!(chart.value().attr("role"), Some("img"));
         let labelled = chart
             .value()

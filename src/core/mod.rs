@@ -1,6 +1,7 @@
 //! What every stage shares: the [`model`] of records, the site's [`config`],
 //! findings ([`diag`]) and the [`rules`] they fall under, one Markdown dialect
-//! ([`markdown`], [`prose`]) and one home for URL, slug and path rules ([`paths`]).
+//! ([`markdown`], [`prose`]), one home for URL, slug and path rules ([`paths`]) and
+//! one way to print numbers ([`numbers`]).
 
 pub mod alloc;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod diag;
 pub mod ids;
 pub mod markdown;
 pub mod model;
+pub mod numbers;
 pub mod paths;
 pub mod prose;
 pub mod rules;

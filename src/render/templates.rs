@@ -46,6 +46,27 @@ impl Template {
     }
 }
 
+/// The filters casebook adds for themes: `num` prints a number with thousands
+/// separators (`15,000`), `money(currency=...)` an amount with its currency's
+/// symbol (`$12,400`), as [`crate::core::numbers`] does for every page.
+fn register_filters(tera: &mut tera::Tera) {
+    use crate::core::numbers::{money, thousands};
+    tera.register_filter("num", |value: f64, _: tera::Kwargs, _: &tera::State| {
+        if value.fract() == 0.0 && value.abs() < 9.0e15 {
+            thousands(value as i64)
+        } else {
+            money(value, "")
+        }
+    });
+    tera.register_filter(
+        "money",
+        |value: f64, kwargs: tera::Kwargs, _: &tera::State| -> tera::TeraResult<String> {
+            let currency: Option<&str> = kwargs.get("currency")?;
+            Ok(money(value, currency.unwrap_or_default()))
+        },
+    );
+}
+
 /// Compiles the templates into one Tera. Tera stops at the first template with a
 /// syntax error, so that template is left out and the rest compiled again, until
 /// every syntax error is known; only when there is none are Tera's other errors (an
@@ -58,6 +79,7 @@ pub fn compile(templates: &[Template]) -> Result<tera::Tera, Vec<TemplateError>>
         let mut tera = tera::Tera::new();
         tera.autoescape_on([".html", ".htm", ".xml"]);
         tera.set_escape_fn(super::escape_to);
+        register_filters(&mut tera);
         let error = match tera.add_raw_templates(left.iter().map(|t| (&t.name, &t.text))) {
             Ok(()) if syntax.is_empty() => return Ok(tera),
             Ok(()) => return Err(syntax),

@@ -105,6 +105,10 @@ pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
         "static/search.js",
         include_bytes!("../../themes/default/static/search.js"),
     ),
+    (
+        "static/favicon.svg",
+        include_bytes!("../../themes/default/static/favicon.svg"),
+    ),
 ];
 
 /// Where one theme file comes from.

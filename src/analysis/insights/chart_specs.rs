@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::analysis::insights::{DurationTrend, Insights, MonthActions};
 use crate::analysis::metrics::human_duration;
+use crate::core::numbers::thousands;
 
 /// One chart as data, so that the insights page, the pages of services and tags and
 /// `casebook stats` show the same title, description and numbers.
@@ -57,6 +58,18 @@ pub struct Bars {
     pub layout: Layout,
     pub unit: Unit,
     pub size: Size,
+    pub scale: Scale,
+}
+
+/// How values map to bar heights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// Heights in proportion to the values, from zero.
+    Linear,
+    /// Heights by the logarithm of the values, on an axis from a round value below
+    /// the smallest to one above the largest, so one outlier (a six-day detection)
+    /// does not flatten every other bar to nothing.
+    Log,
 }
 
 /// What the numbers measure, which decides how values and axis labels read.
@@ -72,7 +85,7 @@ impl Unit {
     /// A value as the charts' labels and tables print it.
     pub fn format(self, value: i64) -> String {
         match self {
-            Unit::Count => value.to_string(),
+            Unit::Count => thousands(value),
             Unit::Seconds => human_duration(value),
         }
     }
@@ -136,6 +149,11 @@ pub enum Size {
 pub const RECENT_MONTHS: usize = 24;
 /// Quarters a small duration chart shows, the most recent ones.
 pub const RECENT_QUARTERS: usize = 8;
+
+/// A count as the tables print it, thousands separated.
+fn count(value: usize) -> String {
+    thousands(i64::try_from(value).unwrap_or(i64::MAX))
+}
 
 fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|s| s.to_string()).collect()
@@ -264,8 +282,8 @@ fn incidents_per_month(insights: &Insights, prefix: &str, size: Size) -> ChartSp
         .iter()
         .map(|m| {
             let mut row = vec![m.month.to_string()];
-            row.extend(m.by_severity.counts.iter().map(|c| c.to_string()));
-            row.push(m.total.to_string());
+            row.extend(m.by_severity.counts.iter().map(|&c| count(c)));
+            row.push(count(m.total));
             row
         })
         .collect();
@@ -285,6 +303,7 @@ fn incidents_per_month(insights: &Insights, prefix: &str, size: Size) -> ChartSp
             layout: Layout::Stacked,
             unit: Unit::Count,
             size,
+            scale: Scale::Linear,
         }),
     }
 }
@@ -312,8 +331,10 @@ fn duration_trend(
     ];
     let description = format!(
         "Median and 90th percentile of the time {measured}, per quarter of the incident's date; \
-         over all {} incidents with the figure, median {} and 90th percentile {}.",
-        trend.overall.count,
+         over all {} incidents with the figure, median {} and 90th percentile {}. \
+         The bars use a logarithmic scale (each grid line is a longer time), so a rare \
+         very long incident does not flatten the others.",
+        count(trend.overall.count),
         optional(Unit::Seconds, trend.overall.median),
         optional(Unit::Seconds, trend.overall.p90),
     );
@@ -322,7 +343,7 @@ fn duration_trend(
         .map(|q| {
             vec![
                 q.quarter.to_string(),
-                q.spread.count.to_string(),
+                count(q.spread.count),
                 optional(Unit::Seconds, q.spread.median),
                 optional(Unit::Seconds, q.spread.p90),
             ]
@@ -342,6 +363,7 @@ fn duration_trend(
             layout: Layout::Grouped,
             unit: Unit::Seconds,
             size,
+            scale: Scale::Log,
         }),
     }
 }
@@ -365,7 +387,7 @@ fn services_by_incidents(insights: &Insights, prefix: &str) -> ChartSpec {
             columns: strings(&["Service", "Incidents"]),
             rows: list
                 .iter()
-                .map(|s| vec![s.service.clone(), s.incidents.to_string()])
+                .map(|s| vec![s.service.clone(), count(s.incidents)])
                 .collect(),
         },
         plot: Plot::Horizontal {
@@ -405,7 +427,7 @@ fn services_by_impact(insights: &Insights, prefix: &str) -> ChartSpec {
                     vec![
                         s.service.clone(),
                         human_duration(s.seconds),
-                        s.incidents.to_string(),
+                        count(s.incidents),
                     ]
                 })
                 .collect(),
@@ -455,10 +477,10 @@ fn actions_per_month(insights: &Insights, prefix: &str, size: Size) -> ChartSpec
                 .map(|m| {
                     vec![
                         m.month.to_string(),
-                        m.opened.to_string(),
-                        m.done.to_string(),
-                        m.wont_do.to_string(),
-                        m.open.to_string(),
+                        count(m.opened),
+                        count(m.done),
+                        count(m.wont_do),
+                        count(m.open),
                     ]
                 })
                 .collect(),
@@ -469,6 +491,7 @@ fn actions_per_month(insights: &Insights, prefix: &str, size: Size) -> ChartSpec
             layout: Layout::Stacked,
             unit: Unit::Count,
             size,
+            scale: Scale::Linear,
         }),
     }
 }
@@ -483,8 +506,10 @@ fn overdue_per_month(insights: &Insights, prefix: &str, size: Size) -> ChartSpec
     }];
     let description = format!(
         "Action items still open today that were already past their due date at the end of \
-         each month; {} are overdue on {}.",
-        insights.totals.overdue, insights.today
+         each month; {} are overdue on {}. Past months are a lower bound: the archive does not \
+         record when an item was done, so items done since are left out of every month.",
+        count(insights.totals.overdue),
+        insights.today
     );
     ChartSpec {
         id: format!("{prefix}overdue-per-month"),
@@ -494,13 +519,7 @@ fn overdue_per_month(insights: &Insights, prefix: &str, size: Size) -> ChartSpec
             columns: strings(&["Month", "As of", "Overdue"]),
             rows: months
                 .iter()
-                .map(|m| {
-                    vec![
-                        m.month.to_string(),
-                        m.as_of.to_string(),
-                        m.overdue.to_string(),
-                    ]
-                })
+                .map(|m| vec![m.month.to_string(), m.as_of.to_string(), count(m.overdue)])
                 .collect(),
         },
         plot: Plot::Bars(Bars {
@@ -509,15 +528,22 @@ fn overdue_per_month(insights: &Insights, prefix: &str, size: Size) -> ChartSpec
             layout: Layout::Stacked,
             unit: Unit::Count,
             size,
+            scale: Scale::Linear,
         }),
     }
 }
 
+/// Done while the due date is still ahead: certainly in time.
+const DONE_IN_TIME: &str = "done, due date still ahead";
+/// Done, due date behind: on time or late, the format records no completion date,
+/// so the name says that rather than reading as "late".
+const DONE_WHEN_UNKNOWN: &str = "done, date not recorded";
+
 fn follow_through(insights: &Insights, prefix: &str) -> ChartSpec {
     let f = &insights.follow_through;
     let buckets = [
-        ("done, before the due date", f.done_before_due, Tone::Good),
-        ("done, due date passed", f.done_due_passed, Tone::Good),
+        (DONE_IN_TIME, f.done_before_due, Tone::Good),
+        (DONE_WHEN_UNKNOWN, f.done_due_passed, Tone::Good),
         ("overdue", f.overdue, Tone::Bad),
         ("open, not yet due", f.open_not_due, Tone::Neutral),
         ("no due date", f.no_due, Tone::Muted),
@@ -525,16 +551,15 @@ fn follow_through(insights: &Insights, prefix: &str) -> ChartSpec {
     ];
     let share = f.done_pct.map_or_else(
         || "no item is done or overdue yet".to_string(),
-        |p| {
-            format!(
-                "of the items with a due date that are done or overdue, {p:.1}% are done \
-                 (the most that can have been done in time: completion dates are not recorded)"
-            )
-        },
+        |p| format!("of the items with a due date that are done or overdue, {p:.1}% are done"),
     );
     let description = format!(
-        "Each of the {} action items by where it stands against its due date on {}; {share}.",
-        f.items, insights.today
+        "Each of the {} action items by where it stands against its due date on {}; {share}. \
+         The archive does not record when an item was done: the {} “{DONE_WHEN_UNKNOWN}” \
+         items may have been done on time or late, so this chart cannot say how many were late.",
+        count(f.items),
+        insights.today,
+        count(f.done_due_passed),
     );
     ChartSpec {
         id: format!("{prefix}follow-through"),
@@ -544,7 +569,7 @@ fn follow_through(insights: &Insights, prefix: &str) -> ChartSpec {
             columns: strings(&["State", "Items"]),
             rows: buckets
                 .iter()
-                .map(|(label, value, _)| vec![label.to_string(), value.to_string()])
+                .map(|(label, value, _)| vec![label.to_string(), count(*value)])
                 .collect(),
         },
         plot: Plot::Horizontal {

@@ -37,6 +37,28 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 0.11
 }
 
+/// `chart` drawn in the wide frame.
+fn wide_bars(id: &str, chart: &Bars) -> String {
+    let head = Head {
+        id,
+        title: "T",
+        description: "D",
+        frame: &WIDE,
+    };
+    bars(&head, chart, &SiteConfig::default())
+}
+
+/// `rows` drawn in `frame`.
+fn horizontal_in(frame: &Frame, id: &str, title: &str, description: &str, rows: &[Row]) -> String {
+    let head = Head {
+        id,
+        title,
+        description,
+        frame,
+    };
+    horizontal(&head, rows, Unit::Count, &SiteConfig::default())
+}
+
 fn series(name: &str, values: &[Option<i64>]) -> Series {
     Series {
         name: name.into(),
@@ -52,18 +74,16 @@ fn stacked_bars_have_one_rect_per_value_and_heights_in_proportion() {
         series("x", &[Some(3), Some(0), Some(6)]),
         series("y", &[Some(1), Some(2), None]),
     ];
-    let svg = bars(
+    let svg = wide_bars(
         "t",
-        "T",
-        "D",
         &Bars {
             categories,
             series: data.to_vec(),
             layout: Layout::Stacked,
             unit: Unit::Count,
             size: Size::Full,
+            scale: Scale::Linear,
         },
-        &SiteConfig::default(),
     );
     let bars = bars_of(&svg);
     // Zero and missing values draw nothing.
@@ -85,18 +105,16 @@ fn stacked_bars_have_one_rect_per_value_and_heights_in_proportion() {
 fn grouped_bars_stand_side_by_side_on_the_baseline() {
     let categories = vec!["2024-Q4".to_string()];
     let data = [series("median", &[Some(600)]), series("p90", &[Some(3600)])];
-    let svg = bars(
+    let svg = wide_bars(
         "g",
-        "G",
-        "D",
         &Bars {
             categories,
             series: data.to_vec(),
             layout: Layout::Grouped,
             unit: Unit::Seconds,
             size: Size::Small,
+            scale: Scale::Linear,
         },
-        &SiteConfig::default(),
     );
     let bars = bars_of(&svg);
     assert_eq!(bars.len(), 2);
@@ -120,14 +138,7 @@ fn horizontal_bars_scale_to_the_largest_and_escape_labels() {
             tone: Tone::Bad,
         },
     ];
-    let svg = horizontal(
-        "h",
-        "Title <b>",
-        "Desc & more",
-        &rows,
-        Unit::Count,
-        &SiteConfig::default(),
-    );
+    let svg = horizontal_in(&WIDE, "h", "Title <b>", "Desc & more", &rows);
     let doc = Document::parse(&svg).expect("well-formed");
     let widths: Vec<f64> = doc
         .descendants()
@@ -139,7 +150,10 @@ fn horizontal_bars_scale_to_the_largest_and_escape_labels() {
         })
         .collect();
     assert_eq!(widths.len(), 2);
-    assert!(close(widths[0], WIDTH - LABEL_COLUMN - VALUE_COLUMN));
+    assert!(close(
+        widths[0],
+        WIDE.width - WIDE.label_column - WIDE.value_column
+    ));
     assert!(close(widths[0] / 4.0, widths[1]));
     let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
     assert!(texts.contains(&"cache & <edge>"));
@@ -149,14 +163,7 @@ fn horizontal_bars_scale_to_the_largest_and_escape_labels() {
 
 #[test]
 fn every_chart_names_itself_for_screen_readers() {
-    let svg = horizontal(
-        "x-1",
-        "A title",
-        "A description",
-        &[],
-        Unit::Count,
-        &SiteConfig::default(),
-    );
+    let svg = horizontal_in(&WIDE, "x-1", "A title", "A description", &[]);
     let doc = Document::parse(&svg).expect("well-formed");
     let root = doc.root_element();
     assert_eq!(root.attribute("role"), Some("img"));
@@ -211,9 +218,18 @@ fn extreme_values_draw_without_panicking() {
                 layout,
                 unit,
                 size: Size::Full,
+                scale: Scale::Linear,
             };
-            let svg = bars("e", "E", "D", &chart, &SiteConfig::default());
+            let svg = wide_bars("e", &chart);
             assert_eq!(bars_of(&svg).len(), 2);
+            let log = wide_bars(
+                "e",
+                &Bars {
+                    scale: Scale::Log,
+                    ..chart
+                },
+            );
+            assert_eq!(bars_of(&log).len(), 2);
         }
     }
 }
@@ -263,10 +279,12 @@ fn the_fixture_charts_draw_the_fixture_figures() {
 
     let resolve = &charts[2];
     let heights: Vec<f64> = bars_of(&resolve.svg).iter().map(|b| b.1).collect();
-    let per_hour = heights[1] / 2.0;
-    for (height, hours) in heights.iter().zip([1.0, 2.0, 0.5, 3.0]) {
-        assert!(close(*height, per_hour * hours), "{heights:?}");
-    }
+    // 1 h, 2 h, 30 min, 3 h on a log axis: doubling adds the same height.
+    assert!(
+        close(heights[1] - heights[0], heights[0] - heights[2]),
+        "{heights:?}"
+    );
+    assert!(heights[3] > heights[1] && heights[2] > 0.0, "{heights:?}");
 
     let impact = &charts[4];
     let widths = bars_of(&impact.svg).len();
@@ -294,6 +312,11 @@ fn a_drawn_chart_keeps_its_specs_words_and_table() {
         assert_eq!(chart.description, spec.description);
         assert_eq!(chart.table, spec.table);
         assert!(chart.svg.contains(&format!("id=\"{}-title\"", spec.id)));
+        assert!(chart
+            .svg_narrow
+            .contains(&format!("id=\"{}-n-title\"", spec.id)));
+        assert!(chart.svg.contains("class=\"chart chart-wide\""));
+        assert!(chart.svg_narrow.contains("class=\"chart chart-narrow\""));
     }
 }
 
@@ -309,4 +332,71 @@ fn small_charts_draw_only_the_recent_months() {
         .map(|spec| draw(spec, &archive.config))
         .collect();
     assert_eq!(bars_of(&small[0].svg).len(), RECENT_MONTHS);
+}
+
+#[test]
+fn a_log_axis_keeps_an_outlier_from_flattening_the_rest() {
+    let categories: Vec<String> = ["q1", "q2", "q3"].iter().map(|s| s.to_string()).collect();
+    let chart = Bars {
+        categories,
+        series: vec![series("median", &[Some(600), Some(900), Some(6 * 86_400)])],
+        layout: Layout::Grouped,
+        unit: Unit::Seconds,
+        size: Size::Full,
+        scale: Scale::Log,
+    };
+    let log: Vec<f64> = bars_of(&wide_bars("l", &chart))
+        .iter()
+        .map(|b| b.1)
+        .collect();
+    let linear: Vec<f64> = bars_of(&wide_bars(
+        "l",
+        &Bars {
+            scale: Scale::Linear,
+            ..chart.clone()
+        },
+    ))
+    .iter()
+    .map(|b| b.1)
+    .collect();
+    // Linear, ten minutes is under 1% of six days: a sliver.
+    assert!(linear[0] < linear[2] / 100.0, "{linear:?}");
+    // Log, the short bars stay visible and in order.
+    assert!(
+        log[0] > 0.0 && log[0] < log[1] && log[1] < log[2],
+        "{log:?}"
+    );
+    let svg = wide_bars("l", &chart);
+    for tick in [">10 min<", ">1 h<", ">1 d<", ">7 d<"] {
+        assert!(svg.contains(tick), "{tick} in {svg}");
+    }
+}
+
+#[test]
+fn the_narrow_frame_puts_row_labels_above_their_bars_uncut() {
+    let rows = vec![Row {
+        label: "done, due date still ahead".into(),
+        value: 3,
+        tone: Tone::Good,
+    }];
+    let svg = horizontal_in(&NARROW, "f-n", "F", "D", &rows);
+    let doc = Document::parse(&svg).expect("well-formed");
+    let root = doc.root_element();
+    assert_eq!(root.attribute("viewBox"), Some("0 0 320.0 56.0"));
+    assert_eq!(root.attribute("font-size"), Some("12.0"));
+    let label = doc
+        .descendants()
+        .find(|n| n.text() == Some("done, due date still ahead"))
+        .expect("the whole label");
+    let bar = doc
+        .descendants()
+        .find(|n| n.attribute("class") == Some("bar"))
+        .expect("a bar");
+    let number = |node: Node<'_, '_>, name: &str| -> f64 {
+        node.attribute(name)
+            .and_then(|v| v.parse().ok())
+            .expect("a number")
+    };
+    assert!(number(label, "y") < number(bar, "y"));
+    assert!(close(number(label, "x"), number(bar, "x")));
 }

@@ -576,6 +576,10 @@
   var list = app.querySelector("[data-results]");
   var more = app.querySelector("[data-more]");
   var facetBox = app.querySelector("[data-facets]");
+  // The filters start folded, so that on a phone the results come first; a wide
+  // screen has room for both, so there they open.
+  var filterBox = app.querySelector("[data-filters]");
+  if (filterBox && window.matchMedia("(min-width: 40.01rem)").matches) filterBox.open = true;
   var PAGE = 10;
   var state = { ranked: [], shown: 0, highlight: null, active: -1 };
   var generation = 0;
@@ -614,8 +618,8 @@
   function renderResult(doc, meta) {
     var item = element("li", "search-result");
     item.id = "result-" + doc;
-    item.setAttribute("role", "option");
     var link = element("a", "search-result-title");
+    link.id = item.id + "-link";
     link.href = new URL(meta.url, siteRoot).href;
     highlighted(link, meta.title, state.highlight);
     item.appendChild(link);
@@ -629,8 +633,12 @@
     line.appendChild(element("time", "", meta.date));
     line.appendChild(element("span", "search-result-id", meta.id));
     if (meta.services.length) {
-      line.appendChild(element("span", "search-result-services",
-        meta.services.map(function (s) { return facetValueName("service", s); }).join(", ")));
+      var services = element("span", "search-result-services");
+      meta.services.forEach(function (s, i) {
+        if (i) services.appendChild(document.createTextNode(", "));
+        services.appendChild(element("span", "nowrap", facetValueName("service", s)));
+      });
+      line.appendChild(services);
     }
     line.appendChild(element("span", "search-result-status", facetValueName("status", meta.status)));
     if (meta.overdue) line.appendChild(element("span", "search-result-flag", meta.overdue + " overdue"));
@@ -718,11 +726,14 @@
     var items = list.querySelectorAll(".search-result");
     if (!items.length) { state.active = -1; return; }
     index = Math.max(0, Math.min(index, items.length - 1));
+    // A plain list of links (a listbox's options may not hold links): the active
+    // result is marked, and the input names its link as the active descendant.
     items.forEach(function (item, i) {
-      item.setAttribute("aria-selected", i === index ? "true" : "false");
+      item.classList.toggle("is-active", i === index);
+      if (i === index) item.setAttribute("aria-current", "true"); else item.removeAttribute("aria-current");
     });
     state.active = index;
-    input.setAttribute("aria-activedescendant", items[index].id);
+    input.setAttribute("aria-activedescendant", items[index].id + "-link");
     items[index].scrollIntoView({ block: "nearest" });
   }
 
