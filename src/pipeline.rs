@@ -207,7 +207,7 @@ pub fn publish(
     rendered?;
     let stats = indexed?;
     if options.timings {
-        eprintln!(
+        crate::core::say!(
             "timing:   ({} terms, {} files, {:.1} MB as served)",
             stats.terms,
             stats.files,

@@ -7,7 +7,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{casebook, run_into_closed_pipe, valid_record, TestArchive, SITE_TOML};
+use common::{
+    casebook, run_into_closed_pipe, run_with_both_streams_closed, valid_record, TestArchive,
+    SITE_TOML,
+};
 
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("UTF-8")
@@ -793,6 +796,52 @@ fn every_command_stops_quietly_when_stdouts_reader_has_gone() {
         );
         assert!(err.is_empty(), "casebook {}: {err}", args.join(" "));
     }
+}
+
+/// Progress and timing lines go to stderr; with stderr closed too they are lost, but
+/// the command still runs to its end instead of panicking (exit 101).
+#[test]
+fn a_closed_stderr_does_not_stop_a_command() {
+    let archive = TestArchive::new();
+    archive.record("a.md", valid_record("INC-1", "2024-01-01"));
+    let out = archive.path("site");
+    let root = archive.root().to_string_lossy().to_string();
+    let out = out.to_string_lossy().to_string();
+    for args in [
+        vec![
+            "--root",
+            &root,
+            "check",
+            "--timings",
+            "--today",
+            "2025-01-15",
+        ],
+        vec![
+            "--root",
+            &root,
+            "build",
+            "--timings",
+            "--output",
+            &out,
+            "--today",
+            "2025-01-15",
+        ],
+        vec![
+            "--root",
+            &root,
+            "stats",
+            "--timings",
+            "--today",
+            "2025-01-15",
+        ],
+    ] {
+        let output = run_with_both_streams_closed(&args);
+        assert_eq!(output.status.code(), Some(0), "casebook {}", args.join(" "));
+    }
+    assert!(
+        archive.path("site/index.html").is_file(),
+        "the build ran to its end"
+    );
 }
 
 // ---- --today ----------------------------------------------------------------------

@@ -232,7 +232,7 @@ impl SelectArgs {
     /// CI script that passes it learns why without failing.
     pub fn warn_deprecated(&self) {
         if self.drafts {
-            eprintln!(
+            crate::core::say!(
                 "note: --drafts is deprecated and changes nothing: the internal profile publishes every record, drafts marked as such, and the public profile only approved public records"
             );
         }

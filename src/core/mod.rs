@@ -3,6 +3,16 @@
 //! ([`markdown`], [`prose`]), one home for URL, slug and path rules ([`paths`]) and
 //! one way to print numbers ([`numbers`]).
 
+/// `eprintln!` that never panics: a line nobody can read (stderr closed, as in
+/// `casebook build --timings 2>&1 | head -1`) must not stop the run.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
 pub mod alloc;
 pub mod config;
 pub mod diag;

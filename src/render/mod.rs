@@ -288,7 +288,7 @@ pub fn render(
         })
         .collect::<Result<_, RenderError>>()?;
     if options.timings {
-        eprintln!(
+        crate::core::say!(
             "timing:   ({} distinct code blocks highlighted)",
             highlighter.distinct()
         );

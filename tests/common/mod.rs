@@ -130,10 +130,20 @@ fn clean_env(command: &mut Command) {
 /// stdin and then becomes casebook, so the reader is surely closed before casebook
 /// writes anything. Its stdout is empty in the result.
 pub fn run_into_closed_pipe<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    run_closed(args, "read go && exec \"$@\"")
+}
+
+/// [`run_into_closed_pipe`] with stderr into the same closed pipe, as in
+/// `casebook build --timings 2>&1 | head -1`: nothing it prints can be read.
+pub fn run_with_both_streams_closed<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    run_closed(args, "read go && exec \"$@\" 2>&1")
+}
+
+fn run_closed<S: AsRef<OsStr>>(args: &[S], script: &str) -> Output {
     let mut command = Command::new("sh");
     clean_env(&mut command);
     let mut child = command
-        .args(["-c", "read go && exec \"$@\"", "sh"])
+        .args(["-c", script, "sh"])
         .arg(env!("CARGO_BIN_EXE_casebook"))
         .args(args)
         .stdin(Stdio::piped())

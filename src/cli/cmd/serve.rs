@@ -24,7 +24,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<Outcome, Failure> {
         .local_addr()
         .map_err(Failure::io("cannot read the address listened on"))?;
     if !args.bind.is_loopback() {
-        eprintln!(
+        crate::core::say!(
             "warning: serving on {address}: other machines that reach it can read every page"
         );
     }

@@ -80,11 +80,13 @@ fn keep_building(mut builder: Builder, mut watch: Watch, live: &Live) {
     while let Some(changed) = watch.next_batch() {
         live.start_building();
         if !builder.settings().quiet {
-            eprintln!("{}", describe(&changed));
+            crate::core::say!("{}", describe(&changed));
         }
         rebuild(&mut builder, live);
     }
-    eprintln!("warning: the archive is no longer watched; restart casebook serve to see changes");
+    crate::core::say!(
+        "warning: the archive is no longer watched; restart casebook serve to see changes"
+    );
 }
 
 /// `changed: content/incidents/a.md`, or the first few paths and a count.
@@ -133,17 +135,17 @@ fn rebuild(builder: &mut Builder, live: &Live) {
             }
             let ms = took.as_millis();
             if previous.is_empty() {
-                eprintln!(
+                crate::core::say!(
                     "built in {ms} ms: {} record{} published ({} profile), {files} files",
                     published.records,
                     if published.records == 1 { "" } else { "s" },
                     builder.settings().profile.as_str()
                 );
                 for line in published.left_out_lines() {
-                    eprintln!("{line}");
+                    crate::core::say!("{line}");
                 }
             } else {
-                eprintln!(
+                crate::core::say!(
                     "rebuilt in {ms} ms: {} files changed, {} added, {} removed \
                      ({} of {} record files decoded anew)",
                     changes.changed,
@@ -157,7 +159,7 @@ fn rebuild(builder: &mut Builder, live: &Live) {
         Attempt::Failed(problems) => {
             let count = problems.len();
             live.finish(None, problems, took);
-            eprintln!(
+            crate::core::say!(
                 "error: the site was not rebuilt because of {count} error{}; \
                  serving the last good build",
                 if count == 1 { "" } else { "s" }

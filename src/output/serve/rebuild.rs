@@ -99,7 +99,7 @@ impl Builder {
         let decodings = self.cache.end();
         self.print(&report);
         if !self.settings.quiet {
-            eprintln!("{}", report.summary(archive.files_checked()));
+            crate::core::say!("{}", report.summary(archive.files_checked()));
         }
         if report.count(Level::Error) > 0 {
             return Attempt::Failed(problems(&report));
@@ -142,7 +142,7 @@ impl Builder {
 
 /// A failed build with one error, printed.
 fn failed(place: Option<String>, message: String) -> Attempt {
-    eprintln!("error: {message}");
+    crate::core::say!("error: {message}");
     Attempt::Failed(vec![Problem { place, message }])
 }
 

@@ -134,7 +134,7 @@ impl Watch {
                         // A new or replaced top-level folder: watch it. If that fails
                         // the rebuild still runs; later edits in it are missed.
                         if let Err(error) = self.watch_folder(&path) {
-                            eprintln!("warning: {error}");
+                            crate::core::say!("warning: {error}");
                         }
                     }
                     let rel = path.strip_prefix(&self.root).unwrap_or(&path);
