@@ -19,6 +19,11 @@
 //! that the search shows its first result in the first screen, that every chart
 //! label renders at 11 px or more, and that wide tables keep their title column.
 //!
+//! A fourth opens the built demo straight from disk (file://), as a downloaded CI
+//! artifact is looked at: a header link opens its page rather than a folder
+//! listing, and the search, fed by the index's script twins, finds a record whose
+//! result link opens the record's page.
+//!
 //! Without chromium, chromedriver or axe-core the tests fail and say how to
 //! install them; `CASEBOOK_SKIP_BROWSER=1` skips them instead.
 
@@ -331,6 +336,55 @@ fn build_demo() -> tempfile::TempDir {
         .expect("run casebook build");
     assert!(status.success(), "casebook build failed");
     out
+}
+
+/// The page's address and its first heading, once the address ends in `suffix`.
+fn page_at(browser: &Browser, suffix: &str) -> (String, String) {
+    let script = format!(
+        "return location.href.endsWith({suffix}) && document.readyState === 'complete' \
+         ? [location.href, (document.querySelector('h1') || {{}}).textContent || ''] : '';",
+        suffix = json!(suffix)
+    );
+    let found = browser.wait_for(&format!("a page at …{suffix}"), &script);
+    serde_json::from_value(found).expect("address and heading")
+}
+
+#[test]
+fn the_site_works_opened_from_disk() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let out = build_demo();
+    let site = out.path().join("site");
+    let home = format!("file://{}", site.join("index.html").display());
+    browser.open(&home);
+    page_at(&browser, "/index.html");
+
+    // A header link names the folder's page: not a listing of the folder.
+    browser.click(".site-nav li:nth-child(2) a");
+    let (url, heading) = page_at(&browser, "/incidents/index.html");
+    assert_eq!(heading, "All incidents", "{url}");
+
+    // The header's search form goes to the search page's file, which loads its
+    // index through script tags and lists what matches.
+    browser.type_text("#search-q", "expired certificate");
+    browser.click(".search-form button");
+    let (url, _) = page_at(&browser, "/search/index.html?q=expired+certificate");
+    let status = status_for(&browser, "expired certificate");
+    assert!(status.contains("match"), "{url}: {status}");
+    let found = titles(&browser);
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some("Expired TLS certificate on the API edge hostnames")
+    );
+
+    // A result's link opens the record's page.
+    browser.click(".search-result-title");
+    let (url, heading) = page_at(&browser, "/index.html");
+    assert!(url.contains("/incidents/"), "{url}");
+    assert_eq!(heading, "Expired TLS certificate on the API edge hostnames");
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }
 
 /// The status line once the search for `query` has finished.

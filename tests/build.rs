@@ -313,7 +313,9 @@ fn injection_attempts_come_out_inert() {
         for element in doc.select(&script) {
             let src = element.value().attr("src").unwrap_or("");
             assert!(
-                (src.ends_with("sort.js") || src.ends_with("search.js"))
+                (src.ends_with("sort.js")
+                    || src.ends_with("search.js")
+                    || src.ends_with("links.js"))
                     && element.inner_html().is_empty(),
                 "{path}: a script that is not the theme's: {}",
                 element.html()

@@ -102,6 +102,10 @@ pub const DEFAULT_THEME: &[(&str, &[u8])] = &[
         include_bytes!("../../themes/default/static/sort.js"),
     ),
     (
+        "static/links.js",
+        include_bytes!("../../themes/default/static/links.js"),
+    ),
+    (
         "static/search.js",
         include_bytes!("../../themes/default/static/search.js"),
     ),

@@ -6,12 +6,14 @@
 //! [`text`] turns text into terms (the browser repeats the same rules), `build`
 //! computes postings with per-field BM25 impacts, positions and facet values in parallel, and
 //! `encode` cuts them into small gzip files. docs/search.md describes the query
-//! syntax, the file layout and the sizes.
+//! syntax, the file layout and the sizes. Next to each file, `disk` writes a
+//! script twin so that search also works on a site opened from disk (file://).
 //!
 //! The index holds exactly the documents it is given: a public build passes only
 //! public records, so nothing of an internal record reaches the index.
 
 mod build;
+mod disk;
 mod encode;
 pub mod text;
 
@@ -53,7 +55,8 @@ pub struct Stats {
     pub terms: usize,
     pub files: usize,
     /// Bytes of all index files as stored, which is what browsers download: the
-    /// `.bin` files but the position blocks are compressed at rest.
+    /// `.bin` files but the position blocks are compressed at rest. The `.js`
+    /// twins for file:// are not counted: a hosted browser never loads them.
     pub bytes: u64,
 }
 
@@ -73,10 +76,12 @@ pub fn index(docs: &[Document], config: &SiteConfig, out: &dyn Sink) -> Result<S
     let bytes = files
         .into_par_iter()
         .map(|file| {
-            let path = format!("{DIR}/{}", file.path);
+            let name = file.path.clone();
             let bytes = file.stored();
             let size = bytes.len() as u64;
-            out.put(OutputFile::bytes(path, bytes))?;
+            let (twin_path, twin) = disk::twin(&name, &bytes);
+            out.put(OutputFile::bytes(format!("{DIR}/{twin_path}"), twin))?;
+            out.put(OutputFile::bytes(format!("{DIR}/{name}"), bytes))?;
             Ok(size)
         })
         .try_reduce(|| 0, |a, b| Ok(a + b))?;

@@ -187,13 +187,51 @@
   var siteRoot = new URL(app.getAttribute("data-root") || "../", document.baseURI);
   var files = new Map();
 
+  // Opened from disk (file://), browsers refuse fetch(); the build writes next to
+  // each index file a script twin, <path>.js, that calls casebookSearchFile with
+  // the same bytes in base64. Those load through <script> tags, one per file, and
+  // only when a query needs the file, exactly as fetch() would.
+  var onDisk = location.protocol === "file:";
+  var waiting = new Map();
+
+  window.casebookSearchFile = function (path, base64) {
+    var pending = waiting.get(path);
+    if (!pending) return;
+    waiting.delete(path);
+    var text = atob(base64), bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    pending.resolve(bytes);
+  };
+
+  function scriptBytes(path) {
+    return new Promise(function (resolve, reject) {
+      waiting.set(path, { resolve: resolve });
+      var script = document.createElement("script");
+      script.src = new URL(path + ".js", indexBase).href;
+      script.onerror = function () {
+        waiting.delete(path);
+        script.remove();
+        reject(new Error("cannot load " + path + ".js"));
+      };
+      script.onload = function () {
+        script.remove();
+        if (waiting.delete(path)) reject(new Error(path + ".js does not hold " + path));
+      };
+      document.head.appendChild(script);
+    });
+  }
+
+  function download(path) {
+    if (onDisk) return scriptBytes(path);
+    return fetch(new URL(path, indexBase)).then(function (response) {
+      if (!response.ok) throw new Error("cannot load " + path + ": HTTP " + response.status);
+      return response.arrayBuffer();
+    }).then(function (buffer) { return new Uint8Array(buffer); });
+  }
+
   function fetchBytes(path) {
     if (!files.has(path)) {
-      files.set(path, fetch(new URL(path, indexBase)).then(function (response) {
-        if (!response.ok) throw new Error("cannot load " + path + ": HTTP " + response.status);
-        return response.arrayBuffer();
-      }).then(function (buffer) {
-        var bytes = new Uint8Array(buffer);
+      files.set(path, download(path).then(function (bytes) {
         // Stored gzip; a host that already decoded it hands over the plain bytes.
         if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
         var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
@@ -620,7 +658,11 @@
     item.id = "result-" + doc;
     var link = element("a", "search-result-title");
     link.id = item.id + "-link";
-    link.href = new URL(meta.url, siteRoot).href;
+    var target = new URL(meta.url, siteRoot);
+    // From disk a folder URL shows a listing: name its index.html (links.js does
+    // the same for the links in the page).
+    if (onDisk && /\/$/.test(target.pathname)) target.pathname += "index.html";
+    link.href = target.href;
     highlighted(link, meta.title, state.highlight);
     item.appendChild(link);
     var line = element("p", "search-result-meta");
@@ -808,10 +850,12 @@
   more.addEventListener("click", function () { showMore(generation); });
 
   // Start: read the address, load what every query needs, then search.
-  fetch(new URL("manifest.json", indexBase)).then(function (response) {
+  (onDisk ? scriptBytes("manifest.json").then(function (bytes) {
+    return JSON.parse(decoder.decode(bytes));
+  }) : fetch(new URL("manifest.json", indexBase)).then(function (response) {
     if (!response.ok) throw new Error("cannot load the search index: HTTP " + response.status);
     return response.json();
-  }).then(function (m) {
+  })).then(function (m) {
     if (m.version !== 1) throw new Error("this page does not understand search index version " + m.version);
     manifest = m;
     m.stop_words.forEach(function (w) { stopWords.add(w); });
