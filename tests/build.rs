@@ -838,3 +838,80 @@ fn charts_say_what_the_archive_does_not_record_and_draw_a_phone_frame() {
     let narrow = page.select(&sel("figure svg.chart-narrow")).count();
     assert!(wide >= 8 && wide == narrow, "{wide} wide, {narrow} narrow");
 }
+
+/// Decodes standard base64 with padding; `None` for anything else.
+fn unbase64(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let body = text.trim_end_matches('=');
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for byte in body.bytes() {
+        let value = ALPHABET.iter().position(|&c| c == byte)?;
+        acc = (acc << 6) | value as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (text.len() % 4 == 0).then_some(out)
+}
+
+#[test]
+fn every_search_index_file_has_a_script_twin_with_the_same_bytes_for_file_urls() {
+    let (_tmp, out) = built(&demo(), &[]);
+    let all = files(&out);
+    let index: Vec<(&String, &Vec<u8>)> = all
+        .iter()
+        .filter(|(path, _)| {
+            path.starts_with("search/") && !path.ends_with(".js") && *path != "search/index.html"
+        })
+        .collect();
+    assert!(index.len() > 5, "{index:?}");
+    for (path, bytes) in &index {
+        let rel = &path["search/".len()..];
+        let twin = all
+            .get(&format!("{path}.js"))
+            .unwrap_or_else(|| panic!("{path} has no .js twin"));
+        let twin = String::from_utf8_lossy(twin);
+        let encoded = twin
+            .strip_prefix(&format!("casebookSearchFile(\"{rel}\",\""))
+            .and_then(|rest| rest.strip_suffix("\");\n"))
+            .unwrap_or_else(|| panic!("{path}.js: {twin}"));
+        assert_eq!(
+            unbase64(encoded).as_ref(),
+            Some(*bytes),
+            "{path}.js holds other bytes"
+        );
+    }
+    let twins = all
+        .keys()
+        .filter(|path| path.starts_with("search/") && path.ends_with(".js"))
+        .count();
+    assert_eq!(twins, index.len(), "a twin without its index file");
+}
+
+#[test]
+fn every_page_loads_the_script_that_names_folder_pages_on_file_urls() {
+    let (_tmp, out) = built(&demo(), &[]);
+    let script = sel("script[src]");
+    let links = std::fs::canonicalize(out.join("links.js")).expect("links.js is written");
+    // 404.html links from the base URL's path: a host shows it, never a disk.
+    let pages = files(&out)
+        .into_keys()
+        .filter(|p| p.ends_with(".html") && p != "404.html");
+    for path in pages {
+        let doc = html(&out, &path);
+        let dir = out
+            .join(&path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let loads = doc
+            .select(&script)
+            .filter_map(|s| s.value().attr("src"))
+            .any(|src| std::fs::canonicalize(dir.join(src)).ok().as_ref() == Some(&links));
+        assert!(loads, "{path} does not load links.js");
+    }
+}
