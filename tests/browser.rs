@@ -31,7 +31,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -113,12 +113,18 @@ fn respond(
 }
 
 /// A WebDriver session with headless chromium, ended when dropped.
+/// One browser at a time: two headless Chromiums, one of them running axe-core on
+/// every page, starve the other's chromedriver calls into errors on two cores.
+static ONE_BROWSER: Mutex<()> = Mutex::new(());
+
 struct Browser {
     driver: Child,
     base: String,
     session: String,
     agent: ureq::Agent,
     _profile: tempfile::TempDir,
+    /// Held while this browser lives; dropped after it has quit.
+    _turn: MutexGuard<'static, ()>,
 }
 
 fn free_port() -> u16 {
@@ -151,6 +157,9 @@ impl Browser {
                  or set CASEBOOK_SKIP_BROWSER=1 to skip it"
             );
         }
+        let turn = ONE_BROWSER
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -188,6 +197,7 @@ impl Browser {
             session: String::new(),
             agent,
             _profile: profile,
+            _turn: turn,
         };
         let created = browser.call(
             "POST",
@@ -213,7 +223,7 @@ impl Browser {
             _ => self.agent.post(&url).send_json(&body),
         };
         let value: Value = response
-            .expect("WebDriver answers")
+            .unwrap_or_else(|error| panic!("WebDriver {method} {path}: {error}"))
             .body_mut()
             .read_json()
             .expect("WebDriver JSON");
