@@ -260,17 +260,24 @@ fn incidents_per_month(insights: &Insights, prefix: &str, size: Size) -> ChartSp
     };
     let mut description = format!(
         "Incidents by the month they began, stacked by severity, from {} to {}: {} in all",
-        first, insights.period.last, shown
+        first,
+        insights.period.last,
+        count(shown)
     );
     if let Some(top) = busiest.filter(|m| m.total > 0) {
         let tied = months.iter().filter(|m| m.total == top.total).count();
         if tied == 1 {
-            let _ = write!(description, "; the most, {}, in {}", top.total, top.month);
+            let _ = write!(
+                description,
+                "; the most, {}, in {}",
+                count(top.total),
+                top.month
+            );
         } else {
             let _ = write!(
                 description,
                 "; at most {} in a month, in {tied} months",
-                top.total
+                count(top.total)
             );
         }
     }
@@ -375,7 +382,7 @@ fn services_by_incidents(insights: &Insights, prefix: &str) -> ChartSpec {
             "The {} services named by the most incidents; {} leads with {}.",
             list.len(),
             top.service,
-            top.incidents
+            count(top.incidents)
         ),
         None => "No incident names a service.".to_string(),
     };
@@ -464,7 +471,10 @@ fn actions_per_month(insights: &Insights, prefix: &str, size: Size) -> ChartSpec
         "Action items by the month of their incident, stacked by their state today \
          (closed items count in the month they were opened): {} opened, {} done, \
          {} won't do, {} still open.",
-        t.action_items, t.done, t.wont_do, t.open
+        count(t.action_items),
+        count(t.done),
+        count(t.wont_do),
+        count(t.open)
     );
     ChartSpec {
         id: format!("{prefix}actions-per-month"),

@@ -422,3 +422,40 @@ fn small_charts_show_the_recent_part_of_a_long_period() {
     assert_eq!(full[0].title, "Incidents per month by severity");
     assert_eq!(full[2].table.rows.len(), 12);
 }
+
+/// Counts in chart descriptions print with separators, as everywhere on the site:
+/// 1,200 action items in one record read "1,200 opened", not "1200 opened".
+#[test]
+fn descriptions_print_counts_with_separators() {
+    let mut text = String::from(
+        "---\nid: INC-1\ntitle: Many items\ndate: 2024-05-01\nseverity: SEV1\n\
+         status: investigating\naction_items:\n",
+    );
+    for i in 0..1200 {
+        text.push_str(&format!(
+            "  - title: Item {i}\n    owner: team\n    due: 2030-01-01\n"
+        ));
+    }
+    text.push_str("---\n");
+    let (record, diags) = crate::load::record_from_bytes(
+        Path::new("content/incidents/a.md"),
+        text.as_bytes(),
+        &SiteConfig::default(),
+    );
+    let record = record.unwrap_or_else(|| panic!("a record: {diags:?}"));
+    let today = day("2024-06-01");
+    let records = vec![&record];
+    let figures = crate::analysis::figures(&records, today);
+    let insights =
+        crate::analysis::facts(&records, &figures, &SiteConfig::default(), today).insights();
+    let charts = insight_charts(&insights, "");
+    let actions = charts
+        .iter()
+        .find(|c| c.id == "actions-per-month")
+        .expect("the action-items chart");
+    assert!(
+        actions.description.contains("1,200 opened"),
+        "{}",
+        actions.description
+    );
+}
