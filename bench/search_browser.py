@@ -40,7 +40,8 @@ await pagefind.init();
 window.runQuery = async (q, n) => {
   const search = await pagefind.search(q);
   const data = await Promise.all(search.results.slice(0, n).map(r => r.data()));
-  window.last = {count: search.results.length, titles: data.map(d => d.meta.title)};
+  window.last = {count: search.results.length, titles: data.map(d => d.meta.title),
+                 urls: data.map(d => d.url)};
 };
 window.ready = true;
 </script>"""
