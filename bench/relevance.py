@@ -49,7 +49,7 @@ def casebook_top(browser, port, query):
         var links = Array.from(document.querySelectorAll('.search-result a.search-result-title'))
           .map(function (a) {{ return a.href; }});
         var total = parseInt(s.textContent.replace(/[^0-9].*$/, ''), 10);
-        if (/^No /.test(s.textContent)) return {{urls: [], status: s.textContent}};
+        if (/^No (results|incidents)/.test(s.textContent)) return {{urls: [], status: s.textContent}};
         if (links.length < Math.min({TOP}, isNaN(total) ? 1 : total)) return null;
         return {{urls: links.slice(0, {TOP}), status: s.textContent}};""")
 

@@ -432,7 +432,7 @@
         var phrase = [];
         words.forEach(function (w) { phrase.push({ term: w.term, pos: w.pos }); });
         if (phrase.length > 1) clauses.push({ phrase: phrase });
-        else if (phrase.length === 1) clauses.push({ terms: [phrase[0].term] });
+        else if (phrase.length === 1) clauses.push({ terms: [phrase[0].term], word: words[0].word, strict: true });
       } else {
         words.forEach(function (w) {
           if (w.compound) {
@@ -574,8 +574,43 @@
         return scoreAlternatives(alternatives);
       });
     })).then(function (maps) {
-      return { scores: intersect(maps), highlight: highlight };
+      return { match: rankMatches(clauses, maps), highlight: highlight };
     });
+  }
+
+  // Best match: every document that holds the quoted phrases (and quoted words)
+  // and at least one of
+  // the other words. Those holding every word come first (`full`); the others
+  // follow, ranked by the BM25 sum of the words they hold, times the share of the
+  // query's words they hold, so that one more word counts for more than a better
+  // score. `missing` names, per document, the clauses it does not hold, and
+  // `unmatched` the clauses that no document holds at all.
+  function rankMatches(clauses, maps) {
+    var strict = [], loose = [];
+    clauses.forEach(function (clause, i) { (clause.phrase || clause.strict ? strict : loose).push(i); });
+    var scores = new Map(), full = new Set(), missing = new Map();
+    var candidates = strict.length ? intersect(strict.map(function (i) { return maps[i]; })) : null;
+    var seen = new Set();
+    loose.forEach(function (i) {
+      maps[i].forEach(function (_, doc) { if (!candidates || candidates.has(doc)) seen.add(doc); });
+    });
+    if (!loose.length && candidates) candidates.forEach(function (_, doc) { seen.add(doc); });
+    seen.forEach(function (doc) {
+      var total = candidates ? candidates.get(doc) : 0, lacks = [];
+      loose.forEach(function (i) {
+        var s = maps[i].get(doc);
+        if (s === undefined) lacks.push(i); else total += s;
+      });
+      if (lacks.length) {
+        missing.set(doc, lacks);
+        total *= (clauses.length - lacks.length) / clauses.length;
+      } else {
+        full.add(doc);
+      }
+      scores.set(doc, total);
+    });
+    var unmatched = loose.filter(function (i) { return maps[i].size === 0; });
+    return { scores: scores, full: full, missing: missing, unmatched: unmatched };
   }
 
   // ---- Facets ---------------------------------------------------------------
@@ -619,7 +654,7 @@
   var filterBox = app.querySelector("[data-filters]");
   if (filterBox && window.matchMedia("(min-width: 40.01rem)").matches) filterBox.open = true;
   var PAGE = 10;
-  var state = { ranked: [], shown: 0, highlight: null, active: -1 };
+  var state = { ranked: [], shown: 0, highlight: null, active: -1, missing: function () { return []; } };
   var generation = 0;
 
   function element(tag, className, text) {
@@ -690,6 +725,15 @@
       var snippet = element("p", "search-result-snippet");
       highlighted(snippet, meta.excerpt, state.highlight);
       item.appendChild(snippet);
+    }
+    var lacks = state.missing(doc);
+    if (lacks.length) {
+      var missing = element("p", "search-result-missing", "Missing: ");
+      lacks.forEach(function (word, i) {
+        if (i) missing.appendChild(document.createTextNode(", "));
+        missing.appendChild(element("s", "", word));
+      });
+      item.appendChild(missing);
     }
     return item;
   }
@@ -779,6 +823,40 @@
     items[index].scrollIntoView({ block: "nearest" });
   }
 
+  // The status line: how many results, and when no record holds every word, which
+  // words the results lack. Words come from the user's query: they go in as text.
+  function renderStatus(query, filters, count, fullCount, unmatchedWords) {
+    status.textContent = "";
+    var words = query !== "";
+    if (!count) {
+      status.textContent = words || filters
+        ? "No results" + (words ? " for “" + query + "”" : "") + (filters ? " with these filters" : "") + "."
+        : "No incidents in this archive.";
+      return;
+    }
+    var noun = count === 1 ? " incident" : " incidents";
+    if (!words || fullCount === count) {
+      status.textContent = count + noun + (words ? " match “" + query + "”" : "") + (filters ? " (filtered)" : "") + ".";
+      return;
+    }
+    if (fullCount) {
+      status.textContent = fullCount + (fullCount === 1 ? " incident matches" : " incidents match") +
+        " all of “" + query + "”, then " + (count - fullCount) + " with some of its words" +
+        (filters ? " (filtered)" : "") + ".";
+    } else {
+      status.textContent = "No record has all of “" + query + "” — showing the " + count + noun +
+        " with most of its words" + (filters ? " (filtered)" : "") + ".";
+    }
+    if (unmatchedWords.length) {
+      status.appendChild(document.createTextNode(" No record holds "));
+      unmatchedWords.forEach(function (word, i) {
+        if (i) status.appendChild(document.createTextNode(i === unmatchedWords.length - 1 ? " or " : ", "));
+        status.appendChild(element("s", "search-unmatched", word));
+      });
+      status.appendChild(document.createTextNode("."));
+    }
+  }
+
   function run() {
     var mine = ++generation;
     var query = input.value;
@@ -787,37 +865,42 @@
     var words = query.trim() !== "";
     var scored = words && clauses.length
       ? evaluate(clauses)
-      : Promise.resolve({ scores: null, highlight: { terms: new Set(), prefixes: [] } });
+      : Promise.resolve({ match: null, highlight: { terms: new Set(), prefixes: [] } });
     // The query's own files load while the facet data does.
     return Promise.all([scored, facetsReady]).then(function (both) {
-      var result = both[0];
+      var result = both[0], match = result.match;
       if (mine !== generation) return;
       var candidates;
-      if (result.scores) candidates = Array.from(result.scores.keys());
+      if (match) candidates = Array.from(match.scores.keys());
       else if (words) candidates = [];
       else { candidates = []; for (var d = 0; d < manifest.documents; d++) candidates.push(d); }
       var filtered = applyFacets(candidates);
-      var ranked = filtered.results;
-      if (result.scores) {
-        var scores = result.scores;
-        ranked.sort(function (a, b) { return scores.get(b) - scores.get(a) || a - b; });
+      var ranked = filtered.results, fullCount = ranked.length;
+      if (match) {
+        var scores = match.scores, full = match.full;
+        ranked.sort(function (a, b) {
+          return (full.has(b) ? 1 : 0) - (full.has(a) ? 1 : 0) || scores.get(b) - scores.get(a) || a - b;
+        });
+        fullCount = ranked.filter(function (doc) { return full.has(doc); }).length;
       } else {
         ranked.sort(function (a, b) { return a - b; });
       }
-      state = { ranked: ranked, shown: 0, highlight: result.highlight, active: -1 };
+      state = {
+        ranked: ranked, shown: 0, highlight: result.highlight, active: -1,
+        missing: function (doc) {
+          return ((match && match.missing.get(doc)) || []).map(function (i) { return clauses[i].word; });
+        }
+      };
       input.removeAttribute("aria-activedescendant");
       list.textContent = "";
       renderFacets(filtered.counts);
       var filters = Array.from(selected.values()).some(function (s) { return s.size; });
+      var unmatchedWords = match ? match.unmatched.map(function (i) { return clauses[i].word; }) : [];
+      renderStatus(query.trim(), filters, ranked.length, fullCount, unmatchedWords);
       if (!ranked.length) {
-        status.textContent = words || filters
-          ? "No results" + (words ? " for “" + query.trim() + "”" : "") + (filters ? " with these filters" : "") + "."
-          : "No incidents in this archive.";
         more.hidden = true;
         return;
       }
-      status.textContent = ranked.length + (ranked.length === 1 ? " incident" : " incidents") +
-        (words ? " match “" + query.trim() + "”" : "") + (filters ? " (filtered)" : "") + ".";
       return showMore(mine);
     }).catch(function (error) {
       if (mine !== generation) return;
@@ -879,5 +962,5 @@
     status.textContent = "Search is unavailable: " + error.message;
   });
 
-  window.casebookSearch = { stem: stem, scan: scan, termOf: termOf };
+  window.casebookSearch = { stem: stem, scan: scan, termOf: termOf, rankMatches: rankMatches };
 })();
