@@ -452,8 +452,71 @@
   var PREFIX_MIN = 2, MAX_EXPANSIONS = 8, EXPANSION_WEIGHT = 0.8;
 
   // Entries for a word clause: its term, and when it is being typed, the terms
-  // whose own form or a variant starts with what was typed (most frequent first).
+  // whose own form or a variant starts with what was typed (most frequent first);
+  // when neither is in the index, the nearest spelling the index holds.
   function clauseEntries(clause) {
+    return spelledEntries(clause).then(function (out) {
+      if (out.length || !clause.word) return out;
+      return corrections(clause.word, clause.terms[0]).then(function (found) {
+        if (found.length) clause.corrected = found[0].form;
+        return found.map(function (f) { return { entry: f.entry, weight: TYPO_WEIGHT }; });
+      });
+    });
+  }
+
+  var TYPO_MIN = 5, TYPO_LONG = 8, TYPO_WEIGHT = 0.7, MAX_CORRECTIONS = 2;
+
+  // Edits (insert, delete, replace, swap two neighbours) from a to b, or
+  // limit + 1 once there are more than `limit`.
+  function editDistance(a, b, limit) {
+    if (Math.abs(a.length - b.length) > limit) return limit + 1;
+    var before = null, previous = [], row;
+    for (var j = 0; j <= b.length; j++) previous.push(j);
+    for (var i = 1; i <= a.length; i++) {
+      row = [i];
+      var least = i;
+      for (j = 1; j <= b.length; j++) {
+        var cost = a[i - 1] === b[j - 1] ? 0 : 1;
+        var d = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost);
+        if (before && i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+          d = Math.min(d, before[j - 2] + 1);
+        }
+        row.push(d);
+        least = Math.min(least, d);
+      }
+      if (least > limit) return limit + 1;
+      before = previous;
+      previous = row;
+    }
+    return previous[b.length];
+  }
+
+  // Terms of the chunk that would hold `term` whose own form or one of whose
+  // words is within one edit of `word` (two for words of eight letters or more):
+  // a typing slip finds what was meant. Only words of five letters or more, and
+  // only the chunk the lookup already loaded, so a slip costs no extra download
+  // but the corrected term's postings.
+  function corrections(word, term) {
+    if (word.length < TYPO_MIN || !/^[a-z]+$/.test(word)) return Promise.resolve([]);
+    var limit = word.length >= TYPO_LONG ? 2 : 1;
+    return loadChunk(chunkOf(term)).then(function (entries) {
+      var found = [];
+      entries.forEach(function (e) {
+        var best = null;
+        [e.term].concat(e.variants).forEach(function (form) {
+          var d = editDistance(word, form, limit);
+          if (d <= limit && (!best || d < best.distance)) best = { entry: e, form: form, distance: d };
+        });
+        if (best) found.push(best);
+      });
+      found.sort(function (a, b) {
+        return a.distance - b.distance || b.entry.df - a.entry.df || compare(a.entry.term, b.entry.term);
+      });
+      return found.slice(0, MAX_CORRECTIONS);
+    });
+  }
+
+  function spelledEntries(clause) {
     var exact = lookup(clause.terms[0]);
     if (!clause.prefix || clause.prefix.length < PREFIX_MIN) {
       return exact.then(function (e) { return e ? [{ entry: e, weight: 1 }] : []; });
@@ -825,7 +888,16 @@
 
   // The status line: how many results, and when no record holds every word, which
   // words the results lack. Words come from the user's query: they go in as text.
-  function renderStatus(query, filters, count, fullCount, unmatchedWords) {
+  function renderStatus(query, filters, count, fullCount, unmatchedWords, corrected) {
+    summarize(query, filters, count, fullCount, unmatchedWords);
+    if (count && corrected.length) {
+      status.appendChild(document.createTextNode(" Read " + corrected.map(function (c) {
+        return "“" + c.word + "” as “" + c.corrected + "”";
+      }).join(", ") + "."));
+    }
+  }
+
+  function summarize(query, filters, count, fullCount, unmatchedWords) {
     status.textContent = "";
     var words = query !== "";
     if (!count) {
@@ -841,7 +913,7 @@
     }
     if (fullCount) {
       status.textContent = fullCount + (fullCount === 1 ? " incident matches" : " incidents match") +
-        " all of “" + query + "”, then " + (count - fullCount) + " with some of its words" +
+        " all of “" + query + "”, then " + (count - fullCount) + " more hold some of its words" +
         (filters ? " (filtered)" : "") + ".";
     } else {
       status.textContent = "No record has all of “" + query + "” — showing the " + count + noun +
@@ -896,7 +968,8 @@
       renderFacets(filtered.counts);
       var filters = Array.from(selected.values()).some(function (s) { return s.size; });
       var unmatchedWords = match ? match.unmatched.map(function (i) { return clauses[i].word; }) : [];
-      renderStatus(query.trim(), filters, ranked.length, fullCount, unmatchedWords);
+      var corrected = match ? clauses.filter(function (c) { return c.corrected; }) : [];
+      renderStatus(query.trim(), filters, ranked.length, fullCount, unmatchedWords, corrected);
       if (!ranked.length) {
         more.hidden = true;
         return;
