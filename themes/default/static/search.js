@@ -641,25 +641,28 @@
     });
   }
 
-  // Best match: every document that holds the quoted phrases (and quoted words)
-  // and at least one of
-  // the other words. Those holding every word come first (`full`); the others
-  // follow, ranked by the BM25 sum of the words they hold, times the share of the
-  // query's words they hold, so that one more word counts for more than a better
-  // score. `missing` names, per document, the clauses it does not hold, and
+  // Best match. With quoted phrases (or quoted words), every document holding all
+  // of them is a result; without, every document holding at least one word. Those
+  // holding every word come first (`full`); the others follow, ranked by the BM25
+  // sum of the words they hold times the share of the query's words they hold, so
+  // that one more word usually counts for more than a better score. `compare`
+  // orders documents so; `missing` names, per document, the clauses it lacks, and
   // `unmatched` the clauses that no document holds at all.
   function rankMatches(clauses, maps) {
     var strict = [], loose = [];
     clauses.forEach(function (clause, i) { (clause.phrase || clause.strict ? strict : loose).push(i); });
     var scores = new Map(), full = new Set(), missing = new Map();
-    var candidates = strict.length ? intersect(strict.map(function (i) { return maps[i]; })) : null;
     var seen = new Set();
-    loose.forEach(function (i) {
-      maps[i].forEach(function (_, doc) { if (!candidates || candidates.has(doc)) seen.add(doc); });
-    });
-    if (!loose.length && candidates) candidates.forEach(function (_, doc) { seen.add(doc); });
+    if (strict.length) {
+      intersect(strict.map(function (i) { return maps[i]; })).forEach(function (score, doc) {
+        seen.add(doc);
+        scores.set(doc, score);
+      });
+    } else {
+      loose.forEach(function (i) { maps[i].forEach(function (_, doc) { seen.add(doc); }); });
+    }
     seen.forEach(function (doc) {
-      var total = candidates ? candidates.get(doc) : 0, lacks = [];
+      var total = scores.get(doc) || 0, lacks = [];
       loose.forEach(function (i) {
         var s = maps[i].get(doc);
         if (s === undefined) lacks.push(i); else total += s;
@@ -672,8 +675,13 @@
       }
       scores.set(doc, total);
     });
-    var unmatched = loose.filter(function (i) { return maps[i].size === 0; });
-    return { scores: scores, full: full, missing: missing, unmatched: unmatched };
+    return {
+      scores: scores, full: full, missing: missing,
+      unmatched: loose.filter(function (i) { return maps[i].size === 0; }),
+      compare: function (a, b) {
+        return (full.has(b) ? 1 : 0) - (full.has(a) ? 1 : 0) || scores.get(b) - scores.get(a) || a - b;
+      }
+    };
   }
 
   // ---- Facets ---------------------------------------------------------------
@@ -949,11 +957,8 @@
       var filtered = applyFacets(candidates);
       var ranked = filtered.results, fullCount = ranked.length;
       if (match) {
-        var scores = match.scores, full = match.full;
-        ranked.sort(function (a, b) {
-          return (full.has(b) ? 1 : 0) - (full.has(a) ? 1 : 0) || scores.get(b) - scores.get(a) || a - b;
-        });
-        fullCount = ranked.filter(function (doc) { return full.has(doc); }).length;
+        ranked.sort(match.compare);
+        fullCount = ranked.filter(function (doc) { return match.full.has(doc); }).length;
       } else {
         ranked.sort(function (a, b) { return a - b; });
       }
@@ -981,11 +986,30 @@
     });
   }
 
+  // On the search page, the header's search box and the page's box are one:
+  // typing in either searches here, and both hold the query.
+  var headerInput = document.getElementById("search-q");
   var timer = 0;
-  input.addEventListener("input", function () {
+  function later() {
     clearTimeout(timer);
     timer = setTimeout(run, 60);
+  }
+  input.addEventListener("input", function () {
+    if (headerInput) headerInput.value = input.value;
+    later();
   });
+  if (headerInput && headerInput.form) {
+    headerInput.addEventListener("input", function () {
+      input.value = headerInput.value;
+      later();
+    });
+    headerInput.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      input.value = headerInput.value;
+      clearTimeout(timer);
+      run();
+    });
+  }
   input.addEventListener("keydown", function (event) {
     if (event.key === "ArrowDown") { event.preventDefault(); setActive(state.active + 1); }
     else if (event.key === "ArrowUp") { event.preventDefault(); setActive(state.active - 1); }
@@ -995,6 +1019,7 @@
       if (link) location.href = link.href;
     } else if (event.key === "Escape") {
       input.value = "";
+      if (headerInput) headerInput.value = "";
       run();
     }
   });
@@ -1017,6 +1042,7 @@
     m.stop_words.forEach(function (w) { stopWords.add(w); });
     var params = new URLSearchParams(location.search);
     input.value = params.get("q") || "";
+    if (headerInput) headerInput.value = input.value;
     m.facets.forEach(function (facet, f) {
       var values = new Set();
       params.getAll(facet.name).forEach(function (name) {
