@@ -610,8 +610,8 @@ fn search_page_in_a_headless_browser() {
     let status = status_for(&browser, "\"expired pool\"");
     assert_eq!(status, "No results for “\"expired pool\"”.");
     clear(&browser);
-    browser.type_text("#search-input", "\"connection pool\" quokka");
-    status_for(&browser, "\"connection pool\" quokka");
+    browser.type_text("#search-input", "\"connection pool\" kafka");
+    status_for(&browser, "\"connection pool\" kafka");
     let loose = titles(&browser);
     assert!(
         !loose.is_empty() && loose.iter().all(|t| phrase.contains(t)),
