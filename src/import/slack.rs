@@ -59,8 +59,9 @@ pub fn read(path: &Path, request: &Request) -> Result<Imported, ImportError> {
     };
     let mut days = export.day_files(&channel.name)?;
     days.sort();
+    let first_day = days.first().map(|(d, _)| *d);
+    let last_day = days.last().map(|(d, _)| *d);
     let mut imported = Imported::default();
-    let mut spoken = 0usize;
     for (day, file) in days {
         if !could_hold(day, request.window) {
             continue;
@@ -77,7 +78,6 @@ pub fn read(path: &Path, request: &Request) -> Result<Imported, ImportError> {
                 imported.left_out += 1;
                 continue;
             }
-            spoken += 1;
             if !request.window.contains(at) {
                 continue;
             }
@@ -88,12 +88,15 @@ pub fn read(path: &Path, request: &Request) -> Result<Imported, ImportError> {
         }
     }
     if imported.entries.is_empty() {
+        let span = match (first_day, last_day) {
+            (Some(first), Some(last)) => format!("its messages are dated {first} to {last}"),
+            _ => "it has no messages at all".to_string(),
+        };
         return Err(ImportError::Empty {
             what: format!(
-                "#{} has no messages{} ({spoken} message{} outside it)",
+                "#{} has no messages{}; {span}",
                 channel.name,
                 request.window.describe(),
-                if spoken == 1 { "" } else { "s" },
             ),
         });
     }

@@ -44,10 +44,8 @@ pub fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<Outcome, Failure> {
     };
     let (imported, what, fill) = match &args.source {
         ImportSource::Slack(a) => {
-            if let Some(target) = &target {
-                let own = target.window();
-                window.from = window.from.or(own.from);
-                window.to = window.to.or(own.to);
+            if let Some(target) = target.as_ref().filter(|_| window == Window::default()) {
+                window = target.window();
             }
             let request = import::slack::Request {
                 channel: a.channel.clone(),
