@@ -29,6 +29,10 @@ pub struct Request {
     pub threads: bool,
 }
 
+/// The most a file of a zipped export may unpack to: a day of one channel, or the
+/// workspace's users, is far less; more is a zip bomb.
+const MAX_FILE_BYTES: u64 = 256 << 20;
+
 /// Message subtypes that are someone saying something; every other subtype
 /// (joins, leaves, topic and purpose changes, pins, deleted messages, ...) is noise.
 const SPOKEN: &[&str] = &[
@@ -559,7 +563,7 @@ impl Export {
                 }
             }
             Export::Zip { path, archive, .. } => {
-                let mut file = match archive.by_name(rel) {
+                let file = match archive.by_name(rel) {
                     Ok(file) => file,
                     Err(zip::result::ZipError::FileNotFound) => return Ok(None),
                     Err(e) => {
@@ -569,12 +573,23 @@ impl Export {
                         })
                     }
                 };
-                let mut bytes = Vec::with_capacity(file.size().min(64 << 20) as usize);
-                file.read_to_end(&mut bytes)
+                let mut bytes = Vec::with_capacity(file.size().min(MAX_FILE_BYTES) as usize);
+                let read = file
+                    .take(MAX_FILE_BYTES + 1)
+                    .read_to_end(&mut bytes)
                     .map_err(|e| ImportError::Malformed {
                         at: format!("{}!{rel}", path.display()),
                         message: format!("cannot read it from the zip: {e}"),
                     })?;
+                if read as u64 > MAX_FILE_BYTES {
+                    return Err(ImportError::Malformed {
+                        at: format!("{}!{rel}", path.display()),
+                        message: format!(
+                            "it unpacks to more than {} MiB, more than any file of a Slack export holds",
+                            MAX_FILE_BYTES >> 20
+                        ),
+                    });
+                }
                 Ok(Some(bytes))
             }
         }
