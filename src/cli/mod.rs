@@ -408,6 +408,10 @@ pub struct ImportCommon {
 
 /// Options of `casebook import slack`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "With --into and neither --from nor --to, the window is the record's own: \
+     from `started` less an hour to `resolved` plus an hour (docs/import.md)."
+)]
 pub struct SlackArgs {
     /// The export: its folder (with channels.json), or the .zip as downloaded
     #[arg(value_name = "EXPORT")]

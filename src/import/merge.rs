@@ -500,3 +500,94 @@ fn content_end(node: &Node) -> usize {
         _ => node.span.end,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str =
+        "id: INC-1\ntitle: T\ndate: 2024-09-18\nseverity: SEV2\nstatus: investigating\n";
+
+    fn entry(at: &str, event: &str) -> Entry {
+        let mut entry = Entry::new(at.parse().expect("timestamp"), event);
+        entry.source = Some("slack".into());
+        entry
+    }
+
+    fn merged(front: &str, entries: &[Entry]) -> Result<String, ImportError> {
+        let text = format!("---\n{HEAD}{front}---\nBody\n");
+        let path = Path::new("content/incidents/x.md");
+        let target = Target::open(path, text.as_bytes(), &SiteConfig::default())?;
+        Ok(target.merge(entries, &Moments::default(), false)?.text)
+    }
+
+    #[test]
+    fn a_record_without_a_timeline_gets_one_at_the_end_of_its_front_matter() {
+        let text = merged("tags: [db]\n", &[entry("2024-09-18T10:00:00Z", "a")]).expect("merged");
+        assert_eq!(
+            text,
+            format!("---\n{HEAD}tags: [db]\ntimeline:\n  - at: \"10:00\"\n    event: \"a\"\n    source: slack\n---\nBody\n")
+        );
+    }
+
+    #[test]
+    fn items_at_column_zero_and_dash_alone_on_its_line() {
+        let front =
+            "timeline:\n- at: \"09:00\"\n  event: first\n-\n  at: \"11:00\"\n  event: third\n";
+        let text = merged(front, &[entry("2024-09-18T10:00:00Z", "second")]).expect("merged");
+        assert!(text.contains("  event: first\n- at: \"10:00\"\n  event: \"second\"\n  source: slack\n-\n  at: \"11:00\""), "{text}");
+    }
+
+    #[test]
+    fn appended_after_the_last_entry_not_after_the_comments_below_it() {
+        let front = "timeline:\n  - at: \"09:00\"\n    event: first  # note\n\n# about the items\naction_items: []\n";
+        let text = merged(front, &[entry("2024-09-18T10:00:00Z", "second")]).expect("merged");
+        assert!(text.contains("event: first  # note\n  - at: \"10:00\"\n    event: \"second\"\n    source: slack\n\n# about the items\naction_items: []\n"), "{text}");
+    }
+
+    #[test]
+    fn an_empty_timeline_line_is_replaced() {
+        for front in ["timeline:\n", "timeline: []  # none yet\n", "timeline: ~\n"] {
+            let text = merged(
+                &format!("{front}tags: [x]\n"),
+                &[entry("2024-09-18T10:00:00Z", "a")],
+            )
+            .expect("merged");
+            assert!(text.contains("status: investigating\ntimeline:\n  - at: \"10:00\"\n    event: \"a\"\n    source: slack\ntags: [x]\n"), "{front:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_flow_timeline_is_refused() {
+        let front = "timeline: [{at: \"09:00\", event: first}]\n";
+        let error = merged(front, &[entry("2024-09-18T10:00:00Z", "a")]).expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .contains("x.md:7:11: the timeline is a flow list"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn moments_are_filled_only_in_order() {
+        let text = format!("---\n{HEAD}started: \"10:00\"\ndetected:\n---\nBody\n");
+        let path = Path::new("content/incidents/x.md");
+        let target = Target::open(path, text.as_bytes(), &SiteConfig::default()).expect("open");
+        let moments = Moments {
+            detected: Some("2024-09-18T09:00:00Z".parse().expect("ts")),
+            acknowledged: Some("2024-09-18T10:05:00Z".parse().expect("ts")),
+            resolved: None,
+        };
+        let merged = target.merge(&[], &moments, true).expect("merged");
+        assert_eq!(merged.filled, [("acknowledged", "10:05".to_string())]);
+        assert_eq!(merged.not_filled.len(), 1);
+        assert!(
+            merged
+                .text
+                .contains("detected:\nacknowledged: \"10:05\"\n---"),
+            "{}",
+            merged.text
+        );
+    }
+}
