@@ -397,58 +397,78 @@ fn decode(text: &str) -> String {
 }
 
 /// Slack's `*bold*` and `~strike~` as Markdown's `**bold**` and `~~strike~~`,
-/// outside code and outside `<...>` references.
+/// outside code and outside `<...>` references. Linear in the text: the marks that
+/// are open wait on a stack for their closing position, an inner pair is looked
+/// for only up to the outer one's end, and a mark with no closer on its line is
+/// not looked for again on that line.
 fn emphasis(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 8);
+    let mut open: Vec<(usize, &'static str)> = Vec::new();
+    // Per mark (`*`, `~`): an opener before this position finds no closer.
+    let mut hopeless = [0usize; 2];
     let mut i = 0;
     while i < chars.len() {
+        if let Some(&(at, mark)) = open.last() {
+            if at == i {
+                out.push_str(mark);
+                open.pop();
+                i += 1;
+                continue;
+            }
+        }
+        let limit = open.last().map_or(chars.len(), |(at, _)| *at);
         let c = chars[i];
-        match c {
+        let stop = match c {
             '`' => {
-                let fence = if chars[i..].starts_with(&['`', '`', '`']) {
+                let fence = if chars[i..limit].starts_with(&['`', '`', '`']) {
                     3
                 } else {
                     1
                 };
-                let end = find_closing_ticks(&chars, i + fence, fence);
-                let stop = end.map_or(chars.len(), |e| e + fence);
-                out.extend(&chars[i..stop]);
-                i = stop;
+                find_closing_ticks(&chars[..limit], i + fence, fence).map_or(limit, |e| e + fence)
             }
-            '<' => {
-                let stop = chars[i..]
-                    .iter()
-                    .position(|&c| c == '>')
-                    .map_or(chars.len(), |p| i + p + 1);
-                out.extend(&chars[i..stop]);
-                i = stop;
-            }
-            '*' | '~' if opens(&chars, i) => match closing(&chars, i) {
-                Some(end) => {
-                    let mark = if c == '*' { "**" } else { "~~" };
-                    out.push_str(mark);
-                    out.push_str(&emphasis(&chars[i + 1..end].iter().collect::<String>()));
-                    out.push_str(mark);
-                    i = end + 1;
+            '<' => chars[i..limit]
+                .iter()
+                .position(|&c| c == '>')
+                .map_or(limit, |p| i + p + 1),
+            '*' | '~' if opens(&chars, i) => {
+                let which = usize::from(c == '~');
+                let found = match i >= hopeless[which] {
+                    true => closing(&chars, i, limit),
+                    false => Err(hopeless[which]),
+                };
+                match found {
+                    Ok(end) => {
+                        let mark = if c == '*' { "**" } else { "~~" };
+                        out.push_str(mark);
+                        open.push((end, mark));
+                    }
+                    Err(stopped) => {
+                        hopeless[which] = stopped;
+                        out.push(c);
+                    }
                 }
-                None => {
-                    out.push(c);
-                    i += 1;
-                }
-            },
-            _ => {
-                out.push(c);
                 i += 1;
+                continue;
             }
-        }
+            _ => i + 1,
+        };
+        out.extend(&chars[i..stop]);
+        i = stop;
     }
     out
 }
 
 fn find_closing_ticks(chars: &[char], from: usize, fence: usize) -> Option<usize> {
-    (from..chars.len())
-        .find(|&j| chars[j..].iter().take(fence).filter(|&&c| c == '`').count() == fence)
+    let mut run = 0;
+    for (j, &c) in chars.iter().enumerate().skip(from) {
+        run = if c == '`' { run + 1 } else { 0 };
+        if run == fence {
+            return Some(j + 1 - fence);
+        }
+    }
+    None
 }
 
 /// Whether the mark at `i` can open: at the start or after a space or punctuation,
@@ -461,21 +481,23 @@ fn opens(chars: &[char], i: usize) -> bool {
     before_ok && after_ok
 }
 
-/// The matching mark on the same line: after something other than a space, and
-/// followed by the end, a space or punctuation.
-fn closing(chars: &[char], i: usize) -> Option<usize> {
+/// The matching mark before `limit` on the same line: after something other than a
+/// space, and followed by the end, a space or punctuation. Code and `<...>` in
+/// between are skipped. Without one, where the search stopped: no mark of the same
+/// kind before there finds a closer either.
+fn closing(chars: &[char], i: usize, limit: usize) -> Result<usize, usize> {
     let mark = chars[i];
     let mut j = i + 2;
-    while j < chars.len() {
+    while j < limit {
         let c = chars[j];
         if c == '\n' {
-            return None;
+            return Err(j);
         }
         if c == '<' || c == '`' {
             let end = if c == '<' { '>' } else { '`' };
-            match chars[j + 1..].iter().position(|&x| x == end) {
+            match chars[j + 1..limit].iter().position(|&x| x == end) {
                 Some(p) => j += p + 2,
-                None => return None,
+                None => return Err(j),
             }
             continue;
         }
@@ -483,11 +505,11 @@ fn closing(chars: &[char], i: usize) -> Option<usize> {
             && !chars[j - 1].is_whitespace()
             && chars.get(j + 1).is_none_or(|n| !n.is_alphanumeric())
         {
-            return Some(j);
+            return Ok(j);
         }
         j += 1;
     }
-    None
+    Err(limit)
 }
 
 /// A Slack export, as a folder or a zip read in place.
@@ -708,6 +730,20 @@ mod tests {
             "**see [x*y](https://a.b/c_d*e)**"
         );
         assert_eq!(md("```\n*raw*\n```"), "```\n*raw*\n```");
+    }
+
+    #[test]
+    fn marks_without_closers_stay_as_they_are() {
+        // Each of these once took quadratic time; the text must come back unchanged.
+        for text in [
+            "*a ".repeat(20_000),
+            format!("*b {}b*", "*a ".repeat(20_000)),
+            "~x ".repeat(20_000) + &"*".repeat(20_000),
+            "`".repeat(30_000),
+        ] {
+            let expected = text.replacen("*b ", "**b ", 1).replacen("b*", "b**", 1);
+            assert_eq!(md(&text), expected);
+        }
     }
 
     #[test]
