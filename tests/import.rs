@@ -638,3 +638,17 @@ fn a_yaml_record_with_windows_line_endings_keeps_them() {
     assert!(!merged.contains("detected:"));
     archive.check(&[]).assert_clean();
 }
+
+proptest::proptest! {
+    /// Whatever a tool's text holds, the printed YAML reads back as that text.
+    #[test]
+    fn any_text_survives_the_printed_yaml(event in "\\PC*", raw in proptest::collection::vec(proptest::char::any(), 0..40)) {
+        for text in [event, raw.into_iter().collect::<String>()] {
+            let line = format!("event: {}\n", casebook::import::emit::quoted(&text));
+            let parsed = yaml::parse(&line, 0);
+            proptest::prop_assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+            let root = parsed.root.expect("a tree");
+            proptest::prop_assert_eq!(root.get("event").and_then(Node::as_str), Some(text.as_str()));
+        }
+    }
+}
