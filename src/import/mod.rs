@@ -65,6 +65,14 @@ pub struct Moments {
     pub resolved: Option<Timestamp>,
 }
 
+/// Keeps the earlier of the moment in `slot` and `at`: a detection or an
+/// acknowledgement is the first one.
+pub fn earliest(slot: &mut Option<Timestamp>, at: Timestamp) {
+    if slot.is_none_or(|seen| at < seen) {
+        *slot = Some(at);
+    }
+}
+
 /// What an importer read: the entries in time order, the moments it knows, and how
 /// many records of the export it left out on purpose (noise, notifications).
 #[derive(Debug, Default)]

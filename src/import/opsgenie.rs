@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{instant, json_text as text, AlertLog, Entry, ImportError, Imported};
+use super::{earliest, instant, json_text as text, AlertLog, Entry, ImportError, Imported};
 
 /// Reads the export `bytes` (named `path` in errors). Notifications of the alert
 /// log (entries of type `alertRecipient`) are left out unless asked for.
@@ -40,22 +40,17 @@ pub fn read(log: &AlertLog) -> Result<Imported, ImportError> {
             at: where_(),
             message: format!("`{time_key}` is `{written}`, not an RFC 3339 timestamp"),
         })?;
-        let Some((event, kind, actor)) = parsed else {
+        let Some((event, meaning, actor)) = parsed else {
             imported.left_out += 1;
             continue;
         };
-        match kind {
-            Some("detection") => {
-                imported.moments.detected = imported.moments.detected.min(Some(at)).or(Some(at))
-            }
-            Some("resolution") => {
+        match meaning {
+            Some(Meaning::Detection) => earliest(&mut imported.moments.detected, at),
+            Some(Meaning::Acknowledgement) => earliest(&mut imported.moments.acknowledged, at),
+            Some(Meaning::Resolution) => {
                 imported.moments.resolved = imported.moments.resolved.max(Some(at))
             }
             _ => {}
-        }
-        if kind == Some("acknowledged") {
-            imported.moments.acknowledged =
-                imported.moments.acknowledged.min(Some(at)).or(Some(at));
         }
         if !log.window.contains(at) {
             imported.left_out += 1;
@@ -64,7 +59,7 @@ pub fn read(log: &AlertLog) -> Result<Imported, ImportError> {
         let mut entry = Entry::new(at, event);
         entry.source = Some("opsgenie".into());
         entry.actor = actor;
-        entry.kind = kind.filter(|k| *k != "acknowledged");
+        entry.kind = meaning.and_then(Meaning::kind);
         imported.entries.push(entry);
     }
     Ok(imported.finish())
@@ -77,26 +72,48 @@ fn not_export(path: &Path) -> ImportError {
     }
 }
 
-/// What an event's words say it is. `acknowledged` is not a timeline kind: it only
-/// marks the moment, and the entry gets no kind.
-fn kind_of(words: &str) -> Option<&'static str> {
-    let words = words.to_ascii_lowercase();
-    if words.contains("resolv") || words.contains("closed") || words.contains("close ") {
-        Some("resolution")
-    } else if words.contains("ack") {
-        Some("acknowledged")
-    } else if words.contains("escalat") || words.contains("responder") || words.contains("assign") {
-        Some("escalation")
-    } else if words.contains("creat") || words.contains("open") || words.contains("trigger") {
-        Some("detection")
-    } else if words.contains("status") && words.contains("page") {
-        Some("communication")
-    } else {
-        None
+/// What an Opsgenie event is, read from the words of its type, name or log line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Meaning {
+    Detection,
+    Acknowledgement,
+    Escalation,
+    Resolution,
+    Communication,
+}
+
+impl Meaning {
+    fn of(words: &str) -> Option<Meaning> {
+        let words = words.to_ascii_lowercase();
+        let has = |part: &str| words.contains(part);
+        if has("resolv") || has("closed") || has("close ") {
+            Some(Meaning::Resolution)
+        } else if has("acknowledg") || has("acked") {
+            Some(Meaning::Acknowledgement)
+        } else if has("escalat") || has("responder") || has("assign") {
+            Some(Meaning::Escalation)
+        } else if has("creat") || has("open") || has("trigger") {
+            Some(Meaning::Detection)
+        } else if has("status") && has("page") {
+            Some(Meaning::Communication)
+        } else {
+            None
+        }
+    }
+
+    /// The entry's timeline kind: an acknowledgement marks a moment but is no kind.
+    fn kind(self) -> Option<&'static str> {
+        match self {
+            Meaning::Detection => Some("detection"),
+            Meaning::Acknowledgement => None,
+            Meaning::Escalation => Some("escalation"),
+            Meaning::Resolution => Some("resolution"),
+            Meaning::Communication => Some("communication"),
+        }
     }
 }
 
-type Parsed = Option<(String, Option<&'static str>, Option<String>)>;
+type Parsed = Option<(String, Option<Meaning>, Option<String>)>;
 
 /// An incident timeline entry: `type`, `description.content` (else its `name`),
 /// `actor.name`; hidden entries are left out.
@@ -114,7 +131,7 @@ fn timeline_entry(item: &Value, notifications: bool) -> Parsed {
     let actor = text(item, &["actor", "name"]);
     Some((
         event,
-        kind_of(&format!(
+        Meaning::of(&format!(
             "{kind_text} {}",
             text(item, &["description", "name"]).unwrap_or_default()
         )),
@@ -129,9 +146,9 @@ fn alert_log(item: &Value, notifications: bool) -> Parsed {
         return None;
     }
     let event = text(item, &["log"])?;
-    let kind = match kind_text.as_str() {
+    let meaning = match kind_text.as_str() {
         "note" => None,
-        _ => kind_of(&event),
+        _ => Meaning::of(&event),
     };
-    Some((event, kind, text(item, &["owner"])))
+    Some((event, meaning, text(item, &["owner"])))
 }

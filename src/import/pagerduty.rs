@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{instant, json_text as text, AlertLog, Entry, ImportError, Imported};
+use super::{earliest, instant, json_text as text, AlertLog, Entry, ImportError, Imported};
 
 /// Reads the log `bytes` (named `path` in errors). Notifications (who was paged,
 /// how) are left out unless `notifications` asks for them.
@@ -35,8 +35,8 @@ pub fn read(log: &AlertLog) -> Result<Imported, ImportError> {
             message: format!("`created_at` is `{created}`, not an RFC 3339 timestamp"),
         })?;
         match kind.as_str() {
-            "trigger_log_entry" => first(&mut imported.moments.detected, at),
-            "acknowledge_log_entry" => first(&mut imported.moments.acknowledged, at),
+            "trigger_log_entry" => earliest(&mut imported.moments.detected, at),
+            "acknowledge_log_entry" => earliest(&mut imported.moments.acknowledged, at),
             "resolve_log_entry" => {
                 imported.moments.resolved = imported.moments.resolved.max(Some(at));
             }
@@ -59,12 +59,6 @@ fn not_log(path: &Path) -> ImportError {
     ImportError::NotExport {
         path: path.to_path_buf(),
         message: "not a PagerDuty incident log: expected `{\"log_entries\": [...]}` or a list of log entries".into(),
-    }
-}
-
-fn first(slot: &mut Option<jiff::Timestamp>, at: jiff::Timestamp) {
-    if slot.is_none_or(|seen| at < seen) {
-        *slot = Some(at);
     }
 }
 
