@@ -413,6 +413,25 @@ fn opsgenie_timeline_and_alert_log() {
         ]
     );
 
+    let archive = TestArchive::new();
+    let record = "---\nid: INC-5\ntitle: Pool\ndate: 2024-09-18\nseverity: SEV2\nstatus: investigating\n---\nBody\n";
+    archive.record("og.md", record);
+    let export = fixture("opsgenie/incident_timeline.json");
+    let out = into(
+        &archive,
+        "content/incidents/og.md",
+        &["import", "opsgenie", export.to_str().expect("path")],
+    );
+    let stderr = text(&out.stderr);
+    for said in [
+        "added 4 entries",
+        "filled detected: 23:20:40",
+        "filled acknowledged: 23:24:30",
+        "filled resolved: 2024-09-19T00:40:00Z",
+    ] {
+        assert!(stderr.contains(said), "{said} not in {stderr}");
+    }
+
     let log = run(&[
         "import",
         "opsgenie",
