@@ -5,6 +5,7 @@
 //!
 //! 1. [`core`]: the model, site.toml, findings and their rules, Markdown and paths;
 //! 2. [`load`]: record files into the model;
+//!    [`import`]: timelines from other tools, merged into record files;
 //! 3. [`check`]: every finding about the records;
 //! 4. [`link`]: related records, backlinks, mentions and similar incidents;
 //! 5. [`analysis`]: which records a build publishes, their figures and the insights;
@@ -20,6 +21,7 @@ pub mod analysis;
 pub mod check;
 pub mod cli;
 pub mod core;
+pub mod import;
 pub mod link;
 pub mod load;
 pub mod output;
