@@ -61,6 +61,22 @@ pub struct Version {
     pub blob: ObjectId,
 }
 
+/// How much memory the cache of delta bases may hold.
+const PACK_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Opens the repository at `top` with a cache of delta bases: trees are stored as
+/// deltas of one another, and without it every tree would be rebuilt from the
+/// start of its chain.
+fn open(top: &Path) -> Result<gix::Repository, WalkError> {
+    let mut repo = gix::open(top).map_err(git)?;
+    repo.objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            PACK_CACHE_BYTES,
+        ))
+    });
+    Ok(repo)
+}
+
 /// The `.git` above `dir`, or `None` when `dir` is in no repository.
 fn find_git(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
@@ -76,8 +92,7 @@ pub fn read(
     let Some(top) = find_git(&archive.root) else {
         return Ok(None);
     };
-    let mut repo = gix::open(&top).map_err(git)?;
-    repo.object_cache_size_if_unset(16 * 1024 * 1024);
+    let repo = open(&top)?;
     let workdir = repo
         .workdir()
         .and_then(|w| w.canonicalize().ok())
@@ -135,7 +150,7 @@ pub fn read(
             .par_iter()
             .map_init(
                 // A repository handle is not shared between threads: each opens its own.
-                || gix::open(&top).ok(),
+                || open(&top).ok(),
                 |repo, record| {
                     let path = slash_path(&record.path);
                     let inside = path
@@ -431,23 +446,19 @@ fn versions(
     let mut by_path: HashMap<String, Vec<Version>> = HashMap::new();
     // The tree of the previous commit, which is most often the next one's parent.
     let mut cached: Option<(ObjectId, Vec<u8>)> = None;
-    let tree =
-        |id: ObjectId, cached: &mut Option<(ObjectId, Vec<u8>)>| -> Result<Vec<u8>, WalkError> {
-            match cached.take() {
-                Some((cached_id, bytes)) if cached_id == id => Ok(bytes),
-                _ => tree_bytes(repo, id),
-            }
-        };
     for (n, commit) in commits.iter().enumerate() {
         let new = commit
             .incidents
-            .map(|id| tree(id, &mut cached))
+            .map(|id| tree_bytes(repo, id))
             .transpose()?;
         let first_parent = commit.parents.first().map(|&p| &commits[p]);
         let mut found = Vec::new();
         match first_parent.and_then(|p| p.incidents) {
             Some(parent_tree) => {
-                let old = tree_bytes(repo, parent_tree)?;
+                let old = match cached.take() {
+                    Some((id, bytes)) if id == parent_tree => bytes,
+                    _ => tree_bytes(repo, parent_tree)?,
+                };
                 changes(
                     repo,
                     "",

@@ -52,6 +52,7 @@ use self::view::{
     GitView, ImpactView, LinkView, PageView, RecordRef, RecordView, SimilarView, TermView,
 };
 use crate::analysis;
+use crate::analysis::insights::from_git::FromGit;
 use crate::analysis::insights::{Facts, Insights};
 use crate::analysis::metrics::Figures;
 use crate::analysis::select::{Profile, Selection};
@@ -241,7 +242,9 @@ pub fn render(
     log_time(options.timings, "  theme", started);
     let started = Instant::now();
     let facts = analysis::facts(&selection.records, figures, config, options.today);
-    let insights = facts.insights();
+    let mut insights = facts.insights();
+    insights.from_git =
+        history.map(|h| FromGit::new(&selection.records, h, &config.timezone, options.today));
     log_time(options.timings, "  figures", started);
     let started = Instant::now();
     let git: Vec<Option<GitView>> = selection
