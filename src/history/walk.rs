@@ -77,9 +77,21 @@ fn open(top: &Path) -> Result<gix::Repository, WalkError> {
     Ok(repo)
 }
 
-/// The `.git` above `dir`, or `None` when `dir` is in no repository.
+/// The folder holding the `.git` at or above `dir`, or `None` when `dir` is in no
+/// repository. Like git, the search does not go up into a folder listed in
+/// `GIT_CEILING_DIRECTORIES` (absolute paths separated by `:`).
 fn find_git(dir: &Path) -> Option<PathBuf> {
+    let ceilings: Vec<PathBuf> = std::env::var_os("GIT_CEILING_DIRECTORIES")
+        .map(|list| {
+            std::env::split_paths(&list)
+                .filter(|p| p.is_absolute())
+                .collect()
+        })
+        .unwrap_or_default();
     dir.ancestors()
+        .enumerate()
+        .take_while(|(n, d)| *n == 0 || !ceilings.iter().any(|c| c == d))
+        .map(|(_, d)| d)
         .find(|d| d.join(".git").symlink_metadata().is_ok())
         .map(Path::to_path_buf)
 }
