@@ -290,3 +290,35 @@ fn an_ignore_revs_file_leaves_reformatting_out_of_last_changed() {
         "2024-03-20"
     );
 }
+
+#[test]
+fn serve_marks_a_record_modified_now_until_it_is_committed() {
+    let (dir, archive) = repository();
+    let server = common::server::Server::start(&archive, &["--today", "2024-06-01"]);
+    let page = |s: &common::server::Server| s.get("/incidents/INC-1/").body;
+    assert!(page(&server).contains("First committed"));
+    assert!(!page(&server).contains("modified, not committed yet"));
+    let path = archive.join("content/incidents/2024-03-01-pool.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    server.change(|| std::fs::write(&path, text.replace("It broke.", "It broke badly.")).unwrap());
+    assert!(page(&server).contains("modified, not committed yet"));
+    // A commit moves HEAD: the next rebuild reads history again and the edit is
+    // committed. (The watcher sees the archive's files, not .git: the rebuild comes
+    // from the next change in the archive.)
+    git(
+        dir.path(),
+        &["commit", "-q", "-am", "edit"],
+        BO,
+        "2024-05-01T10:00:00Z",
+    );
+    server.change(|| {
+        std::fs::write(
+            archive.join("content/pages/about.md"),
+            "---\ntitle: About\n---\n\nHello.\n",
+        )
+        .unwrap()
+    });
+    let after = page(&server);
+    assert!(!after.contains("modified, not committed yet"), "{after}");
+    assert!(after.contains("2024-05-01"), "{after}");
+}
