@@ -330,6 +330,12 @@ fn subtree(
     Ok(Some(tree))
 }
 
+/// Reads the tree `id`'s raw bytes into `buf`, reusing its memory.
+fn read_tree(repo: &gix::Repository, id: ObjectId, buf: &mut Vec<u8>) -> Result<(), WalkError> {
+    repo.objects.find_tree_iter(&id, buf).map_err(git)?;
+    Ok(())
+}
+
 /// A tree's raw bytes.
 fn tree_bytes(repo: &gix::Repository, id: ObjectId) -> Result<Vec<u8>, WalkError> {
     let mut buf = Vec::new();
@@ -456,37 +462,30 @@ fn versions(
 ) -> Result<HashMap<String, Vec<Version>>, WalkError> {
     // Files by their path at the commit being looked at; a rename moves the list.
     let mut by_path: HashMap<String, Vec<Version>> = HashMap::new();
-    // The tree of the previous commit, which is most often the next one's parent.
-    let mut cached: Option<(ObjectId, Vec<u8>)> = None;
+    // The trees of a commit and its first parent, in buffers kept across commits:
+    // the previous commit is most often the next one's parent, so its tree is
+    // already read, and a tree of ten thousand entries is not allocated anew.
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    let mut old_id: Option<ObjectId> = None;
     for (n, commit) in commits.iter().enumerate() {
-        let new = commit
-            .incidents
-            .map(|id| tree_bytes(repo, id))
-            .transpose()?;
-        let first_parent = commit.parents.first().map(|&p| &commits[p]);
-        let mut found = Vec::new();
-        match first_parent.and_then(|p| p.incidents) {
-            Some(parent_tree) => {
-                let old = match cached.take() {
-                    Some((id, bytes)) if id == parent_tree => bytes,
-                    _ => tree_bytes(repo, parent_tree)?,
-                };
-                changes(
-                    repo,
-                    "",
-                    Some((&old, parent_tree)),
-                    new.as_deref().zip(commit.incidents),
-                    &mut found,
-                )?;
-            }
-            None => changes(
-                repo,
-                "",
-                None,
-                new.as_deref().zip(commit.incidents),
-                &mut found,
-            )?,
+        let parent_tree = commit.parents.first().and_then(|&p| commits[p].incidents);
+        if parent_tree == commit.incidents && parent_tree.is_some() {
+            continue;
         }
+        if let Some(id) = parent_tree.filter(|_| parent_tree != old_id) {
+            read_tree(repo, id, &mut old)?;
+        }
+        if let Some(id) = commit.incidents {
+            read_tree(repo, id, &mut new)?;
+        }
+        let mut found = Vec::new();
+        changes(
+            repo,
+            "",
+            parent_tree.map(|id| (old.as_slice(), id)),
+            commit.incidents.map(|id| (new.as_slice(), id)),
+            &mut found,
+        )?;
         // A merge changed a file only where it differs from every parent.
         for &other in commit.parents.iter().skip(1) {
             let other_tree = commits[other].incidents;
@@ -499,9 +498,8 @@ fn versions(
             found = kept;
         }
         apply(repo, n, found, &mut by_path)?;
-        if let (Some(id), Some(bytes)) = (commit.incidents, new) {
-            cached = Some((id, bytes));
-        }
+        std::mem::swap(&mut old, &mut new);
+        old_id = commit.incidents;
     }
     Ok(by_path)
 }
