@@ -18,6 +18,7 @@ use crate::core::diag::{Diagnostic, Level, Report};
 use crate::core::model::Archive;
 use crate::core::rules::Rule;
 use crate::core::timing::log_time;
+use crate::history::{self, History};
 use crate::render::sink::{Sink, WriteError};
 use crate::render::{RenderError, RenderOptions};
 use crate::{analysis, check, link, load, render, search};
@@ -157,6 +158,19 @@ impl Published {
     }
 }
 
+/// Reads what git knows about the records of `archive` (the history stage): once
+/// per build, or by `serve` when `HEAD` moves. The findings (a shallow clone, a
+/// repository that cannot be read) come with site.toml's levels applied.
+pub fn history(archive: &Archive, timings: bool) -> (Option<History>, Vec<Diagnostic>) {
+    let started = Instant::now();
+    let outcome = history::read(archive);
+    log_time(timings, "history", started);
+    (
+        outcome.history,
+        check::apply_levels(outcome.findings, &archive.config),
+    )
+}
+
 /// Why the stages after the check could not finish (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -168,10 +182,12 @@ pub enum PublishError {
 
 /// The stages after the check, for an archive without errors: select, figures,
 /// link, render and the search index, every file handed to `out` as it is made.
+/// `history` is what git knows of the records (none outside a repository).
 /// `casebook build` passes its staging folder; `casebook serve` a site in memory.
 /// Returns what was published and what was left out.
 pub fn publish(
     archive: &Archive,
+    history: Option<&History>,
     options: &RenderOptions,
     out: &dyn Sink,
 ) -> Result<Published, PublishError> {
@@ -193,7 +209,8 @@ pub fn publish(
             let links = link::link(&selection.records, &archive.config);
             log_time(options.timings, "link", started);
             let started = Instant::now();
-            let result = render::render(archive, &selection, &links, &figures, options, out);
+            let result =
+                render::render(archive, history, &selection, &links, &figures, options, out);
             log_time(options.timings, "render", started);
             result
         },

@@ -60,7 +60,10 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
     let destination = Destination::prepare(&options.output, root)?;
     let mut checked = pipeline::check(root, setup, options.today, options.timings, &NoMemo);
     let hidden_warnings = checked.scope(options.profile);
-    let Checked { archive, report } = checked;
+    let Checked {
+        archive,
+        mut report,
+    } = checked;
     let records = archive.records.len();
     if report.count(Level::Error) > 0 {
         return Ok(Built {
@@ -73,6 +76,9 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
         });
     }
 
+    let (history, findings) = pipeline::history(&archive, options.timings);
+    report.diagnostics.extend(findings);
+
     let render_options = RenderOptions {
         today: options.today,
         base_url: options.base_url.clone(),
@@ -80,7 +86,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
         timings: options.timings,
     };
     let staging = destination.begin()?;
-    let published = pipeline::publish(&archive, &render_options, &staging)?;
+    let published = pipeline::publish(&archive, history.as_ref(), &render_options, &staging)?;
     let written = staging.written();
 
     let started = Instant::now();
