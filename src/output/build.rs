@@ -12,6 +12,7 @@ use crate::core::timing::log_time;
 use crate::load::NoMemo;
 use crate::output::write::Destination;
 use crate::pipeline::{self, Checked, PublishError, Published, Setup};
+use crate::render::highlight::Highlighter;
 use crate::render::sink::WriteError;
 use crate::render::RenderOptions;
 
@@ -60,7 +61,11 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
     let destination = Destination::prepare(&options.output, root)?;
     let mut checked = pipeline::check(root, setup, options.today, options.timings, &NoMemo);
     let hidden_warnings = checked.scope(options.profile);
-    let Checked { archive, report } = checked;
+    let Checked {
+        archive,
+        report,
+        theme,
+    } = checked;
     let records = archive.records.len();
     if report.count(Level::Error) > 0 {
         return Ok(Built {
@@ -80,7 +85,13 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
         timings: options.timings,
     };
     let staging = destination.begin()?;
-    let published = pipeline::publish(&archive, &render_options, &staging)?;
+    let published = pipeline::publish(
+        &archive,
+        theme,
+        &Highlighter::default(),
+        &render_options,
+        &staging,
+    )?;
     let written = staging.written();
 
     let started = Instant::now();

@@ -5,7 +5,7 @@
 //! copy), handed to the write stage's [`Sink`] as soon as it is made, so a large
 //! site never sits in memory whole. Nothing here touches the disk itself.
 //!
-//! The order: load the [`theme`]; make each record's short [`view::RecordRef`] from
+//! The order: take the [`theme`] the check compiled; make each record's short [`view::RecordRef`] from
 //! its figures (computed once by the pipeline); render every record's page in parallel (Markdown body with
 //! highlighted code, timeline table and [`timeline_svg`], action items, and the
 //! link stage's related records, backlinks, similar incidents and [`mentions`] as
@@ -207,18 +207,18 @@ struct RenderContext<'a> {
 /// Renders the site for `selection`, cross-linked by `links` (the link stage's graph
 /// over the same records), into `out`. Record pages and index pages render in
 /// parallel.
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     archive: &Archive,
+    mut theme: Theme,
+    highlighter: &Highlighter,
     selection: &Selection<'_>,
     links: &LinkGraph<'_>,
     figures: &[Figures],
     options: &RenderOptions,
     out: &dyn Sink,
 ) -> Result<(), RenderError> {
-    let started = Instant::now();
     let config = &archive.config;
-    let mut theme = Theme::load(&archive.root, &config.theme)?;
-    log_time(options.timings, "  theme", started);
     let started = Instant::now();
     let facts = analysis::facts(&selection.records, figures, config, options.today);
     let insights = facts.insights();
@@ -274,8 +274,7 @@ pub fn render(
     log_time(options.timings, "  context", started);
 
     let started = Instant::now();
-    let highlighter = Highlighter::default();
-    let markdown = Markdown::new(&highlighter, config.trusted_html).with_pass(MentionLinks);
+    let markdown = Markdown::new(highlighter, config.trusted_html).with_pass(MentionLinks);
     let assets = Assets::new(archive, selection);
     let found: Vec<Found> = (0..site.refs.len())
         .into_par_iter()

@@ -19,6 +19,7 @@ use crate::core::config::FILE_NAME;
 use crate::core::diag::{display_path, Format, Level, Report};
 use crate::core::today::Today;
 use crate::pipeline::{self, Checked, Published, Setup, SetupError};
+use crate::render::highlight::Highlighter;
 use crate::render::RenderOptions;
 
 /// What a serve build needs besides the archive.
@@ -56,6 +57,8 @@ pub struct Builder {
     cache: DecodeCache,
     /// site.toml's bytes at the last build: records decode against it.
     config: Option<Vec<u8>>,
+    /// Every code block highlighted so far, by language and text.
+    highlighter: Highlighter,
 }
 
 impl Builder {
@@ -65,6 +68,7 @@ impl Builder {
             settings,
             cache: DecodeCache::default(),
             config: None,
+            highlighter: Highlighter::default(),
         }
     }
 
@@ -77,6 +81,7 @@ impl Builder {
     pub fn forget(&mut self) {
         self.cache.clear();
         self.config = None;
+        self.highlighter = Highlighter::default();
     }
 
     /// Builds the site into memory and prints the findings to stderr.
@@ -95,7 +100,11 @@ impl Builder {
         self.cache.begin();
         let mut checked = pipeline::check(root, setup, today, false, &self.cache);
         checked.scope(self.settings.profile);
-        let Checked { archive, report } = checked;
+        let Checked {
+            archive,
+            report,
+            theme,
+        } = checked;
         let decodings = self.cache.end();
         self.print(&report);
         if !self.settings.quiet {
@@ -111,7 +120,7 @@ impl Builder {
             profile: self.settings.profile,
             timings: false,
         };
-        match pipeline::publish(&archive, &options, &sink) {
+        match pipeline::publish(&archive, theme, &self.highlighter, &options, &sink) {
             Ok(published) => Attempt::Built {
                 site: sink.finish(),
                 published,
