@@ -309,7 +309,7 @@ def markdown(results, machine):
         lines.append(
             f"| {r['records']:,} | {f('check_s')} | {f('check_mib', '{:.0f}')} | {f('build_cold_s')} "
             f"| {f('build_warm_s')} | {f('build_cold_mib', '{:.0f}')} | {f('output_bytes', '{:.0f}', 1e6)} "
-            f"| {r.get('pages', 'n/a'):,} | {search} | {queries} | {f('serve_first_build_s')} "
+            f"| {format(r['pages'], ',') if 'pages' in r else 'n/a'} | {search} | {queries} | {f('serve_first_build_s')} "
             f"| {f('serve_rebuild_s', '{:.3f}')} | {f('serve_title_rebuild_s', '{:.3f}')} "
             f"| {f('serve_rss_mib', '{:.0f}')} ({f('serve_peak_mib', '{:.0f}')}) | {f('hugo_s')} | {f('hugo_mib', '{:.0f}')} "
             f"| {f('hugo_over_casebook', '{:.1f}x')} |")
@@ -356,10 +356,10 @@ def main():
     results = [bench_size(size, args, binary, cache, hugo) for size in sizes]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table = markdown(results, machine)
-    (out / "results.md").write_text(table)
     (out / "results.json").write_text(json.dumps({"machine": machine, "runs": args.runs, "results": results},
                                                  indent=2, sort_keys=True) + "\n")
+    table = markdown(results, machine)
+    (out / "results.md").write_text(table)
     print(table)
     print(f"bench: wrote {out / 'results.md'} and {out / 'results.json'}", file=sys.stderr)
 

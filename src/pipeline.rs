@@ -18,7 +18,7 @@ use crate::core::diag::{Diagnostic, Level, Report};
 use crate::core::model::Archive;
 use crate::core::rules::Rule;
 use crate::core::timing::log_time;
-use crate::render::highlight::Highlighter;
+use crate::render::memo::RenderMemo;
 use crate::render::sink::{Sink, WriteError};
 use crate::render::theme::Theme;
 use crate::render::{RenderError, RenderOptions};
@@ -182,14 +182,13 @@ pub enum PublishError {
 /// link, render (with `theme`, compiled by [`check`]; compiled here when the
 /// check had none to hand on) and the search index, every
 /// file handed to `out` as it is made. `casebook build` passes its staging folder
-/// and a new `highlighter`; `casebook serve` a site in memory and the highlighter
-/// of its earlier builds (a code block's HTML is a function of its language and
-/// text alone, so keeping it cannot go stale). Returns what was published and
-/// what was left out.
+/// and [`RenderMemo::once`]; `casebook serve` a site in memory and the memo of its
+/// earlier builds ([`crate::render::memo`] says why what it keeps cannot go
+/// stale). Returns what was published and what was left out.
 pub fn publish(
     archive: &Archive,
     theme: Option<Theme>,
-    highlighter: &Highlighter,
+    memo: &RenderMemo,
     options: &RenderOptions,
     out: &dyn Sink,
 ) -> Result<Published, PublishError> {
@@ -216,14 +215,7 @@ pub fn publish(
             log_time(options.timings, "link", started);
             let started = Instant::now();
             let result = render::render(
-                archive,
-                theme,
-                highlighter,
-                &selection,
-                &links,
-                &figures,
-                options,
-                out,
+                archive, theme, memo, &selection, &links, &figures, options, out,
             );
             log_time(options.timings, "render", started);
             result

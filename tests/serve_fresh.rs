@@ -122,6 +122,11 @@ fn every_kind_of_change_serves_what_a_fresh_build_writes() {
     step(&server, &archive, "mention", || {
         append_paragraph(&bundle, "Much like INC-2024-0918 and INC-2026-1029.");
     });
+    // A mention of a record that does not exist yet: plain text until it does,
+    // though the mentioning body does not change.
+    step(&server, &archive, "mention of a future record", || {
+        append_paragraph(&pool, "Followed by INC-2024-0202.");
+    });
     step(&server, &archive, "new record", || {
         archive.write(
             "content/incidents/2024-02-02-new.md",

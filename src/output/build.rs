@@ -12,7 +12,7 @@ use crate::core::timing::log_time;
 use crate::load::NoMemo;
 use crate::output::write::Destination;
 use crate::pipeline::{self, Checked, PublishError, Published, Setup};
-use crate::render::highlight::Highlighter;
+use crate::render::memo::RenderMemo;
 use crate::render::sink::WriteError;
 use crate::render::RenderOptions;
 
@@ -88,7 +88,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
     let published = pipeline::publish(
         &archive,
         theme,
-        &Highlighter::default(),
+        &RenderMemo::once(),
         &render_options,
         &staging,
     )?;

@@ -19,7 +19,7 @@ use crate::core::config::FILE_NAME;
 use crate::core::diag::{display_path, Format, Level, Report};
 use crate::core::today::Today;
 use crate::pipeline::{self, Checked, Published, Setup, SetupError};
-use crate::render::highlight::Highlighter;
+use crate::render::memo::RenderMemo;
 use crate::render::RenderOptions;
 
 /// What a serve build needs besides the archive.
@@ -57,8 +57,8 @@ pub struct Builder {
     cache: DecodeCache,
     /// site.toml's bytes at the last build: records decode against it.
     config: Option<Vec<u8>>,
-    /// Every code block highlighted so far, by language and text.
-    highlighter: Highlighter,
+    /// Highlighted code blocks and rendered record bodies, for the next build.
+    memo: RenderMemo,
 }
 
 impl Builder {
@@ -68,7 +68,7 @@ impl Builder {
             settings,
             cache: DecodeCache::default(),
             config: None,
-            highlighter: Highlighter::default(),
+            memo: RenderMemo::kept(),
         }
     }
 
@@ -81,7 +81,7 @@ impl Builder {
     pub fn forget(&mut self) {
         self.cache.clear();
         self.config = None;
-        self.highlighter = Highlighter::default();
+        self.memo = RenderMemo::kept();
     }
 
     /// Builds the site into memory and prints the findings to stderr.
@@ -120,7 +120,7 @@ impl Builder {
             profile: self.settings.profile,
             timings: false,
         };
-        match pipeline::publish(&archive, theme, &self.highlighter, &options, &sink) {
+        match pipeline::publish(&archive, theme, &self.memo, &options, &sink) {
             Ok(published) => Attempt::Built {
                 site: sink.finish(),
                 published,
