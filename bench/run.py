@@ -54,6 +54,47 @@ def corpus(size, cache):
     return out
 
 
+def git_corpus(size, commits, cache):
+    """The archive of `size` records with a git history of `commits` commits, and the
+    same files without `.git` beside it (both generated once, kept in the cache)."""
+    out = cache / f"corpus-{size}-git{commits}"
+    plain = cache / f"corpus-{size}-git{commits}-plain"
+    if not (out / ".git").is_dir():
+        print(f"bench: generating {size} records with {commits} commits in {out}", file=sys.stderr)
+        subprocess.run([sys.executable, str(find_generator()), str(out), "--incidents", str(size),
+                        "--git-commits", str(commits), "--force"], check=True, stdout=subprocess.DEVNULL)
+        shutil.rmtree(plain, ignore_errors=True)
+    if not (plain / "site.toml").is_file():
+        shutil.copytree(out, plain, ignore=shutil.ignore_patterns(".git"))
+    return out, plain
+
+
+def bench_history(size, commits_list, args, binary, cache):
+    """What reading git history adds to a build: the same files with and without
+    `.git`, built alternately; medians and their difference, per history length."""
+    rows = []
+    work = Path(tempfile.mkdtemp(prefix="casebook-bench-git-"))
+    try:
+        for commits in commits_list:
+            repo, plain = git_corpus(size, commits, cache)
+            warm(repo)
+            warm(plain)
+            with_git, without = [], []
+            for _ in range(args.runs):  # alternate so both see the same machine load
+                for archive, samples in ((repo, with_git), (plain, without)):
+                    out = work / "site"
+                    shutil.rmtree(out, ignore_errors=True)
+                    samples.append(run([binary, "--root", archive, "build", "--today", TODAY, "-q",
+                                        "--output", out]))
+            git_s, _ = median_of(with_git)
+            plain_s, _ = median_of(without)
+            rows.append({"records": size, "commits": commits, "build_git_s": git_s,
+                         "build_plain_s": plain_s, "history_added_s": git_s - plain_s})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
 def warm(path):
     """Reads every file once so runs measure the program, not the disk."""
     for root, _, files in os.walk(path):
@@ -294,6 +335,8 @@ def bench_size(size, args, binary, cache, hugo):
 
 
 def markdown(results, machine):
+    history = [h for r in results if "history" in r for h in r["history"]]
+    results = [r for r in results if "history" not in r]
     lines = [f"Machine: {machine}", "",
              "| records | check s | check MiB | build cold s | build warm s | build MiB | output MB | pages "
              "| search index MB (gzip) | first / next query KB | serve first build s | serve rebuild after edit s "
@@ -322,6 +365,13 @@ def markdown(results, machine):
             if key in r and key in base and base[key] > 0:
                 parts.append(f"{key.replace('_s', '')}: {r[key] / base[key] / scale:.2f}")
         lines.append(f"- {base['records']:,} -> {r['records']:,}: " + ", ".join(parts))
+    if history:
+        lines += ["", "Git history (the same files built with and without `.git`):", "",
+                  "| records | commits | build with .git s | build without s | added s |",
+                  "|--:|--:|--:|--:|--:|"]
+        for h in history:
+            lines.append(f"| {h['records']:,} | {h['commits']:,} | {h['build_git_s']:.2f} "
+                         f"| {h['build_plain_s']:.2f} | {h['history_added_s']:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -336,12 +386,16 @@ def main():
     parser.add_argument("--binary", help="time this casebook binary (kept aside) instead of building one")
     parser.add_argument("--serve-only", action="store_true",
                         help="only `casebook serve`: first build, rebuild after a body and a title edit, memory")
+    parser.add_argument("--git-commits", default="5000,10000,20000",
+                        help="history lengths for the git-history measure at --git-records records; empty skips it")
+    parser.add_argument("--git-records", type=int, default=10000)
     parser.add_argument("--out", default=str(REPO / "target" / "bench"))
     parser.add_argument("--cache", default=os.environ.get("CASEBOOK_BENCH_CACHE",
                                                           str(Path.home() / ".cache" / "casebook-bench")))
     args = parser.parse_args()
     if args.smoke:
         args.sizes, args.runs, args.hugo_max, args.browser = "100", 1, 100, False
+        args.git_commits, args.git_records = "50", 100
     args.browser = args.browser and bool(shutil.which("chromium") and shutil.which("chromedriver"))
     sizes = [int(s) for s in args.sizes.split(",")]
     cache = Path(args.cache)
@@ -354,6 +408,9 @@ def main():
     hugo = shutil.which("hugo")
     machine = f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     results = [bench_size(size, args, binary, cache, hugo) for size in sizes]
+    if args.git_commits and not args.serve_only:
+        commits = [int(c) for c in args.git_commits.split(",")]
+        results.append({"history": bench_history(args.git_records, commits, args, binary, cache)})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({"machine": machine, "runs": args.runs, "results": results},

@@ -11,7 +11,7 @@ loading the same number of results.
 
 Needs Debian's chromium and chromium-driver.
 
-Usage: bench/search_browser.py SITE [--pagefind DIR] [--results 20]
+Usage: bench/search_browser.py SITE [--pagefind DIR] [--results 20] [--query Q ...]
 """
 
 import argparse
@@ -28,7 +28,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-QUERIES = ["connection pool", "certificate expired", "kafka consumer lag", "dns"]
+QUERIES = ["connection pool", "certificate expired", "kafka consumer lag", "dns", "memory leak crashed servers"]
 COMPRESSED = {".html", ".css", ".js", ".json", ".svg", ".wasm", ".xml"}
 TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript",
          ".json": "application/json", ".wasm": "application/wasm", ".svg": "image/svg+xml"}
@@ -40,7 +40,8 @@ await pagefind.init();
 window.runQuery = async (q, n) => {
   const search = await pagefind.search(q);
   const data = await Promise.all(search.results.slice(0, n).map(r => r.data()));
-  window.last = {count: search.results.length, titles: data.map(d => d.meta.title)};
+  window.last = {count: search.results.length, titles: data.map(d => d.meta.title),
+                 urls: data.map(d => d.url)};
 };
 window.ready = true;
 </script>"""
@@ -210,7 +211,12 @@ def main():
     parser.add_argument("site", type=Path)
     parser.add_argument("--pagefind", type=Path)
     parser.add_argument("--results", type=int, default=20)
+    parser.add_argument("--query", action="append",
+                        help="a query to run (repeatable; the first opens the page); default: "
+                        + ", ".join(QUERIES))
     args = parser.parse_args()
+    if args.query:
+        QUERIES[:] = args.query
     log = Log()
     server = serve(args.site.resolve(), args.pagefind.resolve() if args.pagefind else None, log)
     port = server.server_address[1]

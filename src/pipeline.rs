@@ -18,6 +18,7 @@ use crate::core::diag::{Diagnostic, Level, Report};
 use crate::core::model::Archive;
 use crate::core::rules::Rule;
 use crate::core::timing::log_time;
+use crate::history::{self, History};
 use crate::render::memo::RenderMemo;
 use crate::render::sink::{Sink, WriteError};
 use crate::render::theme::Theme;
@@ -169,6 +170,19 @@ impl Published {
     }
 }
 
+/// Reads what git knows about the records of `archive` (the history stage): once
+/// per build, or by `serve` when `HEAD` moves. The findings (a shallow clone, a
+/// repository that cannot be read) come with site.toml's levels applied.
+pub fn history(archive: &Archive, timings: bool) -> (Option<History>, Vec<Diagnostic>) {
+    let started = Instant::now();
+    let outcome = history::read(archive);
+    log_time(timings, "history", started);
+    (
+        outcome.history,
+        check::apply_levels(outcome.findings, &archive.config),
+    )
+}
+
 /// Why the stages after the check could not finish (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -180,14 +194,16 @@ pub enum PublishError {
 
 /// The stages after the check, for an archive without errors: select, figures,
 /// link, render (with `theme`, compiled by [`check`]; compiled here when the
-/// check had none to hand on) and the search index, every
-/// file handed to `out` as it is made. `casebook build` passes its staging folder
-/// and [`RenderMemo::once`]; `casebook serve` a site in memory and the memo of its
+/// check had none to hand on) and the search index, every file handed to `out` as
+/// it is made. `history` is what git knows of the records (none outside a
+/// repository). `casebook build` passes its staging folder and
+/// [`RenderMemo::once`]; `casebook serve` a site in memory and the memo of its
 /// earlier builds ([`crate::render::memo`] says why what it keeps cannot go
 /// stale). Returns what was published and what was left out.
 pub fn publish(
     archive: &Archive,
     theme: Option<Theme>,
+    history: Option<&History>,
     memo: &RenderMemo,
     options: &RenderOptions,
     out: &dyn Sink,
@@ -215,7 +231,7 @@ pub fn publish(
             log_time(options.timings, "link", started);
             let started = Instant::now();
             let result = render::render(
-                archive, theme, memo, &selection, &links, &figures, options, out,
+                archive, theme, memo, history, &selection, &links, &figures, options, out,
             );
             log_time(options.timings, "render", started);
             result

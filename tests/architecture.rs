@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 /// The stages in pipeline order; each may import only from those before it.
 const STAGES: &[&str] = &[
-    "core", "load", "check", "link", "analysis", "render", "search", "pipeline", "output", "cli",
+    "core", "load", "import", "history", "check", "link", "analysis", "render", "search",
+    "pipeline", "output", "cli",
 ];
 
 fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {

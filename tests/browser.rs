@@ -388,6 +388,11 @@ fn the_site_works_opened_from_disk() {
         Some("Expired TLS certificate on the API edge hostnames")
     );
 
+    // The header's box on the search page searches there too, with best match.
+    browser.type_text("#search-q", " quokka");
+    let status = status_for(&browser, "expired certificate quokka");
+    assert!(status.starts_with("No record has all of"), "{status}");
+
     // A result's link opens the record's page.
     browser.click(".search-result-title");
     let (url, heading) = page_at(&browser, "/index.html");
@@ -572,6 +577,75 @@ fn search_page_in_a_headless_browser() {
     let status = status_for(&browser, "zeppelin quokka");
     assert_eq!(status, "No results for “zeppelin quokka”.");
     assert!(titles(&browser).is_empty());
+
+    // Best match: one word no record holds. The expected record still comes
+    // first; the status names the word, struck through, and so does the result.
+    clear(&browser);
+    browser.type_text("#search-input", "expired certificate quokka");
+    let status = status_for(&browser, "expired certificate quokka");
+    assert!(
+        status.starts_with("No record has all of “expired certificate quokka” — showing"),
+        "{status}"
+    );
+    assert_eq!(
+        titles(&browser)[0],
+        "Expired TLS certificate on the API edge hostnames"
+    );
+    let struck = browser.script(
+        "return [Array.from(document.querySelectorAll('[data-status] s')).map(s => s.textContent),          document.querySelector('.search-result .search-result-missing').textContent,          document.querySelectorAll('.search-result')[0].querySelectorAll('.search-result-missing s').length];",
+    );
+    assert_eq!(struck, json!([["quokka"], "Missing: quokka", 1]));
+
+    // A query's words land as text, never as markup.
+    clear(&browser);
+    browser.type_text("#search-input", "certificate <img src=x onerror=alert(1)>");
+    status_for(&browser, "certificate <img src=x onerror=alert(1)>");
+    let injected = browser.script("return document.querySelectorAll('#search-app img').length;");
+    assert_eq!(injected, json!(0));
+
+    // A quoted phrase stays strict: words that occur, but never side by side, find
+    // nothing; beside other words, every result still holds the phrase.
+    clear(&browser);
+    browser.type_text("#search-input", "\"expired pool\"");
+    let status = status_for(&browser, "\"expired pool\"");
+    assert_eq!(status, "No results for “\"expired pool\"”.");
+    clear(&browser);
+    browser.type_text("#search-input", "\"connection pool\" kafka");
+    status_for(&browser, "\"connection pool\" kafka");
+    let loose = titles(&browser);
+    assert!(
+        !loose.is_empty() && loose.iter().all(|t| phrase.contains(t)),
+        "{loose:?} {phrase:?}"
+    );
+
+    // The header's search box and the page's box are one.
+    clear(&browser);
+    browser.type_text("#search-q", "kafka lag");
+    let status = status_for(&browser, "kafka lag");
+    assert!(status.contains("match"), "{status}");
+    browser.type_text("#search-input", "s");
+    status_for(&browser, "kafka lags");
+    let header = browser.script("return document.querySelector('#search-q').value;");
+    assert_eq!(header, json!("kafka lags"));
+
+    // The ranking itself: every word first, then more words before fewer, a
+    // quoted phrase required, and what each result lacks.
+    let ranked = browser.script(
+        "var rank = window.casebookSearch.rankMatches; \
+         var words = [{terms: ['a'], word: 'a'}, {terms: ['b'], word: 'b'}, {terms: ['c'], word: 'c'}]; \
+         var r = rank(words, [new Map([[1, 1], [2, 1], [3, 1.5]]), new Map([[1, 1], [2, 1]]), \
+                              new Map([[1, 1]])]); \
+         var order = Array.from(r.scores.keys()).sort(r.compare); \
+         var p = rank([{terms: ['a'], word: 'a'}, {phrase: [{term: 'b', pos: 0}, {term: 'c', pos: 1}]}], \
+                      [new Map([[1, 1], [2, 1]]), new Map([[2, 1], [5, 1]])]); \
+         var none = rank([{terms: ['a'], word: 'a'}, {terms: ['z'], word: 'z'}], [new Map([[7, 1]]), new Map()]); \
+         return [order, Array.from(r.full), r.missing.get(3), r.unmatched, \
+                 Array.from(p.scores.keys()).sort(p.compare), p.missing.get(5), none.unmatched];",
+    );
+    assert_eq!(
+        ranked,
+        json!([[1, 2, 3], [1], [1, 2], [], [2, 5], [0], [1]])
+    );
 
     // The keyboard: arrow down to the first result, Enter opens it.
     clear(&browser);
@@ -856,6 +930,16 @@ fn every_kind_of_page_is_accessible_in_both_schemes_and_fits_a_phone() {
             }
         }
     }
+    // The results of a best match (struck words, what each result lacks) too: in
+    // particular no interactive element inside another (nested-interactive).
+    browser.open(&format!("{root}search/?q=expired+certificate+quokka"));
+    browser.wait_for(
+        "the search results",
+        "return document.querySelectorAll('.search-result-missing').length > 0;",
+    );
+    for v in axe_violations(&browser, &axe, &axe_rules(false)) {
+        violations.push(format!("light /search/?q=expired+certificate+quokka: {v}"));
+    }
     assert!(
         violations.is_empty(),
         "{} axe-core violations:\n{}",
@@ -883,20 +967,23 @@ fn every_kind_of_page_is_accessible_in_both_schemes_and_fits_a_phone() {
         "Emulation.setDeviceMetricsOverride",
         json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
     );
-    browser.open(&format!("{root}search/"));
-    browser.wait_for(
-        "the search results",
-        "return document.querySelectorAll('.search-result').length > 0;",
-    );
-    let (top, screen): (f64, f64) = serde_json::from_value(browser.script(
-        "return [document.querySelector('.search-result').getBoundingClientRect().top, innerHeight];",
-    ))
-    .expect("two numbers");
-    assert_eq!(screen, 844.0, "the emulated phone");
-    assert!(
-        top < screen,
-        "the first search result starts {top} px down, below the first screen ({screen} px)"
-    );
+    for query in ["", "?q=expired+certificate+quokka"] {
+        browser.open(&format!("{root}search/{query}"));
+        browser.wait_for(
+            "the search results",
+            "return document.querySelectorAll('.search-result').length > 0;",
+        );
+        let (top, screen): (f64, f64) = serde_json::from_value(browser.script(
+            "var r = document.querySelector('.search-result .search-result-title').getBoundingClientRect(); \
+             return [r.bottom, innerHeight];",
+        ))
+        .expect("two numbers");
+        assert_eq!(screen, 844.0, "the emulated phone");
+        assert!(
+            top < screen,
+            "search/{query}: the first result's title ends {top} px down, below the first screen ({screen} px)"
+        );
+    }
 
     let record_with_timeline = pages
         .iter()

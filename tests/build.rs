@@ -855,7 +855,7 @@ fn unbase64(text: &str) -> Option<Vec<u8>> {
             acc &= (1 << bits) - 1;
         }
     }
-    (text.len() % 4 == 0).then_some(out)
+    text.len().is_multiple_of(4).then_some(out)
 }
 
 #[test]

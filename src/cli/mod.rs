@@ -85,6 +85,9 @@ pub enum Command {
     Actions(ActionsArgs),
     /// Print the insight figures: incident trends, services, action-item follow-through
     Stats(StatsArgs),
+    /// Turn a Slack, PagerDuty, Opsgenie or CSV export into timeline entries: printed
+    /// as YAML, or merged into a record with --into
+    Import(ImportArgs),
 }
 
 impl Command {
@@ -95,7 +98,11 @@ impl Command {
             Command::Serve(args) => Some(&args.select),
             Command::Actions(args) => Some(&args.select),
             Command::Stats(args) => Some(&args.select),
-            Command::Check(_) | Command::Init(_) | Command::New(_) | Command::Schema => None,
+            Command::Check(_)
+            | Command::Init(_)
+            | Command::New(_)
+            | Command::Schema
+            | Command::Import(_) => None,
         }
     }
 }
@@ -347,4 +354,101 @@ pub struct StatsArgs {
     /// Print how long each stage took
     #[arg(long)]
     pub timings: bool,
+}
+
+/// Options of `casebook import`: the source, each a subcommand.
+#[derive(Debug, Args)]
+#[command(after_long_help = IMPORT_HELP)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// `casebook import --help`'s closing words.
+const IMPORT_HELP: &str = "Without --into, the entries are printed as a `timeline:` block of YAML \
+     to paste into a record. With --into RECORD they are merged into that record's timeline in \
+     time order; nothing else in the file changes, and entries it already has are not added \
+     again. docs/import.md has how to get each export and what maps to what.";
+
+/// The tools casebook imports from.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// A channel of a Slack workspace export (the folder, or the .zip Slack gives)
+    Slack(SlackArgs),
+    /// An incident's log entries from PagerDuty's REST API: the JSON of
+    /// GET /incidents/{id}/log_entries (`{"log_entries": [...]}` or the bare list)
+    #[command(name = "pagerduty")]
+    PagerDuty(AlertLogArgs),
+    /// An Opsgenie incident timeline or alert log: the JSON of
+    /// GET /v2/incident-timelines/{id}/entries or GET /v2/alerts/{id}/logs
+    Opsgenie(AlertLogArgs),
+    /// A CSV file with the columns at, event, source, actor, kind
+    Csv(CsvArgs),
+}
+
+/// Options every importer takes.
+#[derive(Debug, Args)]
+pub struct ImportCommon {
+    /// Merge the entries into this record file's timeline instead of printing them
+    #[arg(long, value_name = "RECORD")]
+    pub into: Option<PathBuf>,
+    /// Import nothing before this time: RFC 3339, a date and time in site.toml's
+    /// timezone, or a date (its start)
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Import nothing after this time: RFC 3339, a date and time in site.toml's
+    /// timezone, or a date (its end)
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// The date of the record the printed YAML is for: entries on it print as HH:MM,
+    /// others with full timestamps [default: the day of the first entry]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day, conflicts_with = "into")]
+    pub date: Option<Date>,
+}
+
+/// Options of `casebook import slack`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "With --into and neither --from nor --to, the window is the record's own: \
+     from `started` less an hour to `resolved` plus an hour (docs/import.md)."
+)]
+pub struct SlackArgs {
+    /// The export: its folder (with channels.json), or the .zip as downloaded
+    #[arg(value_name = "EXPORT")]
+    pub export: PathBuf,
+    /// The channel to import, such as `inc-2024-0918` or `#inc-2024-0918`
+    #[arg(long, value_name = "NAME")]
+    pub channel: String,
+    /// Import thread replies too, not only messages in the channel itself
+    #[arg(long)]
+    pub threads: bool,
+    #[command(flatten)]
+    pub common: ImportCommon,
+}
+
+/// Options of `casebook import pagerduty` and `casebook import opsgenie`.
+#[derive(Debug, Args)]
+pub struct AlertLogArgs {
+    /// The JSON the tool's REST API returned (docs/import.md says which call)
+    #[arg(value_name = "LOG.json")]
+    pub log: PathBuf,
+    /// Import notifications too (who was paged, and how)
+    #[arg(long)]
+    pub notifications: bool,
+    /// With --into, leave the record's `detected`, `acknowledged` and `resolved`
+    /// alone even where it lacks them
+    #[arg(long)]
+    pub no_fill: bool,
+    #[command(flatten)]
+    pub common: ImportCommon,
+}
+
+/// Options of `casebook import csv`.
+#[derive(Debug, Args)]
+pub struct CsvArgs {
+    /// A CSV file whose first line names its columns (docs/import.md)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub common: ImportCommon,
 }

@@ -79,6 +79,18 @@ pub struct SiteConfig {
     pub theme: String,
     pub trusted_html: bool,
     pub repository_url: Option<String>,
+    /// The branch forge links name; the branch `HEAD` is on when unset.
+    pub repository_branch: Option<String>,
+    /// The forge's URL layout (`github`, `gitlab`, `gitea`, `forgejo`); guessed from
+    /// `repository_url`'s host when unset.
+    pub repository_forge: Option<String>,
+    /// Patterns for a record's editor and history (`{repository}`, `{branch}`,
+    /// `{path}`), for forges whose layout casebook does not know.
+    pub edit_url: Option<String>,
+    pub history_url: Option<String>,
+    /// Commits left out of "last changed" and people (git's `blame.ignoreRevsFile`
+    /// format), relative to the archive root.
+    pub ignore_revs_file: Option<PathBuf>,
     pub similar: SimilarConfig,
 }
 
@@ -111,6 +123,11 @@ impl Default for SiteConfig {
             theme: "default".into(),
             trusted_html: false,
             repository_url: None,
+            repository_branch: None,
+            repository_forge: None,
+            edit_url: None,
+            history_url: None,
+            ignore_revs_file: None,
             similar: SimilarConfig::default(),
         }
     }
@@ -136,6 +153,11 @@ const TOP_KEYS: &[&str] = &[
     "theme",
     "trusted_html",
     "repository_url",
+    "repository_branch",
+    "repository_forge",
+    "edit_url",
+    "history_url",
+    "ignore_revs_file",
     "similar",
 ];
 
@@ -293,6 +315,21 @@ impl SiteConfig {
         if let Some(v) = reader.string(table, "repository_url") {
             config.repository_url = Some(if v.ends_with('/') { v } else { format!("{v}/") });
         }
+        config.repository_branch = reader.string(table, "repository_branch");
+        if let Some(v) = reader.string(table, "repository_forge") {
+            if matches!(v.as_str(), "github" | "gitlab" | "gitea" | "forgejo") {
+                config.repository_forge = Some(v);
+            } else {
+                reader.invalid(
+                    table,
+                    "repository_forge",
+                    format!("`repository_forge` must be one of github, gitlab, gitea, forgejo; found `{v}`"),
+                );
+            }
+        }
+        config.edit_url = reader.string(table, "edit_url");
+        config.history_url = reader.string(table, "history_url");
+        config.ignore_revs_file = reader.string(table, "ignore_revs_file").map(PathBuf::from);
         if let Some(item) = table.get("similar") {
             reader.similar(item, &mut config.similar);
         }

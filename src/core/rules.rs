@@ -70,6 +70,9 @@ rules! {
     UnknownMention => ("CB0207", "unknown-mention", Warning, "the text mentions an id that looks like a record's but no record has it"),
     SkippedFile => ("CB0208", "skipped-file", Warning, "a file or folder that looks like records is not read: a `.markdown` or `.MD` file, or a misspelt `content/incident/`"),
     SelfRelated => ("CB0209", "self-related", Warning, "a record names its own id in `related`"),
+    ShallowClone => ("CB0301", "shallow-clone", Warning, "the repository is a shallow clone, so dates and people older than its history are unknown"),
+    GitUnreadable => ("CB0302", "git-unreadable", Warning, "the archive is in a git repository whose history cannot be read; the site is built without it"),
+    IgnoreRevs => ("CB0303", "ignore-revs", Warning, "the ignore-revs file cannot be read, or a line of it is not a full commit id"),
 }
 
 impl Rule {

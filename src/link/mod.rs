@@ -55,7 +55,8 @@ pub struct Links {
     pub mentions: Vec<usize>,
     /// Every record that names this one in `related` or mentions it, newest first.
     pub backlinks: Vec<Backlink>,
-    /// The most similar records not already linked either way, best first.
+    /// The most similar records, best first, without those already linked either
+    /// way (which keep their places in the ranking: see [`similar::rank`]).
     pub similar: Vec<Match>,
 }
 

@@ -63,7 +63,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
     let hidden_warnings = checked.scope(options.profile);
     let Checked {
         archive,
-        report,
+        mut report,
         theme,
     } = checked;
     let records = archive.records.len();
@@ -78,6 +78,9 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
         });
     }
 
+    let (history, findings) = pipeline::history(&archive, options.timings);
+    report.diagnostics.extend(findings);
+
     let render_options = RenderOptions {
         today: options.today,
         base_url: options.base_url.clone(),
@@ -88,6 +91,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
     let published = pipeline::publish(
         &archive,
         theme,
+        history.as_ref(),
         &RenderMemo::once(),
         &render_options,
         &staging,

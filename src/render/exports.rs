@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::view::{action_item_views, visibility_name, ActionItemView};
+use super::view::{action_item_views, visibility_name, ActionItemView, GitView};
 use super::{error_chain, RenderContext, RenderError};
 use crate::analysis::insights::Insights;
 use crate::analysis::metrics::Figures;
@@ -203,6 +203,9 @@ struct IncidentExport<'a> {
     similar: Vec<SimilarExport<'a>>,
     links: Vec<LinkExport<'a>>,
     extra: &'a serde_json::Value,
+    /// What git says about the record (docs/history.md); absent outside a repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    git: Option<&'a GitView>,
 }
 
 /// One similar incident in `incidents.json`.
@@ -287,7 +290,12 @@ fn json(site: &RenderContext<'_>) -> Result<OutputFile, RenderError> {
                         kind: e.kind.as_deref(),
                     })
                     .collect(),
-                action_items: action_item_views(r, &site.figures[i]),
+                action_items: action_item_views(
+                    r,
+                    &site.figures[i],
+                    site.record_history(r),
+                    &site.config.timezone,
+                ),
                 related: ids(&site.links.links[i].related),
                 mentions: ids(&site.links.links[i].mentions),
                 backlinks: site.links.links[i]
@@ -317,6 +325,7 @@ fn json(site: &RenderContext<'_>) -> Result<OutputFile, RenderError> {
                     })
                     .collect(),
                 extra: &r.extra,
+                git: site.git[i].as_ref(),
             };
             // Each incident's bytes begin with what separates it from the one before.
             let mut bytes = Vec::with_capacity(INCIDENT_BYTES);
@@ -415,7 +424,7 @@ fn csv(site: &RenderContext<'_>) -> OutputFile {
                 return out.into_bytes();
             }
             let url = format!("{base}{}", record_url(&r.id));
-            for view in action_item_views(r, figures) {
+            for view in action_item_views(r, figures, None, &site.config.timezone) {
                 push_action_item_row(&mut out, r, &view, &url);
             }
             out.into_bytes()

@@ -450,8 +450,10 @@ impl<'j, 'a> Indexes<'j, 'a> {
         self.jobs.push(Box::new(move || {
             let latest: Vec<usize> = (0..site.refs.len().min(LATEST)).collect();
             let latest = rows.records_html(&latest, 0)?;
+            let recent = site.recently_updated();
             site.page("index.html", "index.html".into(), |c| {
                 c.insert("rows", &latest);
+                c.insert("recent", &recent);
                 c.insert("by_severity", &by_severity);
                 c.insert("actions", &counts);
                 c.insert("total", &site.refs.len());

@@ -50,9 +50,10 @@ use self::mentions::MentionLinks;
 use self::theme::{Theme, ThemeError, ThemeFile};
 use self::view::{
     action_item_views, figure_views, format_time, moment_views, visibility_name, EventView,
-    ImpactView, LinkView, PageView, RecordRef, RecordView, SimilarView, TermView,
+    GitView, ImpactView, LinkView, PageView, RecordRef, RecordView, SimilarView, TermView,
 };
 use crate::analysis;
+use crate::analysis::insights::from_git::FromGit;
 use crate::analysis::insights::{Facts, Insights};
 use crate::analysis::metrics::Figures;
 use crate::analysis::select::{Profile, Selection};
@@ -60,6 +61,7 @@ use crate::core::config::SiteConfig;
 use crate::core::model::{Archive, Record};
 use crate::core::paths::{base_path, page_slug, record_url, slug, term_slug};
 use crate::core::timing::log_time;
+use crate::history::{History, RecordHistory};
 use crate::link::LinkGraph;
 use crate::render::sink::{Contents, OutputFile, Sink, WriteError};
 
@@ -186,6 +188,20 @@ struct PageLink<'a> {
     url: String,
 }
 
+/// How many records the home page lists under "Recently updated".
+const RECENTLY_UPDATED: usize = 8;
+
+/// A record on the home page's "Recently updated" list.
+#[derive(Serialize)]
+struct RecentView<'a> {
+    id: &'a str,
+    title: &'a str,
+    url: &'a str,
+    date: &'a str,
+    iso: &'a str,
+    author: &'a str,
+}
+
 /// Everything the parts of one render share.
 struct RenderContext<'a> {
     archive: &'a Archive,
@@ -198,6 +214,10 @@ struct RenderContext<'a> {
     theme: Theme,
     /// One per selected record, in the selection's order.
     figures: &'a [Figures],
+    /// What git knows of the records, outside a repository `None`.
+    history: Option<&'a History>,
+    /// What git says of each selected record, in the selection's order.
+    git: Vec<Option<GitView>>,
     /// What the insights read of each selected record, and the whole build's
     /// insights (docs/insights.md); service and tag pages take subsets of the facts.
     facts: Facts,
@@ -213,6 +233,7 @@ pub fn render(
     archive: &Archive,
     mut theme: Theme,
     memo: &RenderMemo,
+    history: Option<&History>,
     selection: &Selection<'_>,
     links: &LinkGraph<'_>,
     figures: &[Figures],
@@ -222,14 +243,34 @@ pub fn render(
     let config = &archive.config;
     let started = Instant::now();
     let facts = analysis::facts(&selection.records, figures, config, options.today);
-    let insights = facts.insights();
+    let mut insights = facts.insights();
+    insights.from_git =
+        history.map(|h| FromGit::new(&selection.records, h, &config.timezone, options.today));
     log_time(options.timings, "  figures", started);
     let started = Instant::now();
+    let git: Vec<Option<GitView>> = selection
+        .records
+        .iter()
+        .map(|r| {
+            let branch = history.and_then(|h| h.branch.as_deref());
+            let found = history.and_then(|h| h.record(&r.path))?;
+            Some(GitView::new(r, found, config, branch))
+        })
+        .collect();
     let refs: Vec<RecordRef> = selection
         .records
         .iter()
         .zip(figures)
-        .map(|(r, f)| RecordRef::new(r, f, config))
+        .zip(&git)
+        .map(|((r, f), g)| RecordRef {
+            updated: g.as_ref().and_then(|g| {
+                g.last_changed
+                    .iso
+                    .is_some()
+                    .then(|| g.last_changed.date.clone())
+            }),
+            ..RecordRef::new(r, f, config)
+        })
         .collect();
     let site_view = SiteView {
         title: &config.title,
@@ -268,6 +309,8 @@ pub fn render(
         options,
         theme,
         figures,
+        history,
+        git,
         facts,
         insights,
         refs,
@@ -442,6 +485,38 @@ impl<'a> RenderContext<'a> {
             })
     }
 
+    /// The records git saw change last, newest first (the home page's "Recently
+    /// updated"); empty outside a repository.
+    fn recently_updated(&self) -> Vec<RecentView<'_>> {
+        let mut changed: Vec<(&str, usize)> = self
+            .git
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| Some((g.as_ref()?.last_changed.iso.as_deref()?, i)))
+            .collect();
+        changed.sort_by(|a, b| b.cmp(a));
+        changed
+            .into_iter()
+            .take(RECENTLY_UPDATED)
+            .filter_map(|(_, i)| {
+                let last = &self.git[i].as_ref()?.last_changed;
+                Some(RecentView {
+                    id: self.refs[i].id,
+                    title: self.refs[i].title,
+                    url: &self.refs[i].url,
+                    date: &last.date,
+                    iso: last.iso.as_deref()?,
+                    author: last.author.as_deref()?,
+                })
+            })
+            .collect()
+    }
+
+    /// What history says of `record`, when the archive is in a repository.
+    fn record_history(&self, record: &Record) -> Option<&RecordHistory> {
+        self.history.and_then(|h| h.record(&record.path))
+    }
+
     /// The page of the `i`th selected record with its timeline drawing as
     /// [`TIMELINE_FILE`] beside it, and the files it brings along (its bundle's
     /// files and the archive files its links point to).
@@ -538,7 +613,12 @@ impl<'a> RenderContext<'a> {
             figures: figure_views(&self.figures[i]),
             timeline,
             timeline_svg: timeline_svg::draw(record, tz),
-            action_items: action_item_views(record, &self.figures[i]),
+            action_items: action_item_views(
+                record,
+                &self.figures[i],
+                self.record_history(record),
+                tz,
+            ),
             body: body.html,
             toc: body.toc,
             links: record
@@ -549,11 +629,14 @@ impl<'a> RenderContext<'a> {
                     url: crate::core::paths::is_safe_url(&l.url).then_some(l.url.as_str()),
                 })
                 .collect(),
-            source_url: self
-                .config
-                .repository_url
-                .as_ref()
-                .map(|base| format!("{base}{}", crate::core::paths::encode_path(&source_path))),
+            source_url: crate::history::forge::links(
+                self.config,
+                &source_path,
+                self.git[i].as_ref().map(|g| g.path.as_str()),
+                self.history.and_then(|h| h.branch.as_deref()),
+            )
+            .and_then(|links| links.source),
+            git: self.git[i].clone(),
             source_path,
             related: links.related.iter().map(|&j| &self.refs[j]).collect(),
             backlinks: links.backlinks.iter().map(|b| &self.refs[b.from]).collect(),

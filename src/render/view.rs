@@ -17,7 +17,9 @@ use super::merged::Merged;
 use crate::analysis::metrics::{human_duration, ActionCounts, ActionState, Figures};
 use crate::core::config::SiteConfig;
 use crate::core::model::{ActionItem, Record, Visibility};
-use crate::core::paths::{is_absolute_url, record_url, term_slug};
+use crate::core::paths::{is_absolute_url, record_url, slash_path, term_slug};
+use crate::history::follow::item_key;
+use crate::history::{forge, Commit, Known, RecordHistory};
 
 /// A service, tag, severity or status with the URL of its index page.
 #[derive(Clone, Debug, Serialize)]
@@ -61,6 +63,10 @@ pub struct RecordRef<'a> {
     pub duration: Option<String>,
     pub duration_seconds: Option<i64>,
     pub actions: ActionCounts,
+    /// The day git last saw the record change, when the archive is in a repository
+    /// and history knows it (lists show it beside the incident's date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
 }
 
 impl<'a> RecordRef<'a> {
@@ -80,6 +86,7 @@ impl<'a> RecordRef<'a> {
             duration: figures.duration.map(human_duration),
             duration_seconds: figures.duration,
             actions: figures.actions,
+            updated: None,
         }
     }
 }
@@ -274,15 +281,26 @@ pub struct ActionItemView<'a> {
     pub kind: Option<&'a str>,
     /// The item's link when it is a safe URL; unsafe ones are dropped.
     pub link: Option<&'a str>,
+    /// When a closed item was closed: the day of the commit that made it `done` or
+    /// `wont-do`, or `unknown` when the history this clone holds cannot tell. Absent
+    /// for open items and outside a repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<String>,
 }
 
 /// The views of a record's action items, with their states from its figures.
-pub fn action_item_views<'a>(record: &'a Record, figures: &Figures) -> Vec<ActionItemView<'a>> {
+/// `git` is the record's history, for the day each closed item was closed.
+pub fn action_item_views<'a>(
+    record: &'a Record,
+    figures: &Figures,
+    git: Option<&RecordHistory>,
+    tz: &TimeZone,
+) -> Vec<ActionItemView<'a>> {
     record
         .action_items
         .iter()
         .zip(&figures.action_states)
-        .map(|(item, state)| ActionItemView::new(item, *state))
+        .map(|(item, state)| ActionItemView::new(item, *state).closed_from(item, git, tz))
         .collect()
 }
 
@@ -304,6 +322,110 @@ impl<'a> ActionItemView<'a> {
                 .as_ref()
                 .map(|link| link.as_str())
                 .filter(|url| is_absolute_url(url)),
+            closed: None,
+        }
+    }
+
+    /// The item with its closing day from `git` (the record's history).
+    pub fn closed_from(
+        mut self,
+        item: &ActionItem,
+        git: Option<&RecordHistory>,
+        tz: &TimeZone,
+    ) -> Self {
+        if let Some(known) = git.and_then(|g| g.closed.get(&item_key(item))) {
+            self.closed = Some(known_day(known, tz));
+        }
+        self
+    }
+}
+
+/// A commit's day in the site's timezone, or `unknown`.
+pub fn known_day(known: &Known<Commit>, tz: &TimeZone) -> String {
+    match known {
+        Known::Yes(commit) => commit.at.to_zoned(tz.clone()).date().to_string(),
+        Known::Unknown => "unknown".to_string(),
+    }
+}
+
+/// A commit as a page shows it: its day, its instant and its author.
+#[derive(Clone, Debug, Serialize)]
+pub struct CommitView {
+    /// The day in the site's timezone, or `unknown` when a shallow clone cannot tell.
+    pub date: String,
+    /// RFC 3339, for `<time datetime>`; absent when unknown.
+    pub iso: Option<String>,
+    pub author: Option<String>,
+    pub commit: Option<String>,
+}
+
+impl CommitView {
+    fn new(known: &Known<Commit>, tz: &TimeZone) -> CommitView {
+        let commit = known.known();
+        CommitView {
+            date: known_day(known, tz),
+            iso: commit.map(|c| c.at.to_string()),
+            author: commit.map(|c| c.author.clone()),
+            commit: commit.map(|c| c.id.clone()),
+        }
+    }
+}
+
+/// What git says about a record, for its page and its entry in `incidents.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct GitView {
+    /// The file's path from the repository's root.
+    pub path: String,
+    pub first_committed: CommitView,
+    pub last_changed: CommitView,
+    /// Everyone who changed the file (`.mailmap` applied), first contribution first.
+    pub contributors: Vec<String>,
+    /// False when a shallow clone hides older commits, so people may be missing.
+    pub contributors_complete: bool,
+    /// The commit in which `review` became `approved`; absent when not approved.
+    pub approved: Option<CommitView>,
+    /// Whole days from the incident's date to its approval, when both are known.
+    pub days_to_approval: Option<i64>,
+    /// The file differs from `HEAD` (shown by `casebook serve`).
+    pub modified_now: bool,
+    pub history_url: Option<String>,
+    pub edit_url: Option<String>,
+}
+
+impl GitView {
+    /// The view of `git`, the history of `record`, with forge links from site.toml.
+    pub fn new(
+        record: &Record,
+        git: &RecordHistory,
+        config: &SiteConfig,
+        branch: Option<&str>,
+    ) -> GitView {
+        let tz = &config.timezone;
+        let links = forge::links(
+            config,
+            &slash_path(&record.path),
+            Some(&git.repo_path),
+            branch,
+        )
+        .unwrap_or_default();
+        let approved = git.approved.as_ref().map(|a| CommitView::new(a, tz));
+        let days_to_approval = git
+            .approved
+            .as_ref()
+            .and_then(Known::known)
+            .and_then(|c| record.date.until(c.at.to_zoned(tz.clone()).date()).ok())
+            .map(|span| i64::from(span.get_days()));
+        GitView {
+            path: git.repo_path.clone(),
+            first_committed: CommitView::new(&git.first_committed, tz),
+            last_changed: CommitView::new(&git.last_changed, tz),
+            contributors: git.contributors.clone(),
+            contributors_complete: git.contributors_complete,
+            approved,
+            days_to_approval,
+            modified_now: git.modified_now,
+            history_url: links.history,
+            edit_url: links.edit,
         }
     }
 }
@@ -433,6 +555,8 @@ pub struct RecordView<'a> {
     /// repository when site.toml sets `repository_url`.
     pub source_path: String,
     pub source_url: Option<String>,
+    /// What git says about the record, when the archive is in a repository.
+    pub git: Option<GitView>,
     pub related: Vec<&'a RecordRef<'a>>,
     pub backlinks: Vec<&'a RecordRef<'a>>,
     pub similar: Vec<SimilarView<'a>>,

@@ -118,6 +118,12 @@ pub fn casebook() -> Command {
 }
 
 fn clean_env(command: &mut Command) {
+    // Fixtures inside casebook's own repository are not read as part of it: their
+    // output must not depend on this repository's history.
+    command.env(
+        "GIT_CEILING_DIRECTORIES",
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"),
+    );
     command
         .env_remove("SOURCE_DATE_EPOCH")
         .env_remove("NO_COLOR")

@@ -17,6 +17,7 @@
 //! format records no closing date.
 
 pub mod chart_specs;
+pub mod from_git;
 
 use std::fmt;
 use std::ops::Range;
@@ -319,6 +320,10 @@ pub struct Insights {
     pub actions_per_month: Vec<MonthActions>,
     pub overdue_per_month: Vec<MonthOverdue>,
     pub follow_through: FollowThrough,
+    /// Follow-through from git (closing and approval commits); absent outside a
+    /// repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_git: Option<from_git::FromGit>,
 }
 
 fn display<T: fmt::Display, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
@@ -588,6 +593,7 @@ impl Facts {
             actions_per_month: actions,
             overdue_per_month,
             follow_through: follow,
+            from_git: None,
         }
     }
 }

@@ -12,6 +12,7 @@
 use std::io::Write;
 
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::analysis::metrics::{days_overdue, ActionState, Figures};
@@ -22,7 +23,8 @@ use crate::cli::{ActionsArgs, FailOn, GlobalArgs, ListFormat};
 use crate::core::diag::{display_path, nearest};
 use crate::core::model::Record;
 use crate::core::paths::record_url;
-use crate::pipeline::Setup;
+use crate::history::History;
+use crate::pipeline::{self, Setup};
 use crate::render::exports::{push_action_item_header, push_action_item_row};
 use crate::render::view::ActionItemView;
 
@@ -54,6 +56,11 @@ pub struct Item<'a> {
     /// Days past the due date, for overdue items.
     pub days_overdue: Option<i64>,
     pub link: Option<&'a str>,
+    /// The day of the commit that closed a `done` or `wont-do` item, or `unknown`
+    /// when a shallow clone cannot tell; absent for open items and outside a
+    /// repository (docs/history.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<String>,
     /// Its record, for the CSV row: the CSV has the columns of the site's
     /// `action-items.csv`, which are the record's and the item's.
     #[serde(skip)]
@@ -79,6 +86,8 @@ pub fn list<'a>(
     priorities: &[String],
     today: Date,
     filter: &Filter<'_>,
+    history: Option<&History>,
+    tz: &TimeZone,
 ) -> Vec<Item<'a>> {
     let mut found = Vec::new();
     for (&record, figures) in records.iter().zip(figures) {
@@ -102,6 +111,8 @@ pub fn list<'a>(
                 }
             }
             let due = item.due.as_ref().map(|d| d.value);
+            let git = history.and_then(|h| h.record(&record.path));
+            let view = ActionItemView::new(item, state).closed_from(item, git, tz);
             let rank = item
                 .priority
                 .as_ref()
@@ -138,8 +149,9 @@ pub fn list<'a>(
                         .filter(|_| state == ActionState::Overdue)
                         .map(|d| days_overdue(d, today)),
                     link: item.link.as_ref().map(|link| link.as_str()),
+                    closed: view.closed.clone(),
                     record,
-                    view: ActionItemView::new(item, state),
+                    view,
                 },
             ));
         }
@@ -172,7 +184,20 @@ pub fn run(global: &GlobalArgs, args: &ActionsArgs) -> Result<Outcome, Failure> 
         service: args.service.as_deref(),
     };
     let priorities = &archive.config.priorities;
-    let items = list(&selection.records, &figures, priorities, today, &filter);
+    let (history, findings) = pipeline::history(&archive, false);
+    for finding in &findings {
+        crate::core::say!("warning[{}]: {}", finding.rule.code(), finding.message);
+    }
+    let tz = &archive.config.timezone;
+    let items = list(
+        &selection.records,
+        &figures,
+        priorities,
+        today,
+        &filter,
+        history.as_ref(),
+        tz,
+    );
     let mut stdout = std::io::stdout().lock();
     write(&mut stdout, &items, args.format, &archive.config.base_url)
         .map_err(Failure::io("cannot write the list"))?;
@@ -217,10 +242,12 @@ pub fn write(
             if items.is_empty() {
                 return Ok(());
             }
+            // The CLOSED column shows only when history knows of a closed item.
+            let closed = items.iter().any(|item| item.closed.is_some());
             let rows: Vec<Vec<String>> = items
                 .iter()
                 .map(|item| {
-                    vec![
+                    let mut row = vec![
                         item.incident.to_string(),
                         item.id.unwrap_or("-").to_string(),
                         item.state.to_string(),
@@ -230,25 +257,30 @@ pub fn write(
                         item.priority.unwrap_or("-").to_string(),
                         item.owner.unwrap_or("-").to_string(),
                         item.title.to_string(),
-                    ]
+                    ];
+                    if closed {
+                        row.insert(4, item.closed.clone().unwrap_or_else(|| "-".to_string()));
+                    }
+                    row
                 })
                 .collect();
             use Align::{Left, Right};
-            write_aligned(
-                out,
-                &[
-                    "INCIDENT",
-                    "ITEM",
-                    "STATE",
-                    "DUE",
-                    "DAYS OVERDUE",
-                    "PRIORITY",
-                    "OWNER",
-                    "TITLE",
-                ],
-                &[Left, Left, Left, Left, Right, Left, Left, Left],
-                &rows,
-            )
+            let mut header = vec![
+                "INCIDENT",
+                "ITEM",
+                "STATE",
+                "DUE",
+                "DAYS OVERDUE",
+                "PRIORITY",
+                "OWNER",
+                "TITLE",
+            ];
+            let mut align = vec![Left, Left, Left, Left, Right, Left, Left, Left];
+            if closed {
+                header.insert(4, "CLOSED");
+                align.insert(4, Left);
+            }
+            write_aligned(out, &header, &align, &rows)
         }
     }
 }

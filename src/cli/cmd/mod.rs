@@ -10,6 +10,7 @@ use crate::cli::{Cli, Command, GlobalArgs, TodayArg};
 use crate::core::diag::{Format, Level, Report};
 use crate::core::model::Archive;
 use crate::core::today::Today;
+use crate::import::ImportError;
 use crate::load::NoMemo;
 use crate::output::build::BuildError;
 use crate::output::serve::ServeError;
@@ -18,6 +19,7 @@ use crate::pipeline::{self, Setup, SetupError};
 pub mod actions;
 pub mod build;
 pub mod check;
+pub mod import;
 pub mod init;
 pub mod new;
 pub mod schema;
@@ -42,6 +44,8 @@ pub enum Failure {
     Build(#[from] BuildError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
     #[error("{0}")]
     Usage(String),
     #[error("{context}: {source}")]
@@ -80,6 +84,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve::run(global, args),
         Command::Actions(args) => actions::run(global, args),
         Command::Stats(args) => stats::run(global, args),
+        Command::Import(args) => import::run(global, args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -8,7 +8,7 @@
 //! ordinal; words and terms are FNV-1a hashes, so the index works on integers.
 
 use rust_stemmers::{Algorithm, Stemmer};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Longest word (in bytes) treated as a term; longer runs are hashes or base64.
 const MAX_WORD_LEN: usize = 40;
@@ -159,6 +159,7 @@ const STOP_WORDS: &[&str] = &[
     "out",
     "over",
     "own",
+    "pacific",
     "pdt",
     "per",
     "pm",
@@ -242,6 +243,329 @@ const STOP_WORDS: &[&str] = &[
     "yourselves",
 ];
 
+/// Numbers written as words, sorted: "fourteen servers" and "fourteen minutes" say
+/// nothing alike about two incidents. (`second` stays: a leap second is a subject.)
+const NUMBER_WORDS: &[&str] = &[
+    "billion",
+    "billions",
+    "couple",
+    "dozen",
+    "dozens",
+    "eight",
+    "eighteen",
+    "eighth",
+    "eighty",
+    "eleven",
+    "eleventh",
+    "fifteen",
+    "fifteenth",
+    "fifth",
+    "fifty",
+    "first",
+    "five",
+    "forty",
+    "four",
+    "fourteen",
+    "fourteenth",
+    "fourth",
+    "half",
+    "hundred",
+    "hundreds",
+    "hundredth",
+    "million",
+    "millions",
+    "nine",
+    "nineteen",
+    "ninety",
+    "ninth",
+    "seven",
+    "seventeen",
+    "seventh",
+    "seventy",
+    "six",
+    "sixteen",
+    "sixth",
+    "sixty",
+    "ten",
+    "tenth",
+    "third",
+    "thirteen",
+    "thirteenth",
+    "thirtieth",
+    "thirty",
+    "thousand",
+    "thousands",
+    "three",
+    "thrice",
+    "trillion",
+    "twelfth",
+    "twelve",
+    "twentieth",
+    "twenty",
+    "twice",
+    "two",
+    "zero",
+];
+
+/// Filler, sorted: words any story of an incident uses (`almost`, `late`, `looked`,
+/// `turned`, `several`, `hours`), which two unrelated incidents share by chance. They
+/// neither count as evidence nor show as a reason; the words that name what failed
+/// (`leak`, `pool`, `certificate`, `timeout`) are never on this list.
+const FILLER_WORDS: &[&str] = &[
+    "across",
+    "actually",
+    "additional",
+    "afterwards",
+    "ago",
+    "ahead",
+    "almost",
+    "along",
+    "alongside",
+    "already",
+    "although",
+    "always",
+    "among",
+    "amount",
+    "another",
+    "anyone",
+    "anything",
+    "anyway",
+    "apparently",
+    "appear",
+    "appeared",
+    "appears",
+    "approximately",
+    "around",
+    "arrive",
+    "arrived",
+    "arrives",
+    "aside",
+    "away",
+    "back",
+    "became",
+    "become",
+    "becomes",
+    "began",
+    "begin",
+    "begins",
+    "behind",
+    "besides",
+    "beyond",
+    "brief",
+    "briefly",
+    "came",
+    "certain",
+    "certainly",
+    "come",
+    "comes",
+    "coming",
+    "company",
+    "completely",
+    "conduct",
+    "conducted",
+    "conducting",
+    "considered",
+    "continue",
+    "continued",
+    "continues",
+    "currently",
+    "day",
+    "days",
+    "despite",
+    "different",
+    "due",
+    "earlier",
+    "early",
+    "easily",
+    "else",
+    "elsewhere",
+    "end",
+    "ended",
+    "enough",
+    "entire",
+    "entirely",
+    "especially",
+    "even",
+    "eventually",
+    "ever",
+    "every",
+    "everyone",
+    "everything",
+    "exactly",
+    "example",
+    "extra",
+    "fairly",
+    "far",
+    "finally",
+    "finish",
+    "finished",
+    "found",
+    "fully",
+    "gave",
+    "generally",
+    "get",
+    "gets",
+    "getting",
+    "give",
+    "given",
+    "gives",
+    "goes",
+    "going",
+    "gone",
+    "got",
+    "gotten",
+    "greater",
+    "happen",
+    "happened",
+    "happens",
+    "hit",
+    "hits",
+    "hour",
+    "hours",
+    "immediately",
+    "including",
+    "indeed",
+    "initially",
+    "instead",
+    "kept",
+    "kind",
+    "knew",
+    "know",
+    "known",
+    "large",
+    "largely",
+    "last",
+    "late",
+    "lately",
+    "later",
+    "latest",
+    "least",
+    "left",
+    "less",
+    "let",
+    "lets",
+    "like",
+    "likely",
+    "little",
+    "look",
+    "looked",
+    "looking",
+    "looks",
+    "lot",
+    "lots",
+    "made",
+    "make",
+    "makes",
+    "making",
+    "many",
+    "meanwhile",
+    "merely",
+    "minute",
+    "minutes",
+    "month",
+    "months",
+    "morning",
+    "much",
+    "namely",
+    "nearly",
+    "never",
+    "next",
+    "night",
+    "nothing",
+    "notice",
+    "noticed",
+    "often",
+    "old",
+    "older",
+    "ones",
+    "otherwise",
+    "overall",
+    "part",
+    "partly",
+    "perhaps",
+    "possibly",
+    "previously",
+    "probably",
+    "put",
+    "quickly",
+    "quite",
+    "rather",
+    "really",
+    "recently",
+    "rest",
+    "roughly",
+    "said",
+    "saw",
+    "say",
+    "says",
+    "see",
+    "seeing",
+    "seem",
+    "seemed",
+    "seems",
+    "seen",
+    "several",
+    "significantly",
+    "similar",
+    "similarly",
+    "simply",
+    "since",
+    "slightly",
+    "slowly",
+    "something",
+    "sometimes",
+    "somewhat",
+    "soon",
+    "still",
+    "substantially",
+    "suddenly",
+    "take",
+    "taken",
+    "takes",
+    "taking",
+    "thing",
+    "things",
+    "though",
+    "thought",
+    "throughout",
+    "time",
+    "times",
+    "today",
+    "together",
+    "took",
+    "toward",
+    "towards",
+    "treat",
+    "treated",
+    "tried",
+    "tries",
+    "truly",
+    "try",
+    "trying",
+    "turn",
+    "turned",
+    "turns",
+    "typically",
+    "unfortunately",
+    "unlike",
+    "unlikely",
+    "usually",
+    "various",
+    "way",
+    "ways",
+    "week",
+    "weeks",
+    "well",
+    "whatever",
+    "whenever",
+    "whole",
+    "within",
+    "without",
+    "year",
+    "years",
+    "yesterday",
+];
+
 /// One record's weighted term counts, built while its text is read. Each distinct
 /// word gets a slot; words with one stem are merged when the record is indexed.
 #[derive(Debug, Default)]
@@ -297,6 +621,9 @@ struct WordEntry {
 /// seen, to show terms as people write them.
 pub struct TermAnalyzer {
     stemmer: Stemmer,
+    /// The stems of the number and filler words, so that their other forms
+    /// (`timed`, `looking`) are left out too.
+    filler_stems: FxHashSet<u64>,
     words: FxHashMap<u64, WordEntry>,
     lower: String,
     serial: u32,
@@ -304,8 +631,15 @@ pub struct TermAnalyzer {
 
 impl Default for TermAnalyzer {
     fn default() -> Self {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let filler_stems = NUMBER_WORDS
+            .iter()
+            .chain(FILLER_WORDS)
+            .map(|word| fnv(stemmer.stem(word).bytes()))
+            .collect();
         TermAnalyzer {
-            stemmer: Stemmer::create(Algorithm::English),
+            stemmer,
+            filler_stems,
             words: FxHashMap::default(),
             lower: String::new(),
             serial: 0,
@@ -313,13 +647,18 @@ impl Default for TermAnalyzer {
     }
 }
 
-/// Whether a lower-cased word can be a term: two characters or more, not a stop word,
-/// not a number or an ordinal (`2024`, `28th`).
+/// Whether a lower-cased word can be a term, counted in the text score and named in
+/// a match's reasons: two characters or more, not a stop word, not a number or an
+/// ordinal (`2024`, `28th`, `fourteen`), not filler (`almost`, `late`).
 fn is_term(word: &str) -> bool {
     let digits = word.bytes().take_while(u8::is_ascii_digit).count();
     let number = digits == word.len()
         || (digits > 0 && matches!(&word[digits..], "st" | "nd" | "rd" | "th"));
-    word.len() >= 2 && !number && STOP_WORDS.binary_search(&word).is_err()
+    word.len() >= 2
+        && !number
+        && [STOP_WORDS, NUMBER_WORDS, FILLER_WORDS]
+            .iter()
+            .all(|list| list.binary_search(&word).is_err())
 }
 
 /// FNV-1a: a stable 64-bit hash, so words and terms are plain integers (never 0).
@@ -385,7 +724,7 @@ impl TermAnalyzer {
         if word.len() < 2 || word.len() > MAX_WORD_LEN || !letters {
             return;
         }
-        let (stemmer, lower) = (&self.stemmer, &self.lower);
+        let (stemmer, filler_stems, lower) = (&self.stemmer, &self.filler_stems, &self.lower);
         let entry = self.words.entry(key).or_insert_with(|| {
             let lower = if word.is_ascii() {
                 word.to_ascii_lowercase()
@@ -393,7 +732,9 @@ impl TermAnalyzer {
                 lower.clone()
             };
             let term = if is_term(&lower) {
-                fnv(stemmer.stem(&lower).bytes())
+                Some(fnv(stemmer.stem(&lower).bytes()))
+                    .filter(|stem| !filler_stems.contains(stem))
+                    .unwrap_or(0)
             } else {
                 0
             };
@@ -458,8 +799,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stop_words_are_sorted_and_unique() {
-        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+    fn word_lists_are_sorted_unique_and_apart() {
+        for list in [STOP_WORDS, NUMBER_WORDS, FILLER_WORDS] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]));
+        }
+        for word in NUMBER_WORDS.iter().chain(FILLER_WORDS) {
+            assert!(STOP_WORDS.binary_search(word).is_err(), "{word}");
+        }
+    }
+
+    #[test]
+    fn filler_and_number_words_are_never_reasons() {
+        for word in [
+            "late",
+            "almost",
+            "fourteen",
+            "thirteen",
+            "million",
+            "looked",
+            "turned",
+            "several",
+            "hours",
+            "earlier",
+            "left",
+            "twentieth",
+        ] {
+            assert!(!is_term(word), "{word}");
+        }
+        for word in [
+            "leak",
+            "pool",
+            "connection",
+            "certificate",
+            "timeout",
+            "deadlock",
+            "second",
+            "failover",
+            "disk",
+            "memory",
+        ] {
+            assert!(is_term(word), "{word}");
+        }
     }
 
     #[test]
@@ -470,6 +850,22 @@ mod tests {
         for word in ["the", "2024", "28th", "1st", "x", "december", "utc"] {
             assert!(!is_term(word), "{word}");
         }
+    }
+
+    #[test]
+    fn other_forms_of_filler_are_left_out_too() {
+        let mut analyzer = TermAnalyzer::default();
+        let mut counts = analyzer.counts();
+        analyzer.add(
+            "Fourteen requests timed out, looking late; the leak timings",
+            1,
+            &mut counts,
+        );
+        let terms = counts.finish();
+        let words = display_words(&[analyzer]);
+        let mut shown: Vec<&str> = terms.list.iter().map(|(t, _)| words[t].as_str()).collect();
+        shown.sort_unstable();
+        assert_eq!(shown, ["leak", "requests"]);
     }
 
     #[test]

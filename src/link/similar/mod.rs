@@ -125,7 +125,10 @@ impl Match {
 
 /// Ranks the similar records of every record. `terms[i]` are record `i`'s terms from
 /// [`TermAnalyzer::add`] and [`TermCounts::finish`]; `linked[i]` (sorted) are the records
-/// it is already linked with either way, which are not repeated as similar.
+/// it is already linked with either way. Those compete for the `count` places like
+/// any other record but are not repeated as similar (the page lists them already):
+/// a record whose nearest incidents are all linked shows fewer similar ones, never
+/// weaker ones that only made the list because the linked ones were left out.
 /// Parallel over records.
 pub fn rank(
     records: &[&Record],
@@ -151,11 +154,11 @@ pub fn rank(
                     records,
                     settings,
                     d,
-                    linked: &linked[d],
                 };
                 ranker
                     .best(scratch)
                     .into_iter()
+                    .filter(|(e, _, _)| linked[d].binary_search(e).is_err())
                     .map(|(e, score, text)| index.explain(d, e, score, text, &words))
                     .collect()
             },
@@ -221,6 +224,46 @@ mod tests {
             m.reason()
         );
         assert!(m.score > 0.0 && m.score <= 1.0 && m.text > 0.0);
+    }
+
+    #[test]
+    fn linked_records_keep_their_places_without_being_repeated() {
+        let mut records = archive();
+        records.push(record(
+            "W",
+            "2024-06-01",
+            "Pool alerts in user-service",
+            "user-service",
+            "Alerts fired as database connections piled up in the pool.",
+        ));
+        records[0].related = vec![records[1].id.clone()];
+        let mut config = SiteConfig::default();
+        config.similar.count = 1;
+        // B is A's nearest: it takes the one place, and shows as related only, not
+        // as similar; W, a weaker match, does not move up into its place.
+        let found = rank_all(&records, &config);
+        assert!(found[0].is_empty(), "{:?}", found[0]);
+        assert!(found[1].is_empty(), "{:?}", found[1]);
+        config.similar.count = 5;
+        let found = rank_all(&records, &config);
+        let listed: Vec<usize> = found[0].iter().map(|m| m.index).collect();
+        assert!(listed.contains(&5) && !listed.contains(&1), "{listed:?}");
+    }
+
+    #[test]
+    fn filler_shared_by_chance_is_no_reason() {
+        let records = vec![
+            record("F-1", "2024-01-01", "Disk full on the search hosts", "search",
+                "Fourteen hosts filled up almost at once; the alert came late, several hours after."),
+            record("F-2", "2024-02-01", "Indexers out of disk space", "search",
+                "Fourteen indexers stopped almost together; paging was late by several hours."),
+        ];
+        let found = rank_all(&records, &SiteConfig::default());
+        let reasons = found[0][0].reason();
+        assert!(reasons.contains("disk"), "{reasons}");
+        for filler in ["fourteen", "almost", "late", "several", "hours"] {
+            assert!(!reasons.contains(filler), "{reasons}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Choosing and scoring candidates, for the similar-incident ranking ([`super`]). In:
-//! the [`Index`], one record, and the records it is already linked with. Out: its best
-//! matches as `(record, score, text score)`, best first, from a [`Ranker`] with a
-//! per-thread [`Scratch`].
+//! the [`Index`] and one record. Out: its best matches as `(record, score, text
+//! score)`, best first, from a [`Ranker`] with a per-thread [`Scratch`]. Records it
+//! is already linked with compete like any other; [`super::rank`] leaves them out of
+//! what is shown.
 //!
 //! Candidates are the records reached through the record's posting lists, then through
 //! a shared service or tag; each is scored in full only when its best possible score
@@ -26,8 +27,6 @@ pub(super) struct Ranker<'a, 'r> {
     pub(super) settings: &'a SimilarConfig,
     /// The record whose matches these are.
     pub(super) d: usize,
-    /// The records `d` is already linked with either way, sorted: never matches.
-    pub(super) linked: &'a [usize],
 }
 
 impl Ranker<'_, '_> {
@@ -103,10 +102,7 @@ impl Ranker<'_, '_> {
     /// Scores record `e` in full if its bound admits it. `sum` is its accumulated text
     /// score: the exact one unless `cut`, when the signatures are compared instead.
     fn consider(&self, e: usize, sum: f64, cut: bool, top: &mut TopK) {
-        if e == self.d
-            || !top.admits(self.best_possible(e, sum))
-            || self.linked.binary_search(&e).is_ok()
-        {
+        if e == self.d || !top.admits(self.best_possible(e, sum)) {
             return;
         }
         let index = self.index;

@@ -18,6 +18,7 @@ use crate::analysis::select::Profile;
 use crate::core::config::FILE_NAME;
 use crate::core::diag::{display_path, Format, Level, Report};
 use crate::core::today::Today;
+use crate::history::{self, History};
 use crate::pipeline::{self, Checked, Published, Setup, SetupError};
 use crate::render::memo::RenderMemo;
 use crate::render::RenderOptions;
@@ -59,6 +60,9 @@ pub struct Builder {
     config: Option<Vec<u8>>,
     /// Highlighted code blocks and rendered record bodies, for the next build.
     memo: RenderMemo,
+    /// The history read at the commit `HEAD` pointed to then; read again when
+    /// `HEAD` moves (a commit, a checkout, a pull).
+    history: Option<(Option<String>, Option<History>)>,
 }
 
 impl Builder {
@@ -69,6 +73,7 @@ impl Builder {
             cache: DecodeCache::default(),
             config: None,
             memo: RenderMemo::kept(),
+            history: None,
         }
     }
 
@@ -113,6 +118,16 @@ impl Builder {
         if report.count(Level::Error) > 0 {
             return Attempt::Failed(problems(&report));
         }
+        let head = history::head(root);
+        if self.history.as_ref().is_none_or(|(seen, _)| *seen != head) {
+            let (read, findings) = pipeline::history(&archive, false);
+            self.print(&Report::new(findings));
+            self.history = Some((head, read));
+        }
+        let mut history = self.history.as_ref().and_then(|(_, h)| h.clone());
+        if let Some(history) = &mut history {
+            history::mark_modified(history, &archive);
+        }
         let sink = SiteSink::default();
         let options = RenderOptions {
             today,
@@ -120,7 +135,14 @@ impl Builder {
             profile: self.settings.profile,
             timings: false,
         };
-        match pipeline::publish(&archive, theme, &self.memo, &options, &sink) {
+        match pipeline::publish(
+            &archive,
+            theme,
+            history.as_ref(),
+            &self.memo,
+            &options,
+            &sink,
+        ) {
             Ok(published) => Attempt::Built {
                 site: sink.finish(),
                 published,

@@ -432,7 +432,7 @@
         var phrase = [];
         words.forEach(function (w) { phrase.push({ term: w.term, pos: w.pos }); });
         if (phrase.length > 1) clauses.push({ phrase: phrase });
-        else if (phrase.length === 1) clauses.push({ terms: [phrase[0].term] });
+        else if (phrase.length === 1) clauses.push({ terms: [phrase[0].term], word: words[0].word, strict: true });
       } else {
         words.forEach(function (w) {
           if (w.compound) {
@@ -452,8 +452,71 @@
   var PREFIX_MIN = 2, MAX_EXPANSIONS = 8, EXPANSION_WEIGHT = 0.8;
 
   // Entries for a word clause: its term, and when it is being typed, the terms
-  // whose own form or a variant starts with what was typed (most frequent first).
+  // whose own form or a variant starts with what was typed (most frequent first);
+  // when neither is in the index, the nearest spelling the index holds.
   function clauseEntries(clause) {
+    return spelledEntries(clause).then(function (out) {
+      if (out.length || !clause.word) return out;
+      return corrections(clause.word, clause.terms[0]).then(function (found) {
+        if (found.length) clause.corrected = found[0].form;
+        return found.map(function (f) { return { entry: f.entry, weight: TYPO_WEIGHT }; });
+      });
+    });
+  }
+
+  var TYPO_MIN = 5, TYPO_LONG = 8, TYPO_WEIGHT = 0.7, MAX_CORRECTIONS = 2;
+
+  // Edits (insert, delete, replace, swap two neighbours) from a to b, or
+  // limit + 1 once there are more than `limit`.
+  function editDistance(a, b, limit) {
+    if (Math.abs(a.length - b.length) > limit) return limit + 1;
+    var before = null, previous = [], row;
+    for (var j = 0; j <= b.length; j++) previous.push(j);
+    for (var i = 1; i <= a.length; i++) {
+      row = [i];
+      var least = i;
+      for (j = 1; j <= b.length; j++) {
+        var cost = a[i - 1] === b[j - 1] ? 0 : 1;
+        var d = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost);
+        if (before && i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+          d = Math.min(d, before[j - 2] + 1);
+        }
+        row.push(d);
+        least = Math.min(least, d);
+      }
+      if (least > limit) return limit + 1;
+      before = previous;
+      previous = row;
+    }
+    return previous[b.length];
+  }
+
+  // Terms of the chunk that would hold `term` whose own form or one of whose
+  // words is within one edit of `word` (two for words of eight letters or more):
+  // a typing slip finds what was meant. Only words of five letters or more, and
+  // only the chunk the lookup already loaded, so a slip costs no extra download
+  // but the corrected term's postings.
+  function corrections(word, term) {
+    if (word.length < TYPO_MIN || !/^[a-z]+$/.test(word)) return Promise.resolve([]);
+    var limit = word.length >= TYPO_LONG ? 2 : 1;
+    return loadChunk(chunkOf(term)).then(function (entries) {
+      var found = [];
+      entries.forEach(function (e) {
+        var best = null;
+        [e.term].concat(e.variants).forEach(function (form) {
+          var d = editDistance(word, form, limit);
+          if (d <= limit && (!best || d < best.distance)) best = { entry: e, form: form, distance: d };
+        });
+        if (best) found.push(best);
+      });
+      found.sort(function (a, b) {
+        return a.distance - b.distance || b.entry.df - a.entry.df || compare(a.entry.term, b.entry.term);
+      });
+      return found.slice(0, MAX_CORRECTIONS);
+    });
+  }
+
+  function spelledEntries(clause) {
     var exact = lookup(clause.terms[0]);
     if (!clause.prefix || clause.prefix.length < PREFIX_MIN) {
       return exact.then(function (e) { return e ? [{ entry: e, weight: 1 }] : []; });
@@ -574,8 +637,51 @@
         return scoreAlternatives(alternatives);
       });
     })).then(function (maps) {
-      return { scores: intersect(maps), highlight: highlight };
+      return { match: rankMatches(clauses, maps), highlight: highlight };
     });
+  }
+
+  // Best match. With quoted phrases (or quoted words), every document holding all
+  // of them is a result; without, every document holding at least one word. Those
+  // holding every word come first (`full`); the others follow, ranked by the BM25
+  // sum of the words they hold times the share of the query's words they hold, so
+  // that one more word usually counts for more than a better score. `compare`
+  // orders documents so; `missing` names, per document, the clauses it lacks, and
+  // `unmatched` the clauses that no document holds at all.
+  function rankMatches(clauses, maps) {
+    var strict = [], loose = [];
+    clauses.forEach(function (clause, i) { (clause.phrase || clause.strict ? strict : loose).push(i); });
+    var scores = new Map(), full = new Set(), missing = new Map();
+    var seen = new Set();
+    if (strict.length) {
+      intersect(strict.map(function (i) { return maps[i]; })).forEach(function (score, doc) {
+        seen.add(doc);
+        scores.set(doc, score);
+      });
+    } else {
+      loose.forEach(function (i) { maps[i].forEach(function (_, doc) { seen.add(doc); }); });
+    }
+    seen.forEach(function (doc) {
+      var total = scores.get(doc) || 0, lacks = [];
+      loose.forEach(function (i) {
+        var s = maps[i].get(doc);
+        if (s === undefined) lacks.push(i); else total += s;
+      });
+      if (lacks.length) {
+        missing.set(doc, lacks);
+        total *= (clauses.length - lacks.length) / clauses.length;
+      } else {
+        full.add(doc);
+      }
+      scores.set(doc, total);
+    });
+    return {
+      scores: scores, full: full, missing: missing,
+      unmatched: loose.filter(function (i) { return maps[i].size === 0; }),
+      compare: function (a, b) {
+        return (full.has(b) ? 1 : 0) - (full.has(a) ? 1 : 0) || scores.get(b) - scores.get(a) || a - b;
+      }
+    };
   }
 
   // ---- Facets ---------------------------------------------------------------
@@ -619,7 +725,7 @@
   var filterBox = app.querySelector("[data-filters]");
   if (filterBox && window.matchMedia("(min-width: 40.01rem)").matches) filterBox.open = true;
   var PAGE = 10;
-  var state = { ranked: [], shown: 0, highlight: null, active: -1 };
+  var state = { ranked: [], shown: 0, highlight: null, active: -1, missing: function () { return []; } };
   var generation = 0;
 
   function element(tag, className, text) {
@@ -690,6 +796,15 @@
       var snippet = element("p", "search-result-snippet");
       highlighted(snippet, meta.excerpt, state.highlight);
       item.appendChild(snippet);
+    }
+    var lacks = state.missing(doc);
+    if (lacks.length) {
+      var missing = element("p", "search-result-missing", "Missing: ");
+      lacks.forEach(function (word, i) {
+        if (i) missing.appendChild(document.createTextNode(", "));
+        missing.appendChild(element("s", "", word));
+      });
+      item.appendChild(missing);
     }
     return item;
   }
@@ -779,6 +894,49 @@
     items[index].scrollIntoView({ block: "nearest" });
   }
 
+  // The status line: how many results, and when no record holds every word, which
+  // words the results lack. Words come from the user's query: they go in as text.
+  function renderStatus(query, filters, count, fullCount, unmatchedWords, corrected) {
+    summarize(query, filters, count, fullCount, unmatchedWords);
+    if (count && corrected.length) {
+      status.appendChild(document.createTextNode(" Read " + corrected.map(function (c) {
+        return "“" + c.word + "” as “" + c.corrected + "”";
+      }).join(", ") + "."));
+    }
+  }
+
+  function summarize(query, filters, count, fullCount, unmatchedWords) {
+    status.textContent = "";
+    var words = query !== "";
+    if (!count) {
+      status.textContent = words || filters
+        ? "No results" + (words ? " for “" + query + "”" : "") + (filters ? " with these filters" : "") + "."
+        : "No incidents in this archive.";
+      return;
+    }
+    var noun = count === 1 ? " incident" : " incidents";
+    if (!words || fullCount === count) {
+      status.textContent = count + noun + (words ? " match “" + query + "”" : "") + (filters ? " (filtered)" : "") + ".";
+      return;
+    }
+    if (fullCount) {
+      status.textContent = fullCount + (fullCount === 1 ? " incident matches" : " incidents match") +
+        " all of “" + query + "”, then " + (count - fullCount) + " more hold some of its words" +
+        (filters ? " (filtered)" : "") + ".";
+    } else {
+      status.textContent = "No record has all of “" + query + "” — showing the " + count + noun +
+        " with most of its words" + (filters ? " (filtered)" : "") + ".";
+    }
+    if (unmatchedWords.length) {
+      status.appendChild(document.createTextNode(" No record holds "));
+      unmatchedWords.forEach(function (word, i) {
+        if (i) status.appendChild(document.createTextNode(i === unmatchedWords.length - 1 ? " or " : ", "));
+        status.appendChild(element("s", "search-unmatched", word));
+      });
+      status.appendChild(document.createTextNode("."));
+    }
+  }
+
   function run() {
     var mine = ++generation;
     var query = input.value;
@@ -787,37 +945,40 @@
     var words = query.trim() !== "";
     var scored = words && clauses.length
       ? evaluate(clauses)
-      : Promise.resolve({ scores: null, highlight: { terms: new Set(), prefixes: [] } });
+      : Promise.resolve({ match: null, highlight: { terms: new Set(), prefixes: [] } });
     // The query's own files load while the facet data does.
     return Promise.all([scored, facetsReady]).then(function (both) {
-      var result = both[0];
+      var result = both[0], match = result.match;
       if (mine !== generation) return;
       var candidates;
-      if (result.scores) candidates = Array.from(result.scores.keys());
+      if (match) candidates = Array.from(match.scores.keys());
       else if (words) candidates = [];
       else { candidates = []; for (var d = 0; d < manifest.documents; d++) candidates.push(d); }
       var filtered = applyFacets(candidates);
-      var ranked = filtered.results;
-      if (result.scores) {
-        var scores = result.scores;
-        ranked.sort(function (a, b) { return scores.get(b) - scores.get(a) || a - b; });
+      var ranked = filtered.results, fullCount = ranked.length;
+      if (match) {
+        ranked.sort(match.compare);
+        fullCount = ranked.filter(function (doc) { return match.full.has(doc); }).length;
       } else {
         ranked.sort(function (a, b) { return a - b; });
       }
-      state = { ranked: ranked, shown: 0, highlight: result.highlight, active: -1 };
+      state = {
+        ranked: ranked, shown: 0, highlight: result.highlight, active: -1,
+        missing: function (doc) {
+          return ((match && match.missing.get(doc)) || []).map(function (i) { return clauses[i].word; });
+        }
+      };
       input.removeAttribute("aria-activedescendant");
       list.textContent = "";
       renderFacets(filtered.counts);
       var filters = Array.from(selected.values()).some(function (s) { return s.size; });
+      var unmatchedWords = match ? match.unmatched.map(function (i) { return clauses[i].word; }) : [];
+      var corrected = match ? clauses.filter(function (c) { return c.corrected; }) : [];
+      renderStatus(query.trim(), filters, ranked.length, fullCount, unmatchedWords, corrected);
       if (!ranked.length) {
-        status.textContent = words || filters
-          ? "No results" + (words ? " for “" + query.trim() + "”" : "") + (filters ? " with these filters" : "") + "."
-          : "No incidents in this archive.";
         more.hidden = true;
         return;
       }
-      status.textContent = ranked.length + (ranked.length === 1 ? " incident" : " incidents") +
-        (words ? " match “" + query.trim() + "”" : "") + (filters ? " (filtered)" : "") + ".";
       return showMore(mine);
     }).catch(function (error) {
       if (mine !== generation) return;
@@ -825,11 +986,30 @@
     });
   }
 
+  // On the search page, the header's search box and the page's box are one:
+  // typing in either searches here, and both hold the query.
+  var headerInput = document.getElementById("search-q");
   var timer = 0;
-  input.addEventListener("input", function () {
+  function later() {
     clearTimeout(timer);
     timer = setTimeout(run, 60);
+  }
+  input.addEventListener("input", function () {
+    if (headerInput) headerInput.value = input.value;
+    later();
   });
+  if (headerInput && headerInput.form) {
+    headerInput.addEventListener("input", function () {
+      input.value = headerInput.value;
+      later();
+    });
+    headerInput.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      input.value = headerInput.value;
+      clearTimeout(timer);
+      run();
+    });
+  }
   input.addEventListener("keydown", function (event) {
     if (event.key === "ArrowDown") { event.preventDefault(); setActive(state.active + 1); }
     else if (event.key === "ArrowUp") { event.preventDefault(); setActive(state.active - 1); }
@@ -839,6 +1019,7 @@
       if (link) location.href = link.href;
     } else if (event.key === "Escape") {
       input.value = "";
+      if (headerInput) headerInput.value = "";
       run();
     }
   });
@@ -861,6 +1042,7 @@
     m.stop_words.forEach(function (w) { stopWords.add(w); });
     var params = new URLSearchParams(location.search);
     input.value = params.get("q") || "";
+    if (headerInput) headerInput.value = input.value;
     m.facets.forEach(function (facet, f) {
       var values = new Set();
       params.getAll(facet.name).forEach(function (name) {
@@ -879,5 +1061,5 @@
     status.textContent = "Search is unavailable: " + error.message;
   });
 
-  window.casebookSearch = { stem: stem, scan: scan, termOf: termOf };
+  window.casebookSearch = { stem: stem, scan: scan, termOf: termOf, rankMatches: rankMatches };
 })();

@@ -1,0 +1,161 @@
+//! Stage 3, history: what git knows about each record, read once per build.
+//!
+//! One walk over the commits reachable from `HEAD` diffs each commit's tree of
+//! `content/incidents/` against its parents' (`walk`, with `tree_diff` skipping the
+//! equal stretches of the trees' bytes), follows renames, and gives every record its
+//! dates and the people who changed it (`.mailmap` applied). `follow` then decodes
+//! only the versions of a record that changed, from the newest back, to find the
+//! commit in which `review` became `approved` and each action item was closed.
+//! `forge` turns a record's path into history and edit links. Outside a repository
+//! there is no [`History`] and the build is the same as without this stage.
+
+pub mod follow;
+pub mod forge;
+pub mod tree_diff;
+pub mod walk;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+
+use crate::core::diag::Diagnostic;
+use crate::core::model::Archive;
+use crate::core::rules::Rule;
+
+/// What git can tell about a date or a commit: the value, or that the history this
+/// clone holds cannot tell (a shallow clone cut it off).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Known<T> {
+    Yes(T),
+    Unknown,
+}
+
+impl<T> Known<T> {
+    /// The value when history knows it.
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Known::Yes(v) => Some(v),
+            Known::Unknown => None,
+        }
+    }
+}
+
+/// A commit that changed a record: when, and who wrote it (`.mailmap` applied).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commit {
+    pub id: String,
+    pub at: Timestamp,
+    pub author: String,
+}
+
+/// What history says about one record file.
+#[derive(Clone, Debug)]
+pub struct RecordHistory {
+    /// The file's path from the repository's root (`/`-separated), for forge links.
+    pub repo_path: String,
+    /// The commit that added the file, following renames.
+    pub first_committed: Known<Commit>,
+    /// The newest commit that changed the file (commits in the ignore-revs file left out).
+    pub last_changed: Known<Commit>,
+    /// Everyone who changed the file, first contribution first.
+    pub contributors: Vec<String>,
+    /// False when a shallow clone hides older commits, so people may be missing.
+    pub contributors_complete: bool,
+    /// The commit in which `review` became `approved`; `None` when the committed
+    /// record is not approved.
+    pub approved: Option<Known<Commit>>,
+    /// For each closed action item (`done` or `wont-do` in the committed file), by
+    /// its key ([`follow::item_key`]), the commit that closed it.
+    pub closed: HashMap<String, Known<Commit>>,
+    /// The blob `HEAD` holds at the file's path, when it holds one.
+    pub head_blob: Option<gix::ObjectId>,
+    /// The file in the work tree differs from `HEAD` (only looked at by `serve`).
+    pub modified_now: bool,
+}
+
+/// Everything the history stage read, for the stages after it.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// By the record's path relative to the archive root (as in `Record::path`).
+    pub records: HashMap<PathBuf, RecordHistory>,
+    /// Records whose file no commit holds yet.
+    pub uncommitted: HashSet<PathBuf>,
+    /// The branch `HEAD` is on, when it is on one.
+    pub branch: Option<String>,
+    /// The clone is shallow: what it cannot know is marked unknown.
+    pub shallow: bool,
+}
+
+impl History {
+    /// The history of the record at `path` (relative to the archive root).
+    pub fn record(&self, path: &Path) -> Option<&RecordHistory> {
+        self.records.get(path)
+    }
+}
+
+/// The commit `HEAD` points to in the repository around `root`, to notice when it
+/// moves; `None` outside a repository or before the first commit.
+pub fn head(root: &Path) -> Option<String> {
+    let repo = gix::discover(root).ok()?;
+    let id = repo.head_id().ok()?;
+    Some(id.to_string())
+}
+
+/// Marks the records whose text differs from what `HEAD` holds (`serve` shows
+/// them as "modified now"). A record no commit holds is marked too.
+pub fn mark_modified(history: &mut History, archive: &Archive) {
+    use rayon::prelude::*;
+    let changed: HashSet<&Path> = archive
+        .records
+        .par_iter()
+        .filter(|record| {
+            let committed = history.records.get(&record.path).and_then(|h| h.head_blob);
+            committed.is_none_or(|blob| {
+                let text = record.source.text.as_bytes();
+                gix::objs::compute_hash(blob.kind(), gix::objs::Kind::Blob, text).ok() != Some(blob)
+            })
+        })
+        .map(|record| record.path.as_path())
+        .collect();
+    for (path, record) in history.records.iter_mut() {
+        record.modified_now = changed.contains(path.as_path());
+    }
+}
+
+/// What reading history gave: the history when the archive is in a repository whose
+/// history could be read, and the warnings to show once.
+pub struct Outcome {
+    pub history: Option<History>,
+    pub findings: Vec<Diagnostic>,
+}
+
+/// Reads the history of every record of `archive`. Outside a repository there is no
+/// history and no finding; a repository that cannot be read gives a warning and no
+/// history, so the build still succeeds.
+pub fn read(archive: &Archive) -> Outcome {
+    let mut findings = Vec::new();
+    let history = match walk::read(archive, &mut findings) {
+        Ok(history) => history,
+        Err(error) => {
+            findings.push(
+                Diagnostic::new(
+                    Rule::GitUnreadable,
+                    format!("the git history cannot be read, so records show no dates from git: {error}"),
+                )
+                .help("check the repository with `git fsck`; the site is built without history"),
+            );
+            None
+        }
+    };
+    if history.as_ref().is_some_and(|h| h.shallow) {
+        findings.push(
+            Diagnostic::new(
+                Rule::ShallowClone,
+                "the repository is a shallow clone: dates and people older than its history are shown as unknown",
+            )
+            .help("fetch the full history: `git fetch --unshallow`, or `fetch-depth: 0` in GitHub Actions' checkout step"),
+        );
+    }
+    Outcome { history, findings }
+}

@@ -1,0 +1,606 @@
+//! The one walk over history: every commit reachable from `HEAD`, its tree of
+//! `content/incidents/` diffed against its parents', renames paired, and each
+//! record file's commits gathered from those differences.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use gix::objs::FindExt;
+use gix::ObjectId;
+use jiff::Timestamp;
+
+use super::tree_diff::{self, Change, Entry};
+use super::{follow, Commit, History, Known, RecordHistory};
+use crate::core::diag::Diagnostic;
+use crate::core::model::Archive;
+use crate::core::paths::slash_path;
+use crate::core::rules::Rule;
+use crate::load::INCIDENTS_DIR;
+
+/// Why the history of a repository could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    #[error("{0}")]
+    Git(String),
+    #[error(transparent)]
+    Tree(#[from] tree_diff::Malformed),
+}
+
+fn git<E: std::fmt::Display>(error: E) -> WalkError {
+    WalkError::Git(error.to_string())
+}
+
+/// One commit of the walk.
+pub struct CommitInfo {
+    pub id: ObjectId,
+    pub parents: Vec<usize>,
+    pub author: String,
+    pub at: Timestamp,
+    /// The tree of `content/incidents/`, when the commit has one.
+    pub incidents: Option<ObjectId>,
+    /// A shallow clone's oldest commit: its parents are not in the clone.
+    pub boundary: bool,
+    /// Listed in the ignore-revs file.
+    pub ignored: bool,
+}
+
+impl CommitInfo {
+    fn summary(&self) -> Commit {
+        Commit {
+            id: self.id.to_string(),
+            at: self.at,
+            author: self.author.clone(),
+        }
+    }
+}
+
+/// A record file's version: the commit that wrote it and the blob it wrote.
+#[derive(Clone, Copy, Debug)]
+pub struct Version {
+    pub commit: usize,
+    pub blob: ObjectId,
+}
+
+/// How much memory the cache of delta bases may hold.
+const PACK_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Opens the repository at `top` with a cache of delta bases: trees are stored as
+/// deltas of one another, and without it every tree would be rebuilt from the
+/// start of its chain.
+fn open(top: &Path) -> Result<gix::Repository, WalkError> {
+    let mut repo = gix::open(top).map_err(git)?;
+    repo.objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            PACK_CACHE_BYTES,
+        ))
+    });
+    Ok(repo)
+}
+
+/// The folder holding the `.git` at or above `dir`, or `None` when `dir` is in no
+/// repository. Like git, the search does not go up into a folder listed in
+/// `GIT_CEILING_DIRECTORIES` (absolute paths separated by `:`).
+fn find_git(dir: &Path) -> Option<PathBuf> {
+    let ceilings: Vec<PathBuf> = std::env::var_os("GIT_CEILING_DIRECTORIES")
+        .map(|list| {
+            std::env::split_paths(&list)
+                .filter(|p| p.is_absolute())
+                .collect()
+        })
+        .unwrap_or_default();
+    dir.ancestors()
+        .enumerate()
+        .take_while(|(n, d)| *n == 0 || !ceilings.iter().any(|c| c == d))
+        .map(|(_, d)| d)
+        .find(|d| d.join(".git").symlink_metadata().is_ok())
+        .map(Path::to_path_buf)
+}
+
+/// Reads the history of `archive`'s records, or `None` when it is in no repository.
+pub fn read(
+    archive: &Archive,
+    findings: &mut Vec<Diagnostic>,
+) -> Result<Option<History>, WalkError> {
+    let Some(top) = find_git(&archive.root) else {
+        return Ok(None);
+    };
+    let repo = open(&top)?;
+    let workdir = repo
+        .workdir()
+        .and_then(|w| w.canonicalize().ok())
+        .unwrap_or_else(|| top.clone());
+    let prefix = archive
+        .root
+        .strip_prefix(&workdir)
+        .map(slash_path)
+        .unwrap_or_default();
+    let branch = repo
+        .head_name()
+        .ok()
+        .flatten()
+        .map(|name| name.shorten().to_string());
+    let shallow: HashSet<ObjectId> = repo
+        .shallow_commits()
+        .map_err(git)?
+        .map(|commits| commits.iter().copied().collect())
+        .unwrap_or_default();
+    let ignored = ignore_revs(archive, findings);
+    let mut history = History {
+        records: HashMap::new(),
+        uncommitted: HashSet::new(),
+        branch,
+        shallow: !shallow.is_empty(),
+    };
+    let head = match repo.head_id() {
+        Ok(id) => id.detach(),
+        // A repository without a commit yet: nothing is committed.
+        Err(_) if repo.head().map(|h| h.is_unborn()).unwrap_or(false) => return Ok(Some(history)),
+        Err(error) => return Err(git(error)),
+    };
+    let incidents_path: Vec<String> = prefix
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .chain(INCIDENTS_DIR.split('/').map(str::to_string))
+        .collect();
+    let mailmap = repo.open_mailmap();
+    let commits = commits(&repo, head, &shallow, &ignored, &incidents_path, &mailmap)?;
+    let versions = versions(&repo, &commits)?;
+    let head_files = match commits.last().and_then(|c| c.incidents) {
+        Some(tree) => files(&repo, tree)?,
+        None => HashMap::new(),
+    };
+    let repo_prefix = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}/")
+    };
+    let found: Vec<Result<(PathBuf, RecordHistory), PathBuf>> = {
+        use rayon::prelude::*;
+        archive
+            .records
+            .par_iter()
+            .map_init(
+                // A repository handle is not shared between threads: each opens its own.
+                || open(&top).ok(),
+                |repo, record| {
+                    let path = slash_path(&record.path);
+                    let inside = path
+                        .strip_prefix(INCIDENTS_DIR)
+                        .and_then(|p| p.strip_prefix('/'))
+                        .unwrap_or(&path);
+                    let own = versions.get(inside).map(Vec::as_slice).unwrap_or_default();
+                    if own.is_empty() {
+                        return Err(record.path.clone());
+                    }
+                    let mut found = summarize(&repo_prefix, &path, own, &commits);
+                    if let Some(repo) = repo {
+                        follow::follow(repo, record, own, &commits, &mut found, &archive.config);
+                    }
+                    found.head_blob = head_files.get(inside).copied();
+                    Ok((record.path.clone(), found))
+                },
+            )
+            .collect()
+    };
+    for result in found {
+        match result {
+            Ok((path, found)) => {
+                history.records.insert(path, found);
+            }
+            Err(path) => {
+                history.uncommitted.insert(path);
+            }
+        }
+    }
+    Ok(Some(history))
+}
+
+/// The commits listed in site.toml's `ignore_revs_file` (git's
+/// `blame.ignoreRevsFile` format: one full commit id a line, `#` comments).
+fn ignore_revs(archive: &Archive, findings: &mut Vec<Diagnostic>) -> HashSet<ObjectId> {
+    let Some(file) = &archive.config.ignore_revs_file else {
+        return HashSet::new();
+    };
+    let path = archive.root.join(file);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) => {
+            findings.push(Diagnostic::new(
+                Rule::IgnoreRevs,
+                format!(
+                    "the ignore-revs file `{}` cannot be read: {error}",
+                    file.display()
+                ),
+            ));
+            return HashSet::new();
+        }
+    };
+    let mut ids = HashSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if line.is_empty() {
+            continue;
+        }
+        match ObjectId::from_hex(line.as_bytes()) {
+            Ok(id) => {
+                ids.insert(id);
+            }
+            Err(_) => findings.push(Diagnostic::new(
+                Rule::IgnoreRevs,
+                format!(
+                    "line {} of the ignore-revs file `{}` is not a full commit id: `{line}`",
+                    n + 1,
+                    file.display()
+                ),
+            )),
+        }
+    }
+    ids
+}
+
+/// Every commit reachable from `head`, parents before children.
+fn commits(
+    repo: &gix::Repository,
+    head: ObjectId,
+    shallow: &HashSet<ObjectId>,
+    ignored: &HashSet<ObjectId>,
+    incidents_path: &[String],
+    mailmap: &gix::mailmap::Snapshot,
+) -> Result<Vec<CommitInfo>, WalkError> {
+    let mut index: HashMap<ObjectId, usize> = HashMap::new();
+    let mut out: Vec<CommitInfo> = Vec::new();
+    let mut parents_of: Vec<Vec<ObjectId>> = Vec::new();
+    // Depth-first, a commit leaves the stack once all its parents have an index.
+    let mut stack = vec![(head, false)];
+    let mut buf = Vec::new();
+    let mut tree_buf = Vec::new();
+    while let Some((id, expanded)) = stack.pop() {
+        if index.contains_key(&id) {
+            continue;
+        }
+        let commit = repo.objects.find_commit(&id, &mut buf).map_err(git)?;
+        let boundary = shallow.contains(&id);
+        let parent_ids: Vec<ObjectId> = if boundary {
+            Vec::new()
+        } else {
+            commit.parents().collect()
+        };
+        if !expanded {
+            stack.push((id, true));
+            for parent in parent_ids.iter().rev() {
+                if !index.contains_key(parent) {
+                    stack.push((*parent, false));
+                }
+            }
+            continue;
+        }
+        let author = commit.author().map_err(git)?;
+        let at = author
+            .time()
+            .ok()
+            .and_then(|t| Timestamp::from_second(t.seconds).ok())
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let name = mailmap.resolve(author).name.to_string();
+        let tree = commit.tree();
+        let incidents = subtree(repo, tree, incidents_path, &mut tree_buf)?;
+        index.insert(id, out.len());
+        parents_of.push(parent_ids);
+        out.push(CommitInfo {
+            id,
+            parents: Vec::new(),
+            author: name,
+            at,
+            incidents,
+            boundary,
+            ignored: ignored.contains(&id),
+        });
+    }
+    for (commit, parents) in out.iter_mut().zip(parents_of) {
+        commit.parents = parents
+            .iter()
+            .filter_map(|p| index.get(p).copied())
+            .collect();
+    }
+    Ok(out)
+}
+
+/// The id of the tree at `path` below `tree`.
+fn subtree(
+    repo: &gix::Repository,
+    mut tree: ObjectId,
+    path: &[String],
+    buf: &mut Vec<u8>,
+) -> Result<Option<ObjectId>, WalkError> {
+    for part in path {
+        let data = repo.objects.find_tree_iter(&tree, buf).map_err(git)?;
+        let mut next = None;
+        for entry in data {
+            let entry = entry.map_err(git)?;
+            if entry.filename == part.as_str() && entry.mode.is_tree() {
+                next = Some(entry.oid.to_owned());
+                break;
+            }
+        }
+        match next {
+            Some(id) => tree = id,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(tree))
+}
+
+/// Reads the tree `id`'s raw bytes into `buf`, reusing its memory.
+fn read_tree(repo: &gix::Repository, id: ObjectId, buf: &mut Vec<u8>) -> Result<(), WalkError> {
+    repo.objects.find_tree_iter(&id, buf).map_err(git)?;
+    Ok(())
+}
+
+/// A tree's raw bytes.
+fn tree_bytes(repo: &gix::Repository, id: ObjectId) -> Result<Vec<u8>, WalkError> {
+    let mut buf = Vec::new();
+    repo.objects.find_tree_iter(&id, &mut buf).map_err(git)?;
+    Ok(buf)
+}
+
+/// A file that a commit added, changed or removed, below `content/incidents/`.
+#[derive(Clone, Debug)]
+struct FileChange {
+    path: String,
+    old: Option<ObjectId>,
+    new: Option<ObjectId>,
+}
+
+/// Every file below the tree `id`, by path, with its blob.
+fn files(repo: &gix::Repository, id: ObjectId) -> Result<HashMap<String, ObjectId>, WalkError> {
+    let mut out = HashMap::new();
+    let mut pending = vec![(String::new(), id)];
+    let id_len = repo.object_hash().len_in_bytes();
+    while let Some((dir, id)) = pending.pop() {
+        let bytes = tree_bytes(repo, id)?;
+        for entry in tree_diff::entries(&bytes, id_len)? {
+            let path = join(&dir, entry.name);
+            let oid = ObjectId::try_from(entry.id).map_err(git)?;
+            if entry.is_tree() {
+                pending.push((path, oid));
+            } else {
+                out.insert(path, oid);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn join(dir: &str, name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    if dir.is_empty() {
+        name.into_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// The files that differ between the trees `old` and `new` (either may be absent).
+fn changes(
+    repo: &gix::Repository,
+    dir: &str,
+    old: Option<(&[u8], ObjectId)>,
+    new: Option<(&[u8], ObjectId)>,
+    out: &mut Vec<FileChange>,
+) -> Result<(), WalkError> {
+    let id_len = repo.object_hash().len_in_bytes();
+    let (old_bytes, new_bytes) = (old.map_or(&[][..], |t| t.0), new.map_or(&[][..], |t| t.0));
+    if old.map(|t| t.1) == new.map(|t| t.1) {
+        return Ok(());
+    }
+    let mut found: Vec<Change<'_>> = Vec::new();
+    tree_diff::diff(old_bytes, new_bytes, id_len, &mut |c| found.push(c))?;
+    let side = |e: Entry<'_>| -> Result<(bool, ObjectId), WalkError> {
+        Ok((e.is_tree(), ObjectId::try_from(e.id).map_err(git)?))
+    };
+    for change in found {
+        let (name, old, new) = match change {
+            Change::Added(e) => (e.name, None, Some(side(e)?)),
+            Change::Deleted(e) => (e.name, Some(side(e)?), None),
+            Change::Modified { old, new } => (new.name, Some(side(old)?), Some(side(new)?)),
+        };
+        let path = join(dir, name);
+        let old_tree = old.filter(|o| o.0).map(|o| o.1);
+        let new_tree = new.filter(|n| n.0).map(|n| n.1);
+        if old_tree.is_some() || new_tree.is_some() {
+            let old_bytes = old_tree.map(|id| tree_bytes(repo, id)).transpose()?;
+            let new_bytes = new_tree.map(|id| tree_bytes(repo, id)).transpose()?;
+            changes(
+                repo,
+                &path,
+                old_bytes.as_deref().zip(old_tree),
+                new_bytes.as_deref().zip(new_tree),
+                out,
+            )?;
+        }
+        let old_blob = old.filter(|o| !o.0).map(|o| o.1);
+        let new_blob = new.filter(|n| !n.0).map(|n| n.1);
+        if old_blob.is_some() || new_blob.is_some() {
+            out.push(FileChange {
+                path,
+                old: old_blob,
+                new: new_blob,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The blob at `path` below the tree `tree`.
+fn blob_at(
+    repo: &gix::Repository,
+    tree: Option<ObjectId>,
+    path: &str,
+) -> Result<Option<ObjectId>, WalkError> {
+    let Some(tree) = tree else { return Ok(None) };
+    let parts: Vec<String> = path.split('/').map(str::to_string).collect();
+    let Some((file, dirs)) = parts.split_last() else {
+        return Ok(None);
+    };
+    let mut buf = Vec::new();
+    let Some(dir) = subtree(repo, tree, dirs, &mut buf)? else {
+        return Ok(None);
+    };
+    for entry in repo.objects.find_tree_iter(&dir, &mut buf).map_err(git)? {
+        let entry = entry.map_err(git)?;
+        if entry.filename == file.as_str() && !entry.mode.is_tree() {
+            return Ok(Some(entry.oid.to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// Each file's versions, oldest first, by its path in `HEAD` (renames followed).
+fn versions(
+    repo: &gix::Repository,
+    commits: &[CommitInfo],
+) -> Result<HashMap<String, Vec<Version>>, WalkError> {
+    // Files by their path at the commit being looked at; a rename moves the list.
+    let mut by_path: HashMap<String, Vec<Version>> = HashMap::new();
+    // The trees of a commit and its first parent, in buffers kept across commits:
+    // the previous commit is most often the next one's parent, so its tree is
+    // already read, and a tree of ten thousand entries is not allocated anew.
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    let mut old_id: Option<ObjectId> = None;
+    for (n, commit) in commits.iter().enumerate() {
+        let parent_tree = commit.parents.first().and_then(|&p| commits[p].incidents);
+        if parent_tree == commit.incidents && parent_tree.is_some() {
+            continue;
+        }
+        if let Some(id) = parent_tree.filter(|_| parent_tree != old_id) {
+            read_tree(repo, id, &mut old)?;
+        }
+        if let Some(id) = commit.incidents {
+            read_tree(repo, id, &mut new)?;
+        }
+        let mut found = Vec::new();
+        changes(
+            repo,
+            "",
+            parent_tree.map(|id| (old.as_slice(), id)),
+            commit.incidents.map(|id| (new.as_slice(), id)),
+            &mut found,
+        )?;
+        // A merge changed a file only where it differs from every parent.
+        for &other in commit.parents.iter().skip(1) {
+            let other_tree = commits[other].incidents;
+            let mut kept = Vec::with_capacity(found.len());
+            for change in found {
+                if blob_at(repo, other_tree, &change.path)? != change.new {
+                    kept.push(change);
+                }
+            }
+            found = kept;
+        }
+        apply(repo, n, found, &mut by_path)?;
+        std::mem::swap(&mut old, &mut new);
+        old_id = commit.incidents;
+    }
+    Ok(by_path)
+}
+
+/// Records one commit's changes: renames (the same blob, or the same record id,
+/// removed at one path and added at another) move a file's versions to its new path.
+fn apply(
+    repo: &gix::Repository,
+    commit: usize,
+    found: Vec<FileChange>,
+    by_path: &mut HashMap<String, Vec<Version>>,
+) -> Result<(), WalkError> {
+    let deleted: Vec<&FileChange> = found.iter().filter(|c| c.new.is_none()).collect();
+    let added: Vec<&FileChange> = found.iter().filter(|c| c.old.is_none()).collect();
+    let mut moved: HashMap<&str, &str> = HashMap::new();
+    if !deleted.is_empty() && !added.is_empty() {
+        let mut taken: HashSet<&str> = HashSet::new();
+        for add in &added {
+            if let Some(del) = deleted
+                .iter()
+                .find(|d| d.old == add.new && !taken.contains(d.path.as_str()))
+            {
+                taken.insert(&del.path);
+                moved.insert(&add.path, &del.path);
+            }
+        }
+        let ids = |c: &FileChange, blob: Option<ObjectId>| -> Option<String> {
+            let mut buf = Vec::new();
+            let blob = repo.objects.find_blob(&blob?, &mut buf).ok()?;
+            follow::record_id(&c.path, blob.data)
+        };
+        let unpaired: Vec<&&FileChange> = added
+            .iter()
+            .filter(|a| !moved.contains_key(a.path.as_str()))
+            .collect();
+        for add in unpaired {
+            let Some(id) = ids(add, add.new) else {
+                continue;
+            };
+            if let Some(del) = deleted
+                .iter()
+                .filter(|d| !taken.contains(d.path.as_str()))
+                .find(|d| ids(d, d.old).as_deref() == Some(id.as_str()))
+            {
+                taken.insert(&del.path);
+                moved.insert(&add.path, &del.path);
+            }
+        }
+    }
+    let mut carried: HashMap<&str, Vec<Version>> = HashMap::new();
+    for change in &found {
+        if change.new.is_none() {
+            if let Some(list) = by_path.remove(&change.path) {
+                carried.insert(&change.path, list);
+            }
+        }
+    }
+    for change in &found {
+        let Some(blob) = change.new else { continue };
+        let list = match moved.get(change.path.as_str()) {
+            Some(from) => carried.remove(from).unwrap_or_default(),
+            None => by_path.remove(&change.path).unwrap_or_default(),
+        };
+        let mut list = list;
+        list.push(Version { commit, blob });
+        by_path.insert(change.path.clone(), list);
+    }
+    Ok(())
+}
+
+/// Dates and people of one file from its versions.
+fn summarize(
+    repo_prefix: &str,
+    path: &str,
+    own: &[Version],
+    commits: &[CommitInfo],
+) -> RecordHistory {
+    let known = |v: Option<&Version>| match v {
+        Some(v) if !commits[v.commit].boundary => Known::Yes(commits[v.commit].summary()),
+        _ => Known::Unknown,
+    };
+    let counted: Vec<&Version> = own
+        .iter()
+        .filter(|v| !commits[v.commit].boundary && !commits[v.commit].ignored)
+        .collect();
+    let mut contributors: Vec<String> = Vec::new();
+    for v in &counted {
+        let name = &commits[v.commit].author;
+        if !contributors.contains(name) {
+            contributors.push(name.clone());
+        }
+    }
+    RecordHistory {
+        repo_path: format!("{repo_prefix}{path}"),
+        first_committed: known(own.first()),
+        last_changed: known(counted.last().copied().or(own.last())),
+        contributors,
+        contributors_complete: own.first().is_none_or(|v| !commits[v.commit].boundary),
+        approved: None,
+        closed: HashMap::new(),
+        head_blob: None,
+        modified_now: false,
+    }
+}
