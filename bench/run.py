@@ -4,7 +4,7 @@
 Generates archives of 1,000 / 10,000 / 50,000 records with shared/bench/gen_corpus.py
 (cached between runs), then times `casebook check`, `casebook build` (cold: no previous
 output; warm: rebuilding over an existing output) and `casebook serve`'s rebuild after
-an edit (from the write to the new generation), reports the search index's size, and,
+a body edit and after a title edit (from the write to the new generation) and its memory, reports the search index's size, and,
 when Hugo is installed, builds the same Markdown with Hugo, alternating runs, and reports
 casebook/Hugo as a ratio of medians. Writes a Markdown table and a JSON file.
 
@@ -12,6 +12,7 @@ With Chromium and chromedriver installed it also measures, in a real browser, th
 the search page downloads for a first query and for the next ones.
 
 Usage: bench/run.py [--sizes 1000,10000,50000] [--runs 5] [--smoke] [--no-browser] [--out DIR]
+                    [--binary PATH] [--serve-only]
 See docs/performance.md.
 """
 
@@ -145,10 +146,32 @@ def serve_status(base, since, deadline):
             return status
 
 
+def memory_mib(pid):
+    """The resident memory of a running process and its peak so far, in MiB (Linux)."""
+    fields = {}
+    with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
+
+
+def retitled(text, i):
+    """The record's bytes with its `title:` line replaced."""
+    lines = text.split(b"\n")
+    at = next(n for n, line in enumerate(lines) if line.startswith(b"title:"))
+    lines[at] = f"title: Benchmark title {i + 1}".encode()
+    return b"\n".join(lines)
+
+
 def serve_rebuilds(binary, archive, runs, work):
-    """`casebook serve` on a private copy of the archive: the first build's time, then
-    the time from appending a sentence to one record to the end of the rebuild (the
-    status generation moving on), `runs` times. The cached corpus is never touched."""
+    """`casebook serve` on a private copy of the archive: the first build's time,
+    then, `runs` times each and alternating, the time from a save to the end of its
+    rebuild (the status generation moving on) for a body edit (a sentence appended
+    to one record) and a title edit (that record's `title:` line replaced), and the
+    server's resident and peak memory at the end. The cached corpus is never
+    touched."""
     root = work / "serve-archive"
     linked_copy(archive, root)
     incidents = root / "content" / "incidents"
@@ -168,18 +191,29 @@ def serve_rebuilds(binary, archive, runs, work):
             base = line.split()[1]
             status = serve_status(base, 0, time.monotonic() + 3600)
             first = time.perf_counter() - start
-            times = []
-            for i in range(runs):
+            body, title = [], []
+
+            def timed(edit):
+                nonlocal status
                 since = status["generation"]
                 start = time.perf_counter()
-                with open(record, "a", encoding="utf-8") as f:
-                    f.write(f"\nThe benchmark appended sentence {i + 1} to this record.\n")
+                edit()
                 status = serve_status(base, since, time.monotonic() + 3600)
-                times.append(time.perf_counter() - start)
+                return time.perf_counter() - start
+
+            for i in range(runs):
+                def append(i=i):
+                    with open(record, "a", encoding="utf-8") as f:
+                        f.write(f"\nThe benchmark appended sentence {i + 1} to this record.\n")
+                body.append(timed(append))
+                title.append(timed(lambda i=i: record.write_bytes(retitled(record.read_bytes(), i))))
+            rss, peak = memory_mib(proc.pid)
         finally:
             proc.terminate()
             proc.wait()
-    return first, times
+    return {"serve_first_build_s": first, "serve_rebuild_s": statistics.median(body),
+            "serve_rebuild_runs_s": body, "serve_title_rebuild_s": statistics.median(title),
+            "serve_title_rebuild_runs_s": title, "serve_rss_mib": rss, "serve_peak_mib": peak}
 
 
 def tree_size(path):
@@ -255,6 +289,9 @@ def bench_size(size, args, binary, cache, hugo):
     result = {"records": size}
     work = Path(tempfile.mkdtemp(prefix="casebook-bench-"))
     try:
+        if args.serve_only:
+            result.update(serve_rebuilds(binary, archive, max(args.runs, 3), work))
+            return result
         check = [run([binary, "--root", archive, "check", "--today", TODAY, "-q", "--format", "json"])
                  for _ in range(args.runs)]
         result["check_s"], result["check_mib"] = median_of(check)
@@ -269,10 +306,7 @@ def bench_size(size, args, binary, cache, hugo):
         warm_runs = [run(build_cmd) for _ in range(args.runs)]
         result["build_warm_s"], result["build_warm_mib"] = median_of(warm_runs)
         result["output_bytes"], result["pages"] = tree_size(out)
-        first, rebuilds = serve_rebuilds(binary, archive, max(args.runs, 3), work)
-        result["serve_first_build_s"] = first
-        result["serve_rebuild_s"] = statistics.median(rebuilds)
-        result["serve_rebuild_runs_s"] = rebuilds
+        result.update(serve_rebuilds(binary, archive, max(args.runs, 3), work))
         search = out / "search"
         if search.is_dir():
             result["search_index_bytes"], _ = tree_size(search)
@@ -306,8 +340,8 @@ def markdown(results, machine):
     lines = [f"Machine: {machine}", "",
              "| records | check s | check MiB | build cold s | build warm s | build MiB | output MB | pages "
              "| search index MB (gzip) | first / next query KB | serve first build s | serve rebuild after edit s "
-             "| Hugo s | Hugo MiB | Hugo / casebook |",
-             "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+             "| serve rebuild after title edit s | serve MiB (peak) | Hugo s | Hugo MiB | Hugo / casebook |",
+             "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for r in results:
         def f(key, fmt="{:.2f}", scale=1.0):
             return fmt.format(r[key] / scale) if key in r else "n/a"
@@ -318,8 +352,9 @@ def markdown(results, machine):
         lines.append(
             f"| {r['records']:,} | {f('check_s')} | {f('check_mib', '{:.0f}')} | {f('build_cold_s')} "
             f"| {f('build_warm_s')} | {f('build_cold_mib', '{:.0f}')} | {f('output_bytes', '{:.0f}', 1e6)} "
-            f"| {r.get('pages', 'n/a'):,} | {search} | {queries} | {f('serve_first_build_s')} "
-            f"| {f('serve_rebuild_s')} | {f('hugo_s')} | {f('hugo_mib', '{:.0f}')} "
+            f"| {format(r['pages'], ',') if 'pages' in r else 'n/a'} | {search} | {queries} | {f('serve_first_build_s')} "
+            f"| {f('serve_rebuild_s', '{:.3f}')} | {f('serve_title_rebuild_s', '{:.3f}')} "
+            f"| {f('serve_rss_mib', '{:.0f}')} ({f('serve_peak_mib', '{:.0f}')}) | {f('hugo_s')} | {f('hugo_mib', '{:.0f}')} "
             f"| {f('hugo_over_casebook', '{:.1f}x')} |")
     lines += ["", "Growth (cost per record relative to the smallest size; 1.0 is linear):", ""]
     base = results[0]
@@ -348,6 +383,9 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="100 records, one run: checks the bench works")
     parser.add_argument("--no-browser", dest="browser", action="store_false",
                         help="skip the search download measure (needs chromium and chromedriver)")
+    parser.add_argument("--binary", help="time this casebook binary (kept aside) instead of building one")
+    parser.add_argument("--serve-only", action="store_true",
+                        help="only `casebook serve`: first build, rebuild after a body and a title edit, memory")
     parser.add_argument("--git-commits", default="5000,10000,20000",
                         help="history lengths for the git-history measure at --git-records records; empty skips it")
     parser.add_argument("--git-records", type=int, default=10000)
@@ -362,20 +400,23 @@ def main():
     sizes = [int(s) for s in args.sizes.split(",")]
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
-    binary = REPO / "target" / "release" / "casebook"
+    if args.binary:
+        binary = Path(args.binary).resolve()
+    else:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+        binary = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "release" / "casebook"
     hugo = shutil.which("hugo")
     machine = f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     results = [bench_size(size, args, binary, cache, hugo) for size in sizes]
-    if args.git_commits:
+    if args.git_commits and not args.serve_only:
         commits = [int(c) for c in args.git_commits.split(",")]
         results.append({"history": bench_history(args.git_records, commits, args, binary, cache)})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table = markdown(results, machine)
-    (out / "results.md").write_text(table)
     (out / "results.json").write_text(json.dumps({"machine": machine, "runs": args.runs, "results": results},
                                                  indent=2, sort_keys=True) + "\n")
+    table = markdown(results, machine)
+    (out / "results.md").write_text(table)
     print(table)
     print(f"bench: wrote {out / 'results.md'} and {out / 'results.json'}", file=sys.stderr)
 

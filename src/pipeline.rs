@@ -19,7 +19,9 @@ use crate::core::model::Archive;
 use crate::core::rules::Rule;
 use crate::core::timing::log_time;
 use crate::history::{self, History};
+use crate::render::memo::RenderMemo;
 use crate::render::sink::{Sink, WriteError};
+use crate::render::theme::Theme;
 use crate::render::{RenderError, RenderOptions};
 use crate::{analysis, check, link, load, render, search};
 
@@ -54,6 +56,9 @@ impl Setup {
 pub struct Checked {
     pub archive: Archive,
     pub report: Report,
+    /// The theme with its templates compiled, handed on to [`publish`]; `None`
+    /// when it has errors (they are in the report).
+    pub theme: Option<Theme>,
 }
 
 /// Loads and checks the archive at `root`, with record files decoded through `memo`
@@ -85,12 +90,19 @@ pub fn check(
     // The theme is compiled as `build` compiles it (render's own loader), so a
     // template that would stop `build` is a finding here; nothing is rendered.
     let started = Instant::now();
-    diags.extend(render::theme::check(&archive.root, &archive.config.theme));
+    let theme = match render::theme::check(&archive.root, &archive.config.theme) {
+        Ok(theme) => Some(theme),
+        Err(findings) => {
+            diags.extend(findings);
+            None
+        }
+    };
     log_time(timings, "theme", started);
     let diags = check::apply_levels(diags, &archive.config);
     Checked {
         report: Report::new(diags),
         archive,
+        theme,
     }
 }
 
@@ -181,16 +193,25 @@ pub enum PublishError {
 }
 
 /// The stages after the check, for an archive without errors: select, figures,
-/// link, render and the search index, every file handed to `out` as it is made.
-/// `history` is what git knows of the records (none outside a repository).
-/// `casebook build` passes its staging folder; `casebook serve` a site in memory.
-/// Returns what was published and what was left out.
+/// link, render (with `theme`, compiled by [`check`]; compiled here when the
+/// check had none to hand on) and the search index, every file handed to `out` as
+/// it is made. `history` is what git knows of the records (none outside a
+/// repository). `casebook build` passes its staging folder and
+/// [`RenderMemo::once`]; `casebook serve` a site in memory and the memo of its
+/// earlier builds ([`crate::render::memo`] says why what it keeps cannot go
+/// stale). Returns what was published and what was left out.
 pub fn publish(
     archive: &Archive,
+    theme: Option<Theme>,
     history: Option<&History>,
+    memo: &RenderMemo,
     options: &RenderOptions,
     out: &dyn Sink,
 ) -> Result<Published, PublishError> {
+    let theme = match theme {
+        Some(theme) => theme,
+        None => Theme::load(&archive.root, &archive.config.theme).map_err(RenderError::from)?,
+    };
     let started = Instant::now();
     let selection = select::select(archive, options.profile);
     log_time(options.timings, "select", started);
@@ -209,8 +230,9 @@ pub fn publish(
             let links = link::link(&selection.records, &archive.config);
             log_time(options.timings, "link", started);
             let started = Instant::now();
-            let result =
-                render::render(archive, history, &selection, &links, &figures, options, out);
+            let result = render::render(
+                archive, theme, memo, history, &selection, &links, &figures, options, out,
+            );
             log_time(options.timings, "render", started);
             result
         },

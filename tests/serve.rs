@@ -552,3 +552,130 @@ fn a_first_build_with_errors_lists_them_until_fixed() {
     assert!(page.body.contains("Now it parses"));
     assert!(!page.body.contains("casebook-errors"));
 }
+
+/// Threads of the process `pid` (Linux).
+fn threads(pid: u32) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("process status")
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a Threads line")
+}
+
+/// Opens a connection and sends a reload request that waits past `generation`.
+fn waiting_reload(base: &str, generation: u64) -> std::net::TcpStream {
+    use std::io::Write;
+    let address = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    write!(
+        stream,
+        "GET /__casebook/reload?since={generation} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    stream
+}
+
+/// Many open tabs each hold a waiting reload request: the server answers pages
+/// meanwhile, holds no thread per waiting request (it would have 200 more), and
+/// answers every one of them when the next build is served.
+#[test]
+fn many_waiting_pages_hold_no_threads_and_all_hear_of_the_next_build() {
+    use std::io::Read;
+    const TABS: usize = 200;
+    let archive = two_records();
+    let server = serve(&archive);
+    let generation = server.status().generation;
+    let idle = threads(server.id());
+    let tabs: Vec<_> = (0..TABS)
+        .map(|_| waiting_reload(&server.base, generation))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.get("/incidents/INC-A/").status, 200);
+    let busy = threads(server.id());
+    assert!(
+        busy <= idle + 8,
+        "{busy} threads with {TABS} waiting requests, {idle} idle"
+    );
+    server.change(|| {
+        archive.record(
+            "a.md",
+            record("INC-A", "Everyone reloads", "2024-05-01", &[]),
+        );
+    });
+    let next = format!("\"generation\":{}", generation + 1);
+    for mut tab in tabs {
+        let mut answer = String::new();
+        tab.read_to_string(&mut answer).expect("an answer");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.contains(&next), "{answer}");
+    }
+}
+
+/// An editor that saves many times in a row (or a `git checkout`) starts one
+/// rebuild, or two when the burst outlasts the first; never one per save.
+#[test]
+fn a_burst_of_saves_is_one_or_two_rebuilds() {
+    let archive = two_records();
+    let server = serve(&archive);
+    let before = server.status();
+    for i in 0..30 {
+        archive.record(
+            "a.md",
+            record("INC-A", &format!("Save number {i}"), "2024-05-01", &[]),
+        );
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    server.wait_past(before.generation);
+    // A second rebuild may follow for saves seen during the first; wait it out.
+    std::thread::sleep(Duration::from_millis(600));
+    let after = server.wait_past(before.generation);
+    let rebuilds = after.generation - before.generation;
+    assert!(
+        (1..=2).contains(&rebuilds),
+        "{rebuilds} rebuilds for one burst:\n{}",
+        server.stderr()
+    );
+    assert!(server
+        .get("/incidents/INC-A/")
+        .body
+        .contains("Save number 29"));
+}
+
+/// Clients that go away mid-answer, or before sending a whole request, cost the
+/// server nothing: it goes on answering, with no thread left behind.
+#[test]
+fn clients_that_disconnect_mid_response_do_not_harm_the_server() {
+    use std::io::{Read, Write};
+    let archive = two_records();
+    let long_body = "A long line of the postmortem body, repeated.\n\n".repeat(40_000);
+    archive.record(
+        "c.md",
+        record("INC-C", "A very long record", "2024-07-01", &[]) + &long_body,
+    );
+    let server = serve(&archive);
+    let idle = threads(server.id());
+    let address = server.base.trim_start_matches("http://").to_string();
+    for i in 0..40 {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        if i % 4 == 0 {
+            // Half a request, then gone.
+            let _ = stream.write_all(b"GET /incidents/INC-C/ HTTP/1.1\r\nHo");
+            continue;
+        }
+        write!(
+            stream,
+            "GET /incidents/INC-C/ HTTP/1.1\r\nHost: {address}\r\n\r\n"
+        )
+        .expect("send");
+        let mut first = [0u8; 64];
+        stream.read_exact(&mut first).expect("the answer starts");
+        assert!(first.starts_with(b"HTTP/1.1 200"));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let page = server.get("/incidents/INC-C/");
+    assert_eq!(page.status, 200);
+    assert!(page.bytes.len() > 1_000_000, "{}", page.bytes.len());
+    assert!(threads(server.id()) <= idle + 4);
+}

@@ -12,6 +12,7 @@ use crate::core::timing::log_time;
 use crate::load::NoMemo;
 use crate::output::write::Destination;
 use crate::pipeline::{self, Checked, PublishError, Published, Setup};
+use crate::render::memo::RenderMemo;
 use crate::render::sink::WriteError;
 use crate::render::RenderOptions;
 
@@ -63,6 +64,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
     let Checked {
         archive,
         mut report,
+        theme,
     } = checked;
     let records = archive.records.len();
     if report.count(Level::Error) > 0 {
@@ -86,7 +88,14 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
         timings: options.timings,
     };
     let staging = destination.begin()?;
-    let published = pipeline::publish(&archive, history.as_ref(), &render_options, &staging)?;
+    let published = pipeline::publish(
+        &archive,
+        theme,
+        history.as_ref(),
+        &RenderMemo::once(),
+        &render_options,
+        &staging,
+    )?;
     let written = staging.written();
 
     let started = Instant::now();

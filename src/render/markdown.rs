@@ -50,6 +50,7 @@ pub trait Pass: Send + Sync {
 }
 
 /// The result of rendering one body.
+#[derive(Clone)]
 pub struct Rendered {
     pub html: String,
     pub toc: Vec<TocEntry>,

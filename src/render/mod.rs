@@ -5,7 +5,7 @@
 //! copy), handed to the write stage's [`Sink`] as soon as it is made, so a large
 //! site never sits in memory whole. Nothing here touches the disk itself.
 //!
-//! The order: load the [`theme`]; make each record's short [`view::RecordRef`] from
+//! The order: take the [`theme`] the check compiled; make each record's short [`view::RecordRef`] from
 //! its figures (computed once by the pipeline); render every record's page in parallel (Markdown body with
 //! highlighted code, timeline table and [`timeline_svg`], action items, and the
 //! link stage's related records, backlinks, similar incidents and [`mentions`] as
@@ -24,6 +24,7 @@ pub mod highlight;
 mod indexes;
 mod insight_pages;
 pub mod markdown;
+pub mod memo;
 pub mod mentions;
 mod merged;
 pub mod sink;
@@ -43,8 +44,8 @@ use serde::Serialize;
 
 use self::assets::{Assets, Found};
 pub use self::escape::{escape, escape_to, escaped};
-use self::highlight::Highlighter;
 use self::markdown::{Doc, Markdown};
+use self::memo::{BodySetting, RenderMemo};
 use self::mentions::MentionLinks;
 use self::theme::{Theme, ThemeError, ThemeFile};
 use self::view::{
@@ -227,8 +228,11 @@ struct RenderContext<'a> {
 /// Renders the site for `selection`, cross-linked by `links` (the link stage's graph
 /// over the same records), into `out`. Record pages and index pages render in
 /// parallel.
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     archive: &Archive,
+    mut theme: Theme,
+    memo: &RenderMemo,
     history: Option<&History>,
     selection: &Selection<'_>,
     links: &LinkGraph<'_>,
@@ -236,10 +240,7 @@ pub fn render(
     options: &RenderOptions,
     out: &dyn Sink,
 ) -> Result<(), RenderError> {
-    let started = Instant::now();
     let config = &archive.config;
-    let mut theme = Theme::load(&archive.root, &config.theme)?;
-    log_time(options.timings, "  theme", started);
     let started = Instant::now();
     let facts = analysis::facts(&selection.records, figures, config, options.today);
     let mut insights = facts.insights();
@@ -317,23 +318,24 @@ pub fn render(
     log_time(options.timings, "  context", started);
 
     let started = Instant::now();
-    let highlighter = Highlighter::default();
-    let markdown = Markdown::new(&highlighter, config.trusted_html).with_pass(MentionLinks);
+    let markdown = Markdown::new(&memo.highlighter, config.trusted_html).with_pass(MentionLinks);
     let assets = Assets::new(archive, selection);
-    let found: Vec<Found> = (0..site.refs.len())
+    let found: Result<Vec<Found>, RenderError> = (0..site.refs.len())
         .into_par_iter()
         .map(|i| {
-            let (pages, found) = site.record_page(i, &markdown, &assets)?;
+            let (pages, found) = site.record_page(i, &markdown, memo, &assets)?;
             for page in pages {
                 out.put(page)?;
             }
             Ok(found)
         })
-        .collect::<Result<_, RenderError>>()?;
+        .collect::<Result<_, RenderError>>();
+    memo.end_render();
+    let found = found?;
     if options.timings {
         crate::core::say!(
             "timing:   ({} distinct code blocks highlighted)",
-            highlighter.distinct()
+            memo.highlighter.distinct()
         );
     }
     log_time(options.timings, "  records", started);
@@ -522,6 +524,7 @@ impl<'a> RenderContext<'a> {
         &self,
         i: usize,
         markdown: &Markdown<'_>,
+        memo: &RenderMemo,
         assets: &Assets<'_>,
     ) -> Result<(Vec<OutputFile>, Found), RenderError> {
         let record = self.selection.records[i];
@@ -541,13 +544,28 @@ impl<'a> RenderContext<'a> {
                 .map(|(at, len, target)| (at, len, format!("{root}{}", self.refs[target].url)))
                 .collect()
         };
-        let mut doc = Doc {
-            resolve: &resolve,
-            reserved_ids: RESERVED_IDS,
-            toc: Vec::new(),
-            mentions: Some(&find),
+        let setting = BodySetting {
+            folder: &folder,
+            in_bundle: record.bundle.is_some(),
+            root: &root,
+            trusted_html: self.config.trusted_html,
         };
-        let body = markdown.render(record.body(), &mut doc);
+        let body = memo.body(
+            &record.path,
+            record.body(),
+            &setting,
+            &resolve,
+            &find,
+            |resolve, mentions| {
+                let mut doc = Doc {
+                    resolve,
+                    reserved_ids: RESERVED_IDS,
+                    toc: Vec::new(),
+                    mentions: Some(mentions),
+                };
+                markdown.render(record.body(), &mut doc)
+            },
+        );
         let links = &self.links.links[i];
         let timeline = record
             .timeline

@@ -188,14 +188,12 @@ impl ThemeError {
     }
 }
 
-/// The theme's problems as findings, for `casebook check`: the theme is loaded and
-/// its templates compiled as `build` does it (nothing is rendered), so whatever in
-/// the theme would stop `build` fails `check` first.
-pub fn check(root: &Path, name: &str) -> Vec<Diagnostic> {
-    match Theme::load(root, name) {
-        Ok(_) => Vec::new(),
-        Err(error) => error.findings(root),
-    }
+/// The theme loaded and its templates compiled as `build` needs them (nothing is
+/// rendered), or its problems as findings: whatever in the theme would stop
+/// `build` fails `check` first, and a build renders with the theme compiled here
+/// instead of compiling it a second time.
+pub fn check(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
+    Theme::load(root, name).map_err(|error| error.findings(root))
 }
 
 /// A path inside the archive as the user wrote it: relative to the root when it is
@@ -355,6 +353,8 @@ mod tests {
             std::fs::write(path, text).expect("write");
         }
         check(tmp.path(), "default")
+            .err()
+            .unwrap_or_default()
             .iter()
             .map(|d| {
                 let (file, line, col) = d.location().expect("a place");
@@ -414,7 +414,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(tmp.path().join("templates")).expect("mkdir");
         std::fs::write(tmp.path().join("templates/page.html"), b"\xff").expect("write");
-        let found = check(tmp.path(), "default");
+        let found = check(tmp.path(), "default").err().unwrap_or_default();
         assert_eq!(found.len(), 1);
         assert_eq!(
             found[0].location().map(|(p, l, c)| (display_path(p), l, c)),

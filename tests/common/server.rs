@@ -185,6 +185,63 @@ impl Server {
         self.wait_past(before.generation)
     }
 
+    /// Asserts that the site served at `status` (the status a [`Server::change`]
+    /// returned) is, file for file and byte for byte, what a fresh `casebook build
+    /// --today TODAY --base-url <this server>/` of `root` writes, in both
+    /// directions: every built file is served with the same bytes, and the server
+    /// serves no file the build did not write (it counts `status.files`). HTML pages
+    /// differ only by the live-reload line the server adds before `</body>`.
+    pub fn assert_same_as_fresh_build(&self, root: &Path, today: &str, status: Status) {
+        let out = tempfile::tempdir().expect("output dir");
+        let site = out.path().join("site");
+        let built = casebook()
+            .arg("--root")
+            .arg(root)
+            .args(["build", "--today", today, "--base-url"])
+            .arg(format!("{}/", self.base))
+            .arg("--output")
+            .arg(&site)
+            .output()
+            .expect("run build");
+        assert!(built.status.success(), "{built:?}");
+        let mut files = super::site::files(&site);
+        files.remove(".casebook-output");
+        let script = format!(
+            "<script src=\"/__casebook/live.js\" data-generation=\"{}\"></script>\n",
+            status.generation
+        );
+        let mut differ = Vec::new();
+        for (path, bytes) in &files {
+            let url = format!("/{}", path.strip_suffix("index.html").unwrap_or(path));
+            let served = self.get(&url);
+            if served.status != 200 {
+                differ.push(format!("{url}: status {}", served.status));
+                continue;
+            }
+            let served = if path.ends_with(".html") {
+                served.body.replacen(&script, "", 1).into_bytes()
+            } else {
+                served.bytes
+            };
+            if served != *bytes {
+                differ.push(format!("{url} differs from the built {path}"));
+            }
+        }
+        assert!(
+            differ.is_empty(),
+            "served site differs from a fresh build:\n{}\n{}",
+            differ.join("\n"),
+            self.stderr()
+        );
+        assert_eq!(
+            files.len(),
+            status.files,
+            "the server serves {} files, the build wrote {}",
+            status.files,
+            files.len()
+        );
+    }
+
     /// The process's id, for signals.
     pub fn id(&self) -> u32 {
         self.child.id()

@@ -1,5 +1,6 @@
-//! Answers one HTTP request from the site in memory (the server runs each request
-//! on its own thread, so a long poll never holds up a page).
+//! Answers HTTP requests from the site in memory, with axum on a small `tokio`
+//! runtime: a waiting reload request is a future, not a thread, so any number of
+//! open pages costs no threads, and a page is never held up by them.
 //!
 //! `/__casebook/status` and `/__casebook/reload?since=GEN` answer with the
 //! [`Status`](super::state::Status) as JSON (the second once the generation is
@@ -8,9 +9,12 @@
 //! script and the errors banner, and an unknown path gets the site's `404.html`
 //! with status 404.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tiny_http::{Header, Method, Request, Response};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, Method, Request, Response, StatusCode};
 
 use super::live::{self, Problem};
 use super::site::{content_type, Lookup, Served, ServedSite, NOT_FOUND_PAGE};
@@ -49,36 +53,71 @@ impl Reply {
     }
 }
 
-/// Answers `request` and sends the answer; a client that went away is no error.
-pub fn respond(request: Request, live: &Live) {
-    let reply = match request.method() {
-        Method::Get | Method::Head => answer(request.url(), live),
-        _ => Reply::new(405, "text/plain; charset=utf-8", "only GET and HEAD\n"),
-    };
-    let mut response = Response::from_data(reply.body).with_status_code(reply.status);
-    let headers = [
-        ("Content-Type", Some(reply.content_type.to_string())),
-        ("Cache-Control", Some("no-store".to_string())),
-        ("Location", reply.location),
-    ];
-    for (name, value) in headers {
-        if let Some(header) = value.and_then(|v| Header::from_bytes(name, v).ok()) {
-            response.add_header(header);
-        }
-    }
-    let _ = request.respond(response);
+/// The server: every path goes to [`respond`].
+pub fn router(live: Arc<Live>) -> axum::Router {
+    axum::Router::new().fallback(respond).with_state(live)
 }
 
-/// The reply to a GET of `url` (path and query).
+/// Answers one request. A reload request waits (as a future) for the next
+/// generation; anything else is answered on the blocking pool, as a page may be
+/// read from the archive. A client that goes away mid-answer only drops its
+/// connection.
+async fn respond(State(live): State<Arc<Live>>, request: Request<Body>) -> Response<Body> {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return Reply::new(405, "text/plain; charset=utf-8", "only GET and HEAD\n").into_response();
+    }
+    let url = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |target| target.as_str())
+        .to_string();
+    let reply = match waits(&url) {
+        Some(since) => Reply::json(&live.wait_past(since, LONG_POLL).await),
+        None => tokio::task::spawn_blocking(move || answer(&url, &live))
+            .await
+            .unwrap_or_else(|_| {
+                Reply::new(
+                    500,
+                    "text/plain; charset=utf-8",
+                    "casebook failed while answering (a bug; the message is above)\n",
+                )
+            }),
+    };
+    reply.into_response()
+}
+
+/// The generation a reload request (`/__casebook/reload?since=N`) waits to pass.
+fn waits(url: &str) -> Option<u64> {
+    let (path, query) = url.split_once('?')?;
+    (path.strip_prefix(OWN) == Some("reload"))
+        .then(|| since(query))
+        .flatten()
+}
+
+impl Reply {
+    /// The HTTP response, with `Cache-Control: no-store`.
+    fn into_response(self) -> Response<Body> {
+        let mut response = Response::builder()
+            .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            .header(header::CONTENT_TYPE, self.content_type)
+            .header(header::CACHE_CONTROL, "no-store");
+        if let Some(location) = self.location {
+            response = response.header(header::LOCATION, location);
+        }
+        response
+            .body(Body::from(self.body))
+            .unwrap_or_else(|_| Response::new(Body::empty()))
+    }
+}
+
+/// The reply to a GET of `url` (path and query) that does not wait: a reload
+/// request gets the current state (the server waits before calling this when the
+/// generation is still the one asked about).
 pub fn answer(url: &str, live: &Live) -> Reply {
-    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let (path, _) = url.split_once('?').unwrap_or((url, ""));
     let path = path.split_once('#').map_or(path, |(path, _)| path);
     match path.strip_prefix(OWN) {
-        Some("status") => Reply::json(&live.snapshot()),
-        Some("reload") => match since(query) {
-            Some(generation) => Reply::json(&live.wait_past(generation, LONG_POLL)),
-            None => Reply::json(&live.snapshot()),
-        },
+        Some("status") | Some("reload") => Reply::json(&live.snapshot()),
         Some("live.js") => Reply::new(200, "text/javascript; charset=utf-8", live::SCRIPT),
         Some(_) => Reply::new(404, "text/plain; charset=utf-8", "not found\n"),
         None => page(path, &live.snapshot()),
@@ -238,5 +277,8 @@ mod tests {
         assert_eq!(reload["generation"], 1);
         assert_eq!(since("a=1&since=42"), Some(42));
         assert_eq!(since("since=x"), None);
+        assert_eq!(waits("/__casebook/reload?since=7"), Some(7));
+        assert_eq!(waits("/__casebook/reload"), None);
+        assert_eq!(waits("/__casebook/status?since=7"), None);
     }
 }

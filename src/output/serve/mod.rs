@@ -1,10 +1,12 @@
 //! `casebook serve`: build the site into memory, serve it over HTTP, and build it
 //! again whenever the archive changes.
 //!
-//! Three kinds of thread: the builder ([`rebuild`]) waits for a batch of changes
-//! from the [`watch`] and rebuilds into a fresh in-memory [`site`]; the server's
-//! accept loop hands each request to a thread of its own ([`http`]); and the
-//! [`state`] they share swaps a finished site in at once. Pages learn of a new
+//! A fixed set of threads: the builder ([`rebuild`]) waits for a batch of changes
+//! from the [`watch`] and rebuilds into a fresh in-memory [`site`]; the server
+//! ([`http`], axum) answers requests on a `tokio` runtime of [`HTTP_THREADS`]
+//! threads and at most [`FILE_THREADS`] more for reading files, however many
+//! connections are open; and the [`state`] they share swaps a finished site in at
+//! once. Pages learn of a new
 //! build through the [`live`] script. Nothing is ever written to disk.
 //! docs/serve.md tells what a change rebuilds and why the site is never stale.
 
@@ -41,6 +43,12 @@ pub enum ServeError {
     },
 }
 
+/// Threads that answer requests (a waiting reload request holds none).
+pub const HTTP_THREADS: usize = 2;
+/// The most threads that answer requests for pages at once (a page may be read
+/// from the archive); more requests wait their turn.
+pub const FILE_THREADS: usize = 4;
+
 /// Serves the archive of `builder` on `listener` (bound to `address`) until the
 /// process is stopped. The watch starts before the first build, so no change can
 /// slip in between.
@@ -50,11 +58,23 @@ pub fn serve(
     builder: Builder,
     output: &Path,
 ) -> Result<(), ServeError> {
-    let server =
-        tiny_http::Server::from_listener(listener, None).map_err(|e| ServeError::Listen {
-            address,
-            message: e.to_string(),
-        })?;
+    let cannot = |e: std::io::Error| ServeError::Listen {
+        address,
+        message: e.to_string(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(HTTP_THREADS)
+        .max_blocking_threads(FILE_THREADS)
+        .thread_name("casebook-http")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(cannot)?;
+    listener.set_nonblocking(true).map_err(cannot)?;
+    let listener = {
+        let _entered = runtime.enter();
+        tokio::net::TcpListener::from_std(listener).map_err(cannot)?
+    };
     let watch = Watch::start(&builder.settings().root, output)?;
     let live = Arc::new(Live::default());
     {
@@ -65,13 +85,11 @@ pub fn serve(
     let _ = writeln!(stdout, "serving http://{address}/ (Ctrl-C to stop)");
     let _ = stdout.flush();
     drop(stdout);
-    for request in server.incoming_requests() {
-        let live = Arc::clone(&live);
-        // When no thread can be had, the request is dropped (the client sees the
-        // connection close) and the server goes on.
-        let _ = std::thread::Builder::new().spawn(move || http::respond(request, &live));
-    }
-    Ok(())
+    // Runs until the process is stopped; an error accepting one connection (too
+    // many open files) only delays the next.
+    runtime
+        .block_on(async move { axum::serve(listener, http::router(live)).await })
+        .map_err(cannot)
 }
 
 /// The builder thread: the first build, then one per batch of changes.

@@ -20,6 +20,7 @@ use crate::core::diag::{display_path, Format, Level, Report};
 use crate::core::today::Today;
 use crate::history::{self, History};
 use crate::pipeline::{self, Checked, Published, Setup, SetupError};
+use crate::render::memo::RenderMemo;
 use crate::render::RenderOptions;
 
 /// What a serve build needs besides the archive.
@@ -57,6 +58,8 @@ pub struct Builder {
     cache: DecodeCache,
     /// site.toml's bytes at the last build: records decode against it.
     config: Option<Vec<u8>>,
+    /// Highlighted code blocks and rendered record bodies, for the next build.
+    memo: RenderMemo,
     /// The history read at the commit `HEAD` pointed to then; read again when
     /// `HEAD` moves (a commit, a checkout, a pull).
     history: Option<(Option<String>, Option<History>)>,
@@ -69,6 +72,7 @@ impl Builder {
             settings,
             cache: DecodeCache::default(),
             config: None,
+            memo: RenderMemo::kept(),
             history: None,
         }
     }
@@ -82,6 +86,7 @@ impl Builder {
     pub fn forget(&mut self) {
         self.cache.clear();
         self.config = None;
+        self.memo = RenderMemo::kept();
     }
 
     /// Builds the site into memory and prints the findings to stderr.
@@ -100,7 +105,11 @@ impl Builder {
         self.cache.begin();
         let mut checked = pipeline::check(root, setup, today, false, &self.cache);
         checked.scope(self.settings.profile);
-        let Checked { archive, report } = checked;
+        let Checked {
+            archive,
+            report,
+            theme,
+        } = checked;
         let decodings = self.cache.end();
         self.print(&report);
         if !self.settings.quiet {
@@ -126,7 +135,14 @@ impl Builder {
             profile: self.settings.profile,
             timings: false,
         };
-        match pipeline::publish(&archive, history.as_ref(), &options, &sink) {
+        match pipeline::publish(
+            &archive,
+            theme,
+            history.as_ref(),
+            &self.memo,
+            &options,
+            &sink,
+        ) {
             Ok(published) => Attempt::Built {
                 site: sink.finish(),
                 published,

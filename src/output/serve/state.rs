@@ -5,11 +5,14 @@
 //! sees either the old site or the new one, never half a build. Every finished
 //! rebuild, with or without errors, starts a new generation: pages learn of it
 //! through [`Live::wait_past`] and reload, to show the new site or the errors.
+//! A waiting page holds no thread: it waits on a `tokio` watch channel of the
+//! generation.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde::Serialize;
+use tokio::sync::watch;
 
 use super::live::Problem;
 use super::site::ServedSite;
@@ -60,7 +63,8 @@ impl Snapshot {
 /// The shared state and the signal that it changed.
 pub struct Live {
     state: Mutex<Snapshot>,
-    changed: Condvar,
+    /// The generation, for requests that wait for the next one.
+    generation: watch::Sender<u64>,
 }
 
 impl Default for Live {
@@ -74,7 +78,7 @@ impl Default for Live {
                 problems: Arc::from(Vec::new()),
                 last_rebuild_ms: 0,
             }),
-            changed: Condvar::new(),
+            generation: watch::Sender::new(0),
         }
     }
 }
@@ -107,27 +111,16 @@ impl Live {
         state.last_rebuild_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
         let generation = state.generation;
         drop(state);
-        self.changed.notify_all();
+        self.generation.send_replace(generation);
         generation
     }
 
     /// Waits until the generation is no longer `since`, or `timeout` passed, and
-    /// returns the state then. Only the asking thread waits.
-    pub fn wait_past(&self, since: u64, timeout: Duration) -> Snapshot {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.lock();
-        while state.generation == since {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            state = self
-                .changed
-                .wait_timeout(state, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        state.clone()
+    /// returns the state then. A waiting request is a future, not a thread.
+    pub async fn wait_past(&self, since: u64, timeout: Duration) -> Snapshot {
+        let mut generations = self.generation.subscribe();
+        let _ = tokio::time::timeout(timeout, generations.wait_for(|&g| g != since)).await;
+        self.snapshot()
     }
 }
 
@@ -166,17 +159,28 @@ mod tests {
         assert_eq!(live.snapshot().status().errors, 0);
     }
 
+    /// Runs `future` to its end on a runtime of its own, with timers.
+    fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime")
+            .block_on(future)
+    }
+
     #[test]
     fn waiting_returns_at_once_for_an_old_generation() {
         let live = Live::default();
         live.finish(None, Vec::new(), Duration::ZERO);
-        assert_eq!(live.wait_past(0, Duration::from_secs(60)).generation, 1);
+        let state = block_on(live.wait_past(0, Duration::from_secs(60)));
+        assert_eq!(state.generation, 1);
     }
 
     #[test]
     fn waiting_times_out_without_a_rebuild() {
         let live = Live::default();
-        assert_eq!(live.wait_past(0, Duration::from_millis(1)).generation, 0);
+        let state = block_on(live.wait_past(0, Duration::from_millis(1)));
+        assert_eq!(state.generation, 0);
     }
 
     #[test]
@@ -184,8 +188,11 @@ mod tests {
         let live = Arc::new(Live::default());
         let waiter = {
             let live = Arc::clone(&live);
-            std::thread::spawn(move || live.wait_past(0, Duration::from_secs(60)).generation)
+            std::thread::spawn(move || {
+                block_on(live.wait_past(0, Duration::from_secs(60))).generation
+            })
         };
+        std::thread::sleep(Duration::from_millis(50));
         live.finish(None, Vec::new(), Duration::ZERO);
         assert_eq!(waiter.join().expect("waiter"), 1);
     }
