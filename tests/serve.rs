@@ -409,13 +409,12 @@ fn the_served_site_is_what_a_fresh_build_writes() {
     }
 }
 
-#[test]
-fn a_waiting_reload_request_does_not_hold_up_pages() {
-    let archive = two_records();
-    let server = serve(&archive);
+/// A page's live-reload long poll for the next generation, waiting on a thread of
+/// its own; it ends when the server answers it (or closes the connection).
+fn wait_for_reload(server: &Server) -> std::thread::JoinHandle<Result<(), ureq::Error>> {
     let generation = server.status().generation;
     let base = server.base.clone();
-    let waiting = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(PATIENCE))
             .build()
@@ -424,7 +423,14 @@ fn a_waiting_reload_request_does_not_hold_up_pages() {
             .get(format!("{base}/__casebook/reload?since={generation}"))
             .call()
             .map(|_| ())
-    });
+    })
+}
+
+#[test]
+fn a_waiting_reload_request_does_not_hold_up_pages() {
+    let archive = two_records();
+    let server = serve(&archive);
+    let waiting = wait_for_reload(&server);
     for _ in 0..3 {
         assert_eq!(server.get("/incidents/INC-A/").status, 200);
     }
@@ -469,18 +475,7 @@ fn ctrl_c_stops_the_server_at_once() {
     let archive = two_records();
     let before = listing(archive.root());
     let mut server = serve(&archive);
-    let generation = server.status().generation;
-    let base = server.base.clone();
-    let waiting = std::thread::spawn(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(PATIENCE))
-            .build()
-            .into();
-        agent
-            .get(format!("{base}/__casebook/reload?since={generation}"))
-            .call()
-            .map(|_| ())
-    });
+    let waiting = wait_for_reload(&server);
     // Give the request time to arrive; the server answers others meanwhile.
     std::thread::sleep(Duration::from_millis(200));
     for _ in 0..3 {
