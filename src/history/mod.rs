@@ -94,10 +94,11 @@ impl History {
     }
 }
 
-/// The commit `HEAD` points to in the repository around `root`, to notice when it
-/// moves; `None` outside a repository or before the first commit.
+/// The commit `HEAD` points to in the repository around `root` (found as the walk
+/// finds it), to notice when it moves; `None` outside a repository or before the
+/// first commit.
 pub fn head(root: &Path) -> Option<String> {
-    let repo = gix::discover(root).ok()?;
+    let repo = gix::open(walk::find_git(root)?).ok()?;
     let id = repo.head_id().ok()?;
     Some(id.to_string())
 }

@@ -80,7 +80,7 @@ fn open(top: &Path) -> Result<gix::Repository, WalkError> {
 /// The folder holding the `.git` at or above `dir`, or `None` when `dir` is in no
 /// repository. Like git, the search does not go up into a folder listed in
 /// `GIT_CEILING_DIRECTORIES` (absolute paths separated by `:`).
-fn find_git(dir: &Path) -> Option<PathBuf> {
+pub(super) fn find_git(dir: &Path) -> Option<PathBuf> {
     let ceilings: Vec<PathBuf> = std::env::var_os("GIT_CEILING_DIRECTORIES")
         .map(|list| {
             std::env::split_paths(&list)
