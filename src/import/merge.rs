@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use jiff::{SignedDuration, Timestamp};
 
 use super::emit::{entry_lines, quoted, time};
-use super::{Clock, Entry, ImportError, Moments, Window};
+use super::{Clock, Entry, FoundMoments, ImportError, Window};
 use crate::core::config::SiteConfig;
 use crate::core::diag::{Format, Level, Report, Span};
 use crate::core::model::Record;
@@ -135,7 +135,7 @@ impl Target {
     pub fn merge(
         &self,
         entries: &[Entry],
-        moments: &Moments,
+        moments: &FoundMoments,
         fill: bool,
     ) -> Result<Merged, ImportError> {
         let clock = self.clock();
@@ -336,7 +336,7 @@ impl Target {
     /// order; the rest are named in `not_filled`.
     fn fill(
         &self,
-        moments: &Moments,
+        moments: &FoundMoments,
         clock: &Clock,
         new_keys_at: usize,
         edits: &mut Vec<Edit>,
@@ -518,7 +518,7 @@ mod tests {
         let text = format!("---\n{HEAD}{front}---\nBody\n");
         let path = Path::new("content/incidents/x.md");
         let target = Target::open(path, text.as_bytes(), &SiteConfig::default())?;
-        Ok(target.merge(entries, &Moments::default(), false)?.text)
+        Ok(target.merge(entries, &FoundMoments::default(), false)?.text)
     }
 
     #[test]
@@ -574,7 +574,7 @@ mod tests {
         let text = format!("---\n{HEAD}started: \"10:00\"\ndetected:\n---\nBody\n");
         let path = Path::new("content/incidents/x.md");
         let target = Target::open(path, text.as_bytes(), &SiteConfig::default()).expect("open");
-        let moments = Moments {
+        let moments = FoundMoments {
             detected: Some("2024-09-18T09:00:00Z".parse().expect("ts")),
             acknowledged: Some("2024-09-18T10:05:00Z".parse().expect("ts")),
             resolved: None,

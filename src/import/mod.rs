@@ -59,7 +59,7 @@ impl Entry {
 
 /// The key moments a source can tell, for filling a record's own keys.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Moments {
+pub struct FoundMoments {
     pub detected: Option<Timestamp>,
     pub acknowledged: Option<Timestamp>,
     pub resolved: Option<Timestamp>,
@@ -78,7 +78,7 @@ pub fn earliest(slot: &mut Option<Timestamp>, at: Timestamp) {
 #[derive(Debug, Default)]
 pub struct Imported {
     pub entries: Vec<Entry>,
-    pub moments: Moments,
+    pub moments: FoundMoments,
     pub left_out: usize,
 }
 
