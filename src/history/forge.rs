@@ -71,7 +71,7 @@ impl Forge {
 
 /// A record's links on its forge; each `None` when it would not be a safe URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Links {
+pub struct ForgeLinks {
     pub source: Option<String>,
     pub history: Option<String>,
     pub edit: Option<String>,
@@ -93,14 +93,14 @@ pub fn links(
     archive_path: &str,
     repo_path: Option<&str>,
     branch: Option<&str>,
-) -> Option<Links> {
+) -> Option<ForgeLinks> {
     let url = config.repository_url.as_deref()?;
     let safe = |link: String| is_safe_url(&link).then_some(link);
     if let Some((from, history, edit)) = FILE_BASES.iter().find(|(from, ..)| url.contains(from)) {
         let path = encode_path(archive_path);
         let source = format!("{url}{path}");
         let with = |to: &str| safe(format!("{}{path}", url.replacen(from, to, 1)));
-        return Some(Links {
+        return Some(ForgeLinks {
             history: with(history),
             edit: with(edit),
             source: safe(source),
@@ -128,7 +128,7 @@ pub fn links(
         .and_then(Forge::parse)
         .unwrap_or_else(|| Forge::guess(url));
     let [source, history, edit] = forge.patterns();
-    Some(Links {
+    Some(ForgeLinks {
         source: fill(source),
         history: fill(config.history_url.as_deref().unwrap_or(history)),
         edit: fill(config.edit_url.as_deref().unwrap_or(edit)),

@@ -126,7 +126,7 @@ pub fn mark_modified(history: &mut History, archive: &Archive) {
 
 /// What reading history gave: the history when the archive is in a repository whose
 /// history could be read, and the warnings to show once.
-pub struct Outcome {
+pub struct HistoryRead {
     pub history: Option<History>,
     pub findings: Vec<Diagnostic>,
 }
@@ -134,7 +134,7 @@ pub struct Outcome {
 /// Reads the history of every record of `archive`. Outside a repository there is no
 /// history and no finding; a repository that cannot be read gives a warning and no
 /// history, so the build still succeeds.
-pub fn read(archive: &Archive) -> Outcome {
+pub fn read(archive: &Archive) -> HistoryRead {
     let mut findings = Vec::new();
     let history = match walk::read(archive, &mut findings) {
         Ok(history) => history,
@@ -158,5 +158,5 @@ pub fn read(archive: &Archive) -> Outcome {
             .help("fetch the full history: `git fetch --unshallow`, or `fetch-depth: 0` in GitHub Actions' checkout step"),
         );
     }
-    Outcome { history, findings }
+    HistoryRead { history, findings }
 }

@@ -11,13 +11,13 @@ use std::cmp::Ordering;
 
 /// One entry of a tree, borrowed from its bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Entry<'a> {
+pub struct TreeEntry<'a> {
     pub mode: &'a [u8],
     pub name: &'a [u8],
     pub id: &'a [u8],
 }
 
-impl Entry<'_> {
+impl TreeEntry<'_> {
     /// A sub-folder (mode 40000).
     pub fn is_tree(&self) -> bool {
         self.mode == b"40000" || self.mode == b"040000"
@@ -27,9 +27,12 @@ impl Entry<'_> {
 /// How an entry differs between the old tree and the new.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change<'a> {
-    Added(Entry<'a>),
-    Deleted(Entry<'a>),
-    Modified { old: Entry<'a>, new: Entry<'a> },
+    Added(TreeEntry<'a>),
+    Deleted(TreeEntry<'a>),
+    Modified {
+        old: TreeEntry<'a>,
+        new: TreeEntry<'a>,
+    },
 }
 
 /// A tree's bytes that do not parse as a tree.
@@ -43,7 +46,11 @@ const MODES: &[&[u8]] = &[
 ];
 
 /// Parses the entry at `pos`: the entry and where the next one starts.
-pub fn entry_at(tree: &[u8], pos: usize, id_len: usize) -> Result<(Entry<'_>, usize), Malformed> {
+pub fn entry_at(
+    tree: &[u8],
+    pos: usize,
+    id_len: usize,
+) -> Result<(TreeEntry<'_>, usize), Malformed> {
     let rest = tree.get(pos..).ok_or(Malformed)?;
     let space = memchr::memchr(b' ', rest).ok_or(Malformed)?;
     let nul = space + 1 + memchr::memchr(0, &rest[space + 1..]).ok_or(Malformed)?;
@@ -53,7 +60,7 @@ pub fn entry_at(tree: &[u8], pos: usize, id_len: usize) -> Result<(Entry<'_>, us
         return Err(Malformed);
     }
     Ok((
-        Entry {
+        TreeEntry {
             mode: &rest[..space],
             name: &rest[space + 1..nul],
             id,
@@ -63,7 +70,7 @@ pub fn entry_at(tree: &[u8], pos: usize, id_len: usize) -> Result<(Entry<'_>, us
 }
 
 /// Every entry of a tree, in order.
-pub fn entries(tree: &[u8], id_len: usize) -> Result<Vec<Entry<'_>>, Malformed> {
+pub fn entries(tree: &[u8], id_len: usize) -> Result<Vec<TreeEntry<'_>>, Malformed> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos < tree.len() {
@@ -76,11 +83,11 @@ pub fn entries(tree: &[u8], id_len: usize) -> Result<Vec<Entry<'_>>, Malformed> 
 
 /// git's order of tree entries: by name, a folder's name compared as if it ended
 /// with `/`.
-fn tree_order(a: &Entry<'_>, b: &Entry<'_>) -> Ordering {
+fn tree_order(a: &TreeEntry<'_>, b: &TreeEntry<'_>) -> Ordering {
     let common = a.name.len().min(b.name.len());
     match a.name[..common].cmp(&b.name[..common]) {
         Ordering::Equal => {
-            let next = |e: &Entry<'_>| {
+            let next = |e: &TreeEntry<'_>| {
                 e.name
                     .get(common)
                     .copied()

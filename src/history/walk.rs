@@ -9,7 +9,7 @@ use gix::objs::FindExt;
 use gix::ObjectId;
 use jiff::Timestamp;
 
-use super::tree_diff::{self, Change, Entry};
+use super::tree_diff::{self, Change, TreeEntry};
 use super::{follow, Commit, History, Known, RecordHistory};
 use crate::core::diag::Diagnostic;
 use crate::core::model::Archive;
@@ -395,7 +395,7 @@ fn changes(
     }
     let mut found: Vec<Change<'_>> = Vec::new();
     tree_diff::diff(old_bytes, new_bytes, id_len, &mut |c| found.push(c))?;
-    let side = |e: Entry<'_>| -> Result<(bool, ObjectId), WalkError> {
+    let side = |e: TreeEntry<'_>| -> Result<(bool, ObjectId), WalkError> {
         Ok((e.is_tree(), ObjectId::try_from(e.id).map_err(git)?))
     };
     for change in found {

@@ -7,7 +7,7 @@ use std::path::Path;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
-use super::{Entry, ImportError, Imported, Window};
+use super::{ImportError, Imported, ImportedEntry, Window};
 use crate::core::model::TIMELINE_KINDS;
 use crate::load::decode::parse_timestamp;
 
@@ -113,7 +113,7 @@ pub fn read(
             imported.left_out += 1;
             continue;
         }
-        let mut entry = Entry::new(at, event);
+        let mut entry = ImportedEntry::new(at, event);
         entry.source = cell(source).map(str::to_string);
         entry.actor = cell(actor).map(str::to_string);
         entry.kind = kind;

@@ -4,10 +4,10 @@
 
 use jiff::Timestamp;
 
-use super::{Clock, Entry};
+use super::{Clock, ImportedEntry};
 
 /// A whole `timeline:` block, ready to paste into a record's front matter.
-pub fn timeline_block(entries: &[Entry], clock: &Clock) -> String {
+pub fn timeline_block(entries: &[ImportedEntry], clock: &Clock) -> String {
     let mut out = String::from("timeline:\n");
     for entry in entries {
         out.push_str(&entry_lines(entry, clock, 2));
@@ -16,7 +16,7 @@ pub fn timeline_block(entries: &[Entry], clock: &Clock) -> String {
 }
 
 /// One list item of the timeline, its `-` at `indent` spaces, each line ending in `\n`.
-pub fn entry_lines(entry: &Entry, clock: &Clock, indent: usize) -> String {
+pub fn entry_lines(entry: &ImportedEntry, clock: &Clock, indent: usize) -> String {
     let dash = " ".repeat(indent);
     let keys = " ".repeat(indent + 2);
     let mut out = format!("{dash}- at: {}\n", quoted(&time(entry.at, clock)));

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use jiff::{SignedDuration, Timestamp};
 
 use super::emit::{entry_lines, quoted, time};
-use super::{Clock, Entry, FoundMoments, ImportError, Window};
+use super::{Clock, FoundMoments, ImportError, ImportedEntry, Window};
 use crate::core::config::SiteConfig;
 use crate::core::diag::{Format, Level, Report, Span};
 use crate::core::model::Record;
@@ -39,7 +39,7 @@ pub struct Target {
 
 /// What a merge made: the new text of the file and what changed.
 #[derive(Debug)]
-pub struct Merged {
+pub struct MergedRecord {
     pub text: String,
     /// Entries added.
     pub added: usize,
@@ -134,10 +134,10 @@ impl Target {
     /// missing moments filled from `moments`.
     pub fn merge(
         &self,
-        entries: &[Entry],
+        entries: &[ImportedEntry],
         moments: &FoundMoments,
         fill: bool,
-    ) -> Result<Merged, ImportError> {
+    ) -> Result<MergedRecord, ImportError> {
         let clock = self.clock();
         let newline = if self.text[self.yaml.start..self.yaml.end].contains("\r\n") {
             "\r\n"
@@ -150,7 +150,7 @@ impl Target {
             Some((_, value)) => self.existing(value)?,
             None => Vec::new(),
         };
-        let mut fresh: Vec<&Entry> = Vec::new();
+        let mut fresh: Vec<&ImportedEntry> = Vec::new();
         let mut already = 0;
         for entry in entries {
             let id = (
@@ -167,7 +167,7 @@ impl Target {
         }
         fresh.sort_by_key(|e| e.at);
 
-        let mut merged = Merged {
+        let mut merged = MergedRecord {
             text: String::new(),
             added: fresh.len(),
             already,
@@ -277,7 +277,7 @@ impl Target {
     /// The edits that put `fresh` entries (in time order) into the timeline.
     fn place(
         &self,
-        fresh: &[&Entry],
+        fresh: &[&ImportedEntry],
         existing: &[Existing],
         timeline: Option<(&Node, &Node)>,
         new_keys_at: usize,
@@ -340,7 +340,7 @@ impl Target {
         clock: &Clock,
         new_keys_at: usize,
         edits: &mut Vec<Edit>,
-        merged: &mut Merged,
+        merged: &mut MergedRecord,
     ) {
         let m = &self.record.moments;
         let value = |t: &Option<crate::core::diag::Spanned<Timestamp>>| t.as_ref().map(|s| s.value);
@@ -409,7 +409,7 @@ impl Target {
     }
 
     /// Loads the merged text and checks it is this record with the new entries.
-    fn verify(&self, merged: &Merged) -> Result<(), ImportError> {
+    fn verify(&self, merged: &MergedRecord) -> Result<(), ImportError> {
         let (record, diags) = record_from_bytes(&self.path, merged.text.as_bytes(), &self.config);
         let errors: Vec<_> = diags
             .iter()
@@ -508,13 +508,13 @@ mod tests {
     const HEAD: &str =
         "id: INC-1\ntitle: T\ndate: 2024-09-18\nseverity: SEV2\nstatus: investigating\n";
 
-    fn entry(at: &str, event: &str) -> Entry {
-        let mut entry = Entry::new(at.parse().expect("timestamp"), event);
+    fn entry(at: &str, event: &str) -> ImportedEntry {
+        let mut entry = ImportedEntry::new(at.parse().expect("timestamp"), event);
         entry.source = Some("slack".into());
         entry
     }
 
-    fn merged(front: &str, entries: &[Entry]) -> Result<String, ImportError> {
+    fn merged(front: &str, entries: &[ImportedEntry]) -> Result<String, ImportError> {
         let text = format!("---\n{HEAD}{front}---\nBody\n");
         let path = Path::new("content/incidents/x.md");
         let target = Target::open(path, text.as_bytes(), &SiteConfig::default())?;

@@ -1,5 +1,5 @@
 //! Stage 2b, import: timelines from other tools. Each source (`slack`, `pagerduty`,
-//! `opsgenie`, `csv`) reads its export into [`Entry`]s; [`emit`] writes them as a
+//! `opsgenie`, `csv`) reads its export into [`ImportedEntry`]s; [`emit`] writes them as a
 //! `timeline:` block of YAML, and [`merge`] puts them into a record's file without
 //! touching a byte outside its timeline (docs/import.md).
 //!
@@ -21,7 +21,7 @@ use jiff::Timestamp;
 
 /// One timeline entry read from another tool, before it is written as YAML.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+pub struct ImportedEntry {
     /// Whole seconds: the written form keeps seconds, so a re-import compares equal.
     pub at: Timestamp,
     /// Inline Markdown.
@@ -32,11 +32,11 @@ pub struct Entry {
     pub kind: Option<&'static str>,
 }
 
-impl Entry {
+impl ImportedEntry {
     /// An entry at `at`, cut to whole seconds, with its text trimmed.
-    pub fn new(at: Timestamp, event: impl Into<String>) -> Entry {
+    pub fn new(at: Timestamp, event: impl Into<String>) -> ImportedEntry {
         let at = Timestamp::from_second(at.as_second()).unwrap_or(at);
-        Entry {
+        ImportedEntry {
             at,
             event: event.into().trim().to_string(),
             source: None,
@@ -77,7 +77,7 @@ pub fn earliest(slot: &mut Option<Timestamp>, at: Timestamp) {
 /// many records of the export it left out on purpose (noise, notifications).
 #[derive(Debug, Default)]
 pub struct Imported {
-    pub entries: Vec<Entry>,
+    pub entries: Vec<ImportedEntry>,
     pub moments: FoundMoments,
     pub left_out: usize,
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{earliest, instant, json_text as text, AlertLog, Entry, ImportError, Imported};
+use super::{earliest, instant, json_text as text, AlertLog, ImportError, Imported, ImportedEntry};
 
 /// Reads the export `bytes` (named `path` in errors). Notifications of the alert
 /// log (entries of type `alertRecipient`) are left out unless asked for.
@@ -56,7 +56,7 @@ pub fn read(log: &AlertLog) -> Result<Imported, ImportError> {
             imported.left_out += 1;
             continue;
         }
-        let mut entry = Entry::new(at, event);
+        let mut entry = ImportedEntry::new(at, event);
         entry.source = Some("opsgenie".into());
         entry.actor = actor;
         entry.kind = meaning.and_then(Meaning::kind);

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{earliest, instant, json_text as text, AlertLog, Entry, ImportError, Imported};
+use super::{earliest, instant, json_text as text, AlertLog, ImportError, Imported, ImportedEntry};
 
 /// Reads the log `bytes` (named `path` in errors). Notifications (who was paged,
 /// how) are left out unless `notifications` asks for them.
@@ -73,7 +73,12 @@ fn person(item: &Value) -> Option<String> {
 }
 
 /// The entry one log entry becomes; `None` for those left out.
-fn entry(item: &Value, kind: &str, at: jiff::Timestamp, notifications: bool) -> Option<Entry> {
+fn entry(
+    item: &Value,
+    kind: &str,
+    at: jiff::Timestamp,
+    notifications: bool,
+) -> Option<ImportedEntry> {
     let who = person(item);
     let (event, entry_kind, actor) = match kind {
         "trigger_log_entry" => {
@@ -141,7 +146,7 @@ fn entry(item: &Value, kind: &str, at: jiff::Timestamp, notifications: bool) -> 
         }
         _ => return None,
     };
-    let mut entry = Entry::new(at, event);
+    let mut entry = ImportedEntry::new(at, event);
     entry.source = Some("pagerduty".into());
     entry.actor = actor;
     entry.kind = entry_kind;

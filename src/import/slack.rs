@@ -17,7 +17,7 @@ use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::{Entry, ImportError, Imported, Window};
+use super::{ImportError, Imported, ImportedEntry, Window};
 
 /// What `casebook import slack` asks for.
 #[derive(Clone, Debug)]
@@ -243,7 +243,7 @@ impl Names<'_> {
 }
 
 /// The entry a message becomes, or `None` when it says nothing.
-fn entry(message: &Message, at: Timestamp, names: &Names) -> Option<Entry> {
+fn entry(message: &Message, at: Timestamp, names: &Names) -> Option<ImportedEntry> {
     let mut text = markdown(message.text.as_deref().unwrap_or(""), names);
     let files: Vec<&str> = message
         .files
@@ -267,7 +267,7 @@ fn entry(message: &Message, at: Timestamp, names: &Names) -> Option<Entry> {
     if text.trim().is_empty() {
         return None;
     }
-    let mut entry = Entry::new(at, text);
+    let mut entry = ImportedEntry::new(at, text);
     entry.source = Some("slack".into());
     entry.actor = actor(message, names);
     Some(entry)
