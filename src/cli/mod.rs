@@ -213,6 +213,9 @@ pub struct ServeArgs {
     pub select: SelectArgs,
     #[command(flatten)]
     pub today: TodayArg,
+    /// Print how long each stage of every rebuild took, and the whole rebuild
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Which records a command publishes or reports on: `build`, `serve`, `stats` and

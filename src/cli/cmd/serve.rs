@@ -35,6 +35,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<Outcome, Failure> {
         base_url: format!("http://{address}/"),
         color: global.stderr_color(),
         quiet: global.quiet,
+        timings: args.timings,
     });
     serve::serve(listener, address, builder, &root.join(&config.output_dir))?;
     Ok(Outcome::Clean)

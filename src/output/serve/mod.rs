@@ -30,6 +30,7 @@ use self::rebuild::{Attempt, Builder};
 use self::state::Live;
 use self::watch::{Watch, WatchError};
 use crate::core::diag::display_path;
+use crate::core::timing::log_time;
 
 /// Why the server could not start (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -145,9 +146,11 @@ fn rebuild(builder: &mut Builder, live: &Live) {
             decodings,
         } => {
             let previous = live.snapshot().site;
+            let compared = Instant::now();
             let changes = site.changes_since(&previous);
             let files = site.len();
             live.finish(Some(site), Vec::new(), took);
+            log_time(builder.settings().timings, "compare", compared);
             if quiet {
                 return;
             }

@@ -10,6 +10,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use super::cache::{DecodeCache, Decodings};
 use super::live::Problem;
@@ -17,6 +18,7 @@ use super::site::{ServedSite, SiteSink};
 use crate::analysis::select::Profile;
 use crate::core::config::FILE_NAME;
 use crate::core::diag::{display_path, Format, Level, Report};
+use crate::core::timing::log_time;
 use crate::core::today::Today;
 use crate::history::{self, History};
 use crate::pipeline::{self, Checked, Published, Setup, SetupError};
@@ -38,6 +40,8 @@ pub struct Settings {
     pub color: bool,
     /// Print findings and errors only, no summary lines.
     pub quiet: bool,
+    /// Print the time of each stage of every rebuild (`serve --timings`).
+    pub timings: bool,
 }
 
 /// How one build went.
@@ -103,7 +107,7 @@ impl Builder {
         };
         let today = self.settings.today.date(&setup.config.timezone);
         self.cache.begin();
-        let mut checked = pipeline::check(root, setup, today, false, &self.cache);
+        let mut checked = pipeline::check(root, setup, today, self.settings.timings, &self.cache);
         checked.scope(self.settings.profile);
         let Checked {
             archive,
@@ -120,20 +124,22 @@ impl Builder {
         }
         let head = history::head(root);
         if self.history.as_ref().is_none_or(|(seen, _)| *seen != head) {
-            let (read, findings) = pipeline::history(&archive, false);
+            let (read, findings) = pipeline::history(&archive, self.settings.timings);
             self.print(&Report::new(findings));
             self.history = Some((head, read));
         }
+        let started = Instant::now();
         let mut history = self.history.as_ref().and_then(|(_, h)| h.clone());
         if let Some(history) = &mut history {
             history::mark_modified(history, &archive);
         }
+        log_time(self.settings.timings, "modified", started);
         let sink = SiteSink::default();
         let options = RenderOptions {
             today,
             base_url: self.settings.base_url.clone(),
             profile: self.settings.profile,
-            timings: false,
+            timings: self.settings.timings,
         };
         match pipeline::publish(
             &archive,
