@@ -112,16 +112,18 @@ pub fn mark_modified(history: &mut History, archive: &Archive) {
         .par_iter()
         .filter(|record| {
             let committed = history.records.get(&record.path).and_then(|h| h.head_blob);
-            committed.is_none_or(|blob| {
-                let text = record.source.text.as_bytes();
-                gix::objs::compute_hash(blob.kind(), gix::objs::Kind::Blob, text).ok() != Some(blob)
-            })
+            committed.is_none_or(|blob| !holds_text(blob, &record.source.text))
         })
         .map(|record| record.path.as_path())
         .collect();
     for (path, record) in history.records.iter_mut() {
         record.modified_now = changed.contains(path.as_path());
     }
+}
+
+/// Whether the blob `blob` holds exactly the bytes of `text`.
+fn holds_text(blob: gix::ObjectId, text: &str) -> bool {
+    gix::objs::compute_hash(blob.kind(), gix::objs::Kind::Blob, text.as_bytes()).ok() == Some(blob)
 }
 
 /// What reading history gave: the history when the archive is in a repository whose

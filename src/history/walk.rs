@@ -45,7 +45,8 @@ pub struct CommitInfo {
 }
 
 impl CommitInfo {
-    fn summary(&self) -> Commit {
+    /// The commit as the stages after history show it.
+    pub(super) fn summary(&self) -> Commit {
         Commit {
             id: self.id.to_string(),
             at: self.at,
@@ -61,17 +62,18 @@ pub struct Version {
     pub blob: ObjectId,
 }
 
-/// How much memory the cache of delta bases may hold.
+/// How much memory the cache of delta bases may hold in a handle that reads blobs,
+/// which are stored as deltas of other records' blobs in no useful order.
 const PACK_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
-/// Opens the repository at `top` with a cache of delta bases: trees are stored as
-/// deltas of one another, and without it every tree would be rebuilt from the
-/// start of its chain.
-fn open(top: &Path) -> Result<gix::Repository, WalkError> {
+/// Opens the repository at `top` with a cache of delta bases of `cache_bytes`:
+/// objects are stored as deltas of one another, and without it every object would
+/// be rebuilt from the start of its chain.
+fn open(top: &Path, cache_bytes: usize) -> Result<gix::Repository, WalkError> {
     let mut repo = gix::open(top).map_err(git)?;
-    repo.objects.set_pack_cache(|| {
+    repo.objects.set_pack_cache(move || {
         Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-            PACK_CACHE_BYTES,
+            cache_bytes,
         ))
     });
     Ok(repo)
@@ -104,7 +106,7 @@ pub fn read(
     let Some(top) = find_git(&archive.root) else {
         return Ok(None);
     };
-    let repo = open(&top)?;
+    let repo = open(&top, PACK_CACHE_BYTES)?;
     let workdir = repo
         .workdir()
         .and_then(|w| w.canonicalize().ok())
@@ -145,7 +147,7 @@ pub fn read(
         .collect();
     let mailmap = repo.open_mailmap();
     let commits = commits(&repo, head, &shallow, &ignored, &incidents_path, &mailmap)?;
-    let versions = versions(&repo, &commits)?;
+    let versions = versions(&top, &repo, &commits)?;
     let head_files = match commits.last().and_then(|c| c.incidents) {
         Some(tree) => files(&repo, tree)?,
         None => HashMap::new(),
@@ -162,7 +164,7 @@ pub fn read(
             .par_iter()
             .map_init(
                 // A repository handle is not shared between threads: each opens its own.
-                || open(&top).ok(),
+                || open(&top, PACK_CACHE_BYTES).ok(),
                 |repo, record| {
                     let path = slash_path(&record.path);
                     let inside = path
@@ -457,19 +459,81 @@ fn blob_at(
 
 /// Each file's versions, oldest first, by its path in `HEAD` (renames followed).
 fn versions(
+    top: &Path,
     repo: &gix::Repository,
     commits: &[CommitInfo],
 ) -> Result<HashMap<String, Vec<Version>>, WalkError> {
     // Files by their path at the commit being looked at; a rename moves the list.
     let mut by_path: HashMap<String, Vec<Version>> = HashMap::new();
+    let cache_bytes = tree_cache_bytes(repo, commits);
+    for (n, found) in changes_by_commit(top, cache_bytes, commits)?
+        .into_iter()
+        .enumerate()
+    {
+        apply(repo, n, found, &mut by_path)?;
+    }
+    Ok(by_path)
+}
+
+/// The cache of delta bases for a handle that diffs trees: room for two trees as
+/// large as `HEAD`'s, as each tree is stored as a delta of the one before it. A
+/// larger cache only cycles more memory through the processor's caches.
+fn tree_cache_bytes(repo: &gix::Repository, commits: &[CommitInfo]) -> usize {
+    let head_tree = commits.last().and_then(|c| c.incidents);
+    let size = head_tree
+        .and_then(|id| repo.find_header(id).ok())
+        .map_or(0, |header| header.size());
+    usize::try_from(size)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(2)
+        .max(1024 * 1024)
+}
+
+/// How many runs of commits each thread diffs: the archive grows along its history,
+/// so later commits have larger trees, and runs of equal length would leave a
+/// thread idle while another diffs the largest trees.
+const RUNS_PER_THREAD: usize = 4;
+
+/// The files each commit changed, in commit order. Diffing the trees is most of the
+/// walk, so it runs on every core: the commits are cut into contiguous runs, each
+/// diffed with its own repository handle (a handle is not shared between threads)
+/// and its own delta-base cache, in which each tree is the base of the next.
+fn changes_by_commit(
+    top: &Path,
+    cache_bytes: usize,
+    commits: &[CommitInfo],
+) -> Result<Vec<Vec<FileChange>>, WalkError> {
+    use rayon::prelude::*;
+    let runs = rayon::current_num_threads().max(1) * RUNS_PER_THREAD;
+    let run_len = commits.len().div_ceil(runs).max(1);
+    let found: Vec<Vec<Vec<FileChange>>> = (0..commits.len())
+        .step_by(run_len)
+        .collect::<Vec<usize>>()
+        .into_par_iter()
+        .map(|start| {
+            let repo = open(top, cache_bytes)?;
+            run_changes(&repo, commits, start..commits.len().min(start + run_len))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// The files each commit of `run` changed.
+fn run_changes(
+    repo: &gix::Repository,
+    commits: &[CommitInfo],
+    run: std::ops::Range<usize>,
+) -> Result<Vec<Vec<FileChange>>, WalkError> {
+    let mut out = Vec::with_capacity(run.len());
     // The trees of a commit and its first parent, in buffers kept across commits:
     // the previous commit is most often the next one's parent, so its tree is
     // already read, and a tree of ten thousand entries is not allocated anew.
     let (mut old, mut new) = (Vec::new(), Vec::new());
     let mut old_id: Option<ObjectId> = None;
-    for (n, commit) in commits.iter().enumerate() {
+    for commit in &commits[run] {
         let parent_tree = commit.parents.first().and_then(|&p| commits[p].incidents);
         if parent_tree == commit.incidents && parent_tree.is_some() {
+            out.push(Vec::new());
             continue;
         }
         if let Some(id) = parent_tree.filter(|_| parent_tree != old_id) {
@@ -497,11 +561,11 @@ fn versions(
             }
             found = kept;
         }
-        apply(repo, n, found, &mut by_path)?;
+        out.push(found);
         std::mem::swap(&mut old, &mut new);
         old_id = commit.incidents;
     }
-    Ok(by_path)
+    Ok(out)
 }
 
 /// Records one commit's changes: renames (the same blob, or the same record id,
