@@ -322,3 +322,68 @@ fn serve_marks_a_record_modified_now_until_it_is_committed() {
     assert!(!after.contains("modified, not committed yet"), "{after}");
     assert!(after.contains("2024-05-01"), "{after}");
 }
+
+#[test]
+fn a_packed_history_reads_as_the_loose_one() {
+    // Enough records that git stores each version of the folder's tree as a delta
+    // of the one before it, which the walk applies itself (src/history/delta.rs).
+    let (dir, archive) = repository();
+    let incidents = archive.join("content/incidents");
+    let numbered =
+        |n: usize, review: &str| record(review, "open").replace("INC-1", &format!("INC-{n}"));
+    for n in 2..60 {
+        std::fs::write(
+            incidents.join(format!("2024-02-{:02}-r{n}.md", n % 28 + 1)),
+            numbered(n, "draft"),
+        )
+        .unwrap();
+    }
+    git(dir.path(), &["add", "-A"], ANA, "2024-04-01T10:00:00Z");
+    git(
+        dir.path(),
+        &["commit", "-q", "-m", "many"],
+        ANA,
+        "2024-04-01T10:00:00Z",
+    );
+    for n in 2..12 {
+        let name = format!("2024-02-{:02}-r{n}.md", n % 28 + 1);
+        std::fs::write(incidents.join(name), numbered(n, "approved")).unwrap();
+        let day = format!("2024-04-{n:02}T10:00:00Z");
+        git(dir.path(), &["commit", "-q", "-am", "approve"], BO, &day);
+    }
+    let incidents_json =
+        |out_dir: &Path| std::fs::read_to_string(out_dir.join("incidents.json")).unwrap();
+    let (out, out_dir) = build(&archive);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loose = incidents_json(&out_dir);
+    git(
+        dir.path(),
+        &[
+            "repack",
+            "-a",
+            "-d",
+            "-f",
+            "-q",
+            "--depth=50",
+            "--window=50",
+        ],
+        BO,
+        "2024-05-01T10:00:00Z",
+    );
+    git(dir.path(), &["prune-packed"], BO, "2024-05-01T10:00:00Z");
+    let (out, out_dir) = build(&archive);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(incidents_json(&out_dir), loose);
+    assert!(
+        loose.contains("\"approved\":{\"date\":\"2024-04-05\""),
+        "{loose}"
+    );
+}

@@ -9,6 +9,7 @@
 //! `forge` turns a record's path into history and edit links. Outside a repository
 //! there is no [`History`] and the build is the same as without this stage.
 
+mod delta;
 pub mod follow;
 pub mod forge;
 pub mod tree_diff;
