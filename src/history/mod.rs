@@ -104,6 +104,21 @@ pub fn head(root: &Path) -> Option<String> {
     Some(id.to_string())
 }
 
+/// The files that change when `HEAD` moves, in the repository around `root` (found
+/// as the walk finds it), for `serve` to watch: `HEAD` itself (a checkout of another
+/// branch) and its reflog `logs/HEAD`, which every commit, checkout, reset, merge
+/// and pull appends to. Empty outside a repository.
+pub fn head_files(root: &Path) -> Vec<PathBuf> {
+    let Some(repo) = walk::find_git(root).and_then(|top| gix::open(top).ok()) else {
+        return Vec::new();
+    };
+    let git_dir = repo.git_dir();
+    let git_dir = git_dir
+        .canonicalize()
+        .unwrap_or_else(|_| git_dir.to_path_buf());
+    vec![git_dir.join("HEAD"), git_dir.join("logs").join("HEAD")]
+}
+
 /// Marks the records whose text differs from what `HEAD` holds (`serve` shows
 /// them as "modified now"). A record no commit holds is marked too.
 pub fn mark_modified(history: &mut History, archive: &Archive) {
