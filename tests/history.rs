@@ -218,6 +218,16 @@ fn a_shallow_clone_says_unknown_and_warns_once_with_the_fix() {
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.matches("shallow clone").count(), 1, "{stderr}");
     assert!(stderr.contains("git fetch --unshallow") && stderr.contains("fetch-depth: 0"));
+    // `check` says it too, so a CI job learns of it from its first step.
+    let check = casebook()
+        .arg("--root")
+        .arg(clone.join("docs"))
+        .args(["check", "--today", "2024-06-01"])
+        .output()
+        .expect("run casebook");
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("CB0301").count(), 1, "{stderr}");
     let git = &incident(&out_dir)["git"];
     assert_eq!(git["first_committed"]["date"], "unknown");
     assert_eq!(git["approved"]["date"], "unknown");

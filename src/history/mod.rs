@@ -142,8 +142,26 @@ fn holds_text(blob: gix::ObjectId, text: &str) -> bool {
     gix::objs::compute_hash(blob.kind(), gix::objs::Kind::Blob, text.as_bytes()).ok() == Some(blob)
 }
 
+/// The warning that the repository around `root` is a shallow clone (CB0301), when
+/// it is one. `casebook check` says it as `build`, `serve` and `actions` do, so a CI
+/// job learns of it from its first step; it costs one look for git's `shallow`
+/// file, which lists the clone's boundary commits.
+pub fn shallow_clone(root: &Path) -> Option<Diagnostic> {
+    let repo = gix::open(walk::find_git(root)?).ok()?;
+    let boundary = repo.shallow_file().ok()?;
+    std::fs::metadata(boundary).ok().filter(|m| m.len() > 0)?;
+    Some(
+        Diagnostic::new(
+            Rule::ShallowClone,
+            "the repository is a shallow clone: dates and people older than its history are shown as unknown",
+        )
+        .help("fetch the full history: `git fetch --unshallow`, or `fetch-depth: 0` in GitHub Actions' checkout step"),
+    )
+}
+
 /// What reading history gave: the history when the archive is in a repository whose
-/// history could be read, and the warnings to show once.
+/// history could be read, and the warnings to show once (a shallow clone is
+/// [`shallow_clone`]'s).
 pub struct HistoryRead {
     pub history: Option<History>,
     pub findings: Vec<Diagnostic>,
@@ -167,14 +185,5 @@ pub fn read(archive: &Archive) -> HistoryRead {
             None
         }
     };
-    if history.as_ref().is_some_and(|h| h.shallow) {
-        findings.push(
-            Diagnostic::new(
-                Rule::ShallowClone,
-                "the repository is a shallow clone: dates and people older than its history are shown as unknown",
-            )
-            .help("fetch the full history: `git fetch --unshallow`, or `fetch-depth: 0` in GitHub Actions' checkout step"),
-        );
-    }
     HistoryRead { history, findings }
 }
