@@ -355,6 +355,17 @@ fn a_packed_history_reads_as_the_loose_one() {
         let day = format!("2024-04-{n:02}T10:00:00Z");
         git(dir.path(), &["commit", "-q", "-am", "approve"], BO, &day);
     }
+    // Edited after its approval: the approval is found only by reading the version
+    // before the newest from the pack.
+    let r2 = incidents.join("2024-02-03-r2.md");
+    let edited = numbered(2, "approved").replace("It broke.", "It broke twice.");
+    std::fs::write(&r2, edited).unwrap();
+    git(
+        dir.path(),
+        &["commit", "-q", "-am", "edit"],
+        BO,
+        "2024-04-20T10:00:00Z",
+    );
     let incidents_json =
         |out_dir: &Path| std::fs::read_to_string(out_dir.join("incidents.json")).unwrap();
     let (out, out_dir) = build(&archive);
@@ -388,6 +399,10 @@ fn a_packed_history_reads_as_the_loose_one() {
     assert_eq!(incidents_json(&out_dir), loose);
     assert!(
         loose.contains("\"approved\":{\"date\":\"2024-04-05\""),
+        "{loose}"
+    );
+    assert!(
+        loose.contains("\"approved\":{\"date\":\"2024-04-02\""),
         "{loose}"
     );
 }

@@ -1,22 +1,39 @@
-//! A tree read as the delta of the tree read before it.
+//! Objects read from the packs directly, where the object database does more work
+//! than the walk needs.
 //!
-//! Git packs store each version of `content/incidents/` as a small delta of the
-//! version before it. The walk holds that version already, so it applies the delta
-//! to it: one pass over the tree's bytes. Through the object database the same tree
-//! costs five (the cached base copied out, the buffers grown and cleared, the delta
-//! applied, the result copied back and copied again into the cache), which was most
-//! of the walk. Whenever the tree is not stored as a delta of exactly that tree, the
-//! caller reads it through the object database.
+//! Trees: git packs store each version of `content/incidents/` as a small delta of
+//! the version before or after it. The walk holds that version already, so it
+//! applies the delta to it: one pass over the tree's bytes. Through the object
+//! database the same tree costs five (the cached base copied out, the buffers grown
+//! and cleared, the delta applied, the result copied back and copied again into the
+//! cache), which was most of the walk.
+//!
+//! Blobs: a record's older version is stored as a delta of some other record's blob,
+//! in chains about a dozen deep. The object database keeps only the objects asked
+//! for, so every old version inflated its whole chain again; here every object on a
+//! chain is kept (within [`KEPT_BYTES`]), so each delta is inflated once.
+//!
+//! Whenever a pack does not hold what is asked in that form, the caller reads it
+//! through the object database.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::rc::Rc;
 
 use gix::odb::pack::data::entry::Header;
 use gix::odb::pack::{data, index};
 use gix::ObjectId;
 
-/// A larger delta is left to the object database (which has its own limits): a
-/// tree's delta on the one before it is a few hundred bytes.
-const MAX_DELTA_BYTES: usize = 64 * 1024 * 1024;
+/// A larger pack entry is left to the object database (which has its own limits):
+/// a tree's delta on the one before it is a few hundred bytes, a record a few KB.
+const MAX_ENTRY_BYTES: usize = 64 * 1024 * 1024;
+
+/// How much memory the objects kept as delta bases may hold, per thread.
+pub(super) const KEPT_BYTES: usize = 64 * 1024 * 1024;
+
+/// The longest chain of deltas followed (git's own limit is 4095; packs made with
+/// defaults have at most 50).
+const MAX_CHAIN: usize = 4096;
 
 /// The repository's packs, opened once per thread that diffs trees.
 pub(super) struct Packs {
@@ -24,6 +41,25 @@ pub(super) struct Packs {
     inflate: gix::zlib::Inflate,
     /// The delta being applied, decompressed.
     delta: Vec<u8>,
+    /// Objects decoded by [`Packs::read_object`], by pack and offset.
+    kept: Kept,
+}
+
+/// Decoded objects kept as the bases of later reads, until [`KEPT_BYTES`] are held
+/// (then no more are kept: the ones kept first stay).
+#[derive(Default)]
+struct Kept {
+    objects: HashMap<(usize, u64), Rc<[u8]>>,
+    bytes: usize,
+}
+
+impl Kept {
+    fn keep(&mut self, at: (usize, u64), object: &Rc<[u8]>) {
+        if self.bytes + object.len() <= KEPT_BYTES {
+            self.bytes += object.len();
+            self.objects.insert(at, Rc::clone(object));
+        }
+    }
 }
 
 impl Packs {
@@ -51,7 +87,68 @@ impl Packs {
             packs,
             inflate: gix::zlib::Inflate::default(),
             delta: Vec::new(),
+            kept: Kept::default(),
         }
+    }
+
+    /// Reads the object `id` into `out`, its delta chain resolved with every object
+    /// on it kept; returns false, with `out` in any state, when no pack holds it or
+    /// it does not decode.
+    pub(super) fn read_object(&mut self, id: &ObjectId, out: &mut Vec<u8>) -> bool {
+        let found = self
+            .packs
+            .iter()
+            .enumerate()
+            .find_map(|(pack, (index, _))| {
+                Some((pack, index.pack_offset_at_index(index.lookup(id)?)))
+            });
+        match found.and_then(|at| self.resolve(at)) {
+            Some(object) => {
+                out.clear();
+                out.extend_from_slice(&object);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The object at `at` (pack, offset): its chain of deltas followed back to a
+    /// whole or kept object, then applied forward, each result kept.
+    fn resolve(&mut self, at: (usize, u64)) -> Option<Rc<[u8]>> {
+        let (pack, mut offset) = at;
+        let (index, data) = self.packs.get(pack)?;
+        let mut chain = Vec::new();
+        let mut object: Rc<[u8]> = loop {
+            if let Some(kept) = self.kept.objects.get(&(pack, offset)) {
+                break Rc::clone(kept);
+            }
+            if chain.len() > MAX_CHAIN {
+                return None;
+            }
+            let entry = data.entry(offset).ok()?;
+            let base = match entry.header {
+                Header::OfsDelta { base_distance } => {
+                    entry.checked_base_pack_offset(base_distance)?
+                }
+                Header::RefDelta { base_id } => index.pack_offset_at_index(index.lookup(base_id)?),
+                _ => {
+                    decompress(data, &entry, &mut self.inflate, &mut self.delta)?;
+                    let whole: Rc<[u8]> = self.delta.as_slice().into();
+                    self.kept.keep((pack, offset), &whole);
+                    break whole;
+                }
+            };
+            chain.push((offset, entry));
+            offset = base;
+        };
+        let mut applied = Vec::new();
+        for (offset, entry) in chain.into_iter().rev() {
+            decompress(data, &entry, &mut self.inflate, &mut self.delta)?;
+            apply(&object, &self.delta, &mut applied)?;
+            object = applied.as_slice().into();
+            self.kept.keep((pack, offset), &object);
+        }
+        Some(object)
     }
 
     /// Whether a pack stores the object `id` as a delta of the object `base_id`.
@@ -72,17 +169,25 @@ impl Packs {
         let Some((data, entry)) = delta_entry(&self.packs, id, base_id) else {
             return false;
         };
-        let Some(size) = usize::try_from(entry.decompressed_size)
-            .ok()
-            .filter(|&size| size <= MAX_DELTA_BYTES)
-        else {
-            return false;
-        };
-        self.delta.resize(size, 0);
-        data.decompress_entry(&entry, &mut self.inflate, &mut self.delta)
-            .is_ok()
+        decompress(data, &entry, &mut self.inflate, &mut self.delta).is_some()
             && apply(base, &self.delta, out).is_some()
     }
+}
+
+/// Inflates the pack entry `entry` of `data` (a whole object, or a delta's
+/// instructions) into `out`; `None` when it is too large or does not inflate.
+fn decompress(
+    data: &data::File,
+    entry: &data::Entry,
+    inflate: &mut gix::zlib::Inflate,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    let size = usize::try_from(entry.decompressed_size)
+        .ok()
+        .filter(|&size| size <= MAX_ENTRY_BYTES)?;
+    out.resize(size, 0);
+    data.decompress_entry(entry, inflate, out).ok()?;
+    Some(())
 }
 
 /// The pack entry of the object `id` in `packs` and its pack, when that entry is a

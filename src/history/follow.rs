@@ -8,9 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use gix::objs::FindExt;
-
-use super::walk::{CommitInfo, Version};
+use super::walk::{CommitInfo, Objects, Version};
 use super::{Known, RecordHistory};
 use crate::core::config::SiteConfig;
 use crate::core::model::{ActionItem, ActionStatus, Record, Review};
@@ -64,14 +62,13 @@ impl State {
 /// What the version `version` of the record file at `path` says, or `None` when it
 /// does not decode.
 fn state(
-    repo: &gix::Repository,
+    objects: &mut Objects,
     path: &Path,
     version: &Version,
     config: &SiteConfig,
 ) -> Option<State> {
-    let mut buf = Vec::new();
-    let blob = repo.objects.find_blob(&version.blob, &mut buf).ok()?;
-    let (record, _) = record_from_bytes(path, blob.data, config);
+    let blob = objects.blob(&version.blob)?;
+    let (record, _) = record_from_bytes(path, blob, config);
     record.as_ref().map(State::of)
 }
 
@@ -79,7 +76,7 @@ fn state(
 /// committed one: then `record`, already decoded by `load`, is what its blob decodes
 /// to, and the blob is neither read nor decoded again.
 fn newest_state(
-    repo: &gix::Repository,
+    objects: &mut Objects,
     record: &Record,
     newest: &Version,
     config: &SiteConfig,
@@ -88,14 +85,14 @@ fn newest_state(
     if reads_back_unchanged(text) && super::holds_text(newest.blob, text) {
         Some(State::of(record))
     } else {
-        state(repo, &record.path, newest, config)
+        state(objects, &record.path, newest, config)
     }
 }
 
 /// The states of a record's versions before the newest, decoded from the newest
 /// back and only as far as they are asked for.
 struct Older<'a> {
-    repo: &'a gix::Repository,
+    objects: &'a mut Objects,
     path: &'a Path,
     config: &'a SiteConfig,
     /// Oldest first.
@@ -110,7 +107,7 @@ impl Older<'_> {
         let count = self.versions.len();
         while self.states.len() < count - at {
             let version = &self.versions[count - 1 - self.states.len()];
-            let decoded = state(self.repo, self.path, version, self.config);
+            let decoded = state(self.objects, self.path, version, self.config);
             self.states.push(decoded);
         }
         self.states[count - 1 - at].as_ref()
@@ -131,7 +128,7 @@ impl Older<'_> {
 /// Fills in `found.approved` and `found.closed` for `record` from its versions
 /// `own` (oldest first; the last is the committed file).
 pub fn follow(
-    repo: &gix::Repository,
+    objects: &mut Objects,
     record: &Record,
     own: &[Version],
     commits: &[CommitInfo],
@@ -141,11 +138,11 @@ pub fn follow(
     let Some((newest, versions)) = own.split_last() else {
         return;
     };
-    let Some(latest) = newest_state(repo, record, newest, config) else {
+    let Some(latest) = newest_state(objects, record, newest, config) else {
         return;
     };
     let mut older = Older {
-        repo,
+        objects,
         path: &record.path,
         config,
         versions,

@@ -80,6 +80,35 @@ fn open(top: &Path, cache_bytes: usize) -> Result<gix::Repository, WalkError> {
     Ok(repo)
 }
 
+/// A thread's way to the repository's blobs: the packs read directly, every delta
+/// base kept ([`Packs::read_object`]), and its own repository handle for the rest.
+pub struct Objects {
+    repo: gix::Repository,
+    packs: Packs,
+    buf: Vec<u8>,
+}
+
+impl Objects {
+    fn open(top: &Path) -> Result<Objects, WalkError> {
+        let repo = open(top, PACK_CACHE_BYTES)?;
+        let packs = Packs::open(repo.objects.store_ref().path(), repo.object_hash());
+        Ok(Objects {
+            repo,
+            packs,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The bytes of the blob `id`, or `None` when it cannot be read.
+    pub(super) fn blob(&mut self, id: &ObjectId) -> Option<&[u8]> {
+        if self.packs.read_object(id, &mut self.buf) {
+            return Some(&self.buf);
+        }
+        let blob = self.repo.objects.find_blob(id, &mut self.buf).ok()?;
+        Some(blob.data)
+    }
+}
+
 /// The folder holding the `.git` at or above `dir`, or `None` when `dir` is in no
 /// repository. Like git, the search does not go up into a folder listed in
 /// `GIT_CEILING_DIRECTORIES` (absolute paths separated by `:`).
@@ -165,8 +194,8 @@ pub fn read(
             .par_iter()
             .map_init(
                 // A repository handle is not shared between threads: each opens its own.
-                || open(&top, PACK_CACHE_BYTES).ok(),
-                |repo, record| {
+                || Objects::open(&top).ok(),
+                |objects, record| {
                     let path = slash_path(&record.path);
                     let inside = path
                         .strip_prefix(INCIDENTS_DIR)
@@ -177,8 +206,8 @@ pub fn read(
                         return Err(record.path.clone());
                     }
                     let mut found = summarize(&repo_prefix, &path, own, &commits);
-                    if let Some(repo) = repo {
-                        follow::follow(repo, record, own, &commits, &mut found, &archive.config);
+                    if let Some(objects) = objects {
+                        follow::follow(objects, record, own, &commits, &mut found, &archive.config);
                     }
                     found.head_blob = head_files.get(inside).copied();
                     Ok((record.path.clone(), found))
