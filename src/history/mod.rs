@@ -2,7 +2,8 @@
 //!
 //! One walk over the commits reachable from `HEAD` diffs each commit's tree of
 //! `content/incidents/` against its parents' (`walk`, with `tree_diff` skipping the
-//! equal stretches of the trees' bytes), follows renames, and gives every record its
+//! equal stretches of the trees' bytes, and `delta` reading trees and older record
+//! versions from the packs directly), follows renames, and gives every record its
 //! dates and the people who changed it (`.mailmap` applied). `follow` then decodes
 //! only the versions of a record that changed, from the newest back, to find the
 //! commit in which `review` became `approved` and each action item was closed.
