@@ -54,15 +54,21 @@ def corpus(size, cache):
     return out
 
 
-def git_corpus(size, commits, cache):
+def git_corpus(size, commits, cache, repack=False):
     """The archive of `size` records with a git history of `commits` commits, and the
-    same files without `.git` beside it (both generated once, kept in the cache)."""
-    out = cache / f"corpus-{size}-git{commits}"
-    plain = cache / f"corpus-{size}-git{commits}-plain"
+    same files without `.git` beside it (both generated once, kept in the cache).
+    With `repack`, the history is repacked as `git gc --aggressive` or a server would
+    pack it (newest trees whole, older ones as deltas of newer ones: the layout real
+    clones have), instead of `git fast-import`'s (each tree a delta of its parent's)."""
+    name = f"corpus-{size}-git{commits}" + ("-repacked" if repack else "")
+    out = cache / name
+    plain = cache / f"{name}-plain"
     if not (out / ".git").is_dir():
         print(f"bench: generating {size} records with {commits} commits in {out}", file=sys.stderr)
         subprocess.run([sys.executable, str(find_generator()), str(out), "--incidents", str(size),
                         "--git-commits", str(commits), "--force"], check=True, stdout=subprocess.DEVNULL)
+        if repack:
+            subprocess.run(["git", "-C", str(out), "repack", "-a", "-d", "-f", "-q"], check=True)
         shutil.rmtree(plain, ignore_errors=True)
     if not (plain / "site.toml").is_file():
         shutil.copytree(out, plain, ignore=shutil.ignore_patterns(".git"))
@@ -76,7 +82,7 @@ def bench_history(size, commits_list, args, binary, cache):
     work = Path(tempfile.mkdtemp(prefix="casebook-bench-git-"))
     try:
         for commits in commits_list:
-            repo, plain = git_corpus(size, commits, cache)
+            repo, plain = git_corpus(size, commits, cache, args.git_repack)
             warm(repo)
             warm(plain)
             with_git, without = [], []
@@ -389,6 +395,9 @@ def main():
     parser.add_argument("--git-commits", default="5000,10000,20000",
                         help="history lengths for the git-history measure at --git-records records; empty skips it")
     parser.add_argument("--git-records", type=int, default=10000)
+    parser.add_argument("--git-repack", action="store_true",
+                        help="repack the git histories as a clone has them (git repack -adf) "
+                             "instead of keeping git fast-import's layout")
     parser.add_argument("--out", default=str(REPO / "target" / "bench"))
     parser.add_argument("--cache", default=os.environ.get("CASEBOOK_BENCH_CACHE",
                                                           str(Path.home() / ".cache" / "casebook-bench")))

@@ -80,6 +80,7 @@ pub fn check(
     log_time(timings, "load", started);
     let started = Instant::now();
     diags.extend(load_diags);
+    diags.extend(history::shallow_clone(&archive.root));
     diags.extend(check::validate(&archive, today));
     log_time(timings, "validate", started);
     let started = Instant::now();
@@ -171,8 +172,8 @@ impl Published {
 }
 
 /// Reads what git knows about the records of `archive` (the history stage): once
-/// per build, or by `serve` when `HEAD` moves. The findings (a shallow clone, a
-/// repository that cannot be read) come with site.toml's levels applied.
+/// per build, or by `serve` when `HEAD` moves. The findings (a repository that
+/// cannot be read, a bad ignore-revs file; a shallow clone is [`check`]'s) come with site.toml's levels applied.
 pub fn history(archive: &Archive, timings: bool) -> (Option<History>, Vec<Diagnostic>) {
     let started = Instant::now();
     let outcome = history::read(archive);

@@ -218,6 +218,16 @@ fn a_shallow_clone_says_unknown_and_warns_once_with_the_fix() {
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.matches("shallow clone").count(), 1, "{stderr}");
     assert!(stderr.contains("git fetch --unshallow") && stderr.contains("fetch-depth: 0"));
+    // `check` says it too, so a CI job learns of it from its first step.
+    let check = casebook()
+        .arg("--root")
+        .arg(clone.join("docs"))
+        .args(["check", "--today", "2024-06-01"])
+        .output()
+        .expect("run casebook");
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("CB0301").count(), 1, "{stderr}");
     let git = &incident(&out_dir)["git"];
     assert_eq!(git["first_committed"]["date"], "unknown");
     assert_eq!(git["approved"]["date"], "unknown");
@@ -302,23 +312,97 @@ fn serve_marks_a_record_modified_now_until_it_is_committed() {
     let text = std::fs::read_to_string(&path).unwrap();
     server.change(|| std::fs::write(&path, text.replace("It broke.", "It broke badly.")).unwrap());
     assert!(page(&server).contains("modified, not committed yet"));
-    // A commit moves HEAD: the next rebuild reads history again and the edit is
-    // committed. (The watcher sees the archive's files, not .git: the rebuild comes
-    // from the next change in the archive.)
-    git(
-        dir.path(),
-        &["commit", "-q", "-am", "edit"],
-        BO,
-        "2024-05-01T10:00:00Z",
-    );
+    // A commit alone moves HEAD: serve rebuilds, reads history again, and the edit
+    // is committed.
     server.change(|| {
-        std::fs::write(
-            archive.join("content/pages/about.md"),
-            "---\ntitle: About\n---\n\nHello.\n",
+        git(
+            dir.path(),
+            &["commit", "-q", "-am", "edit"],
+            BO,
+            "2024-05-01T10:00:00Z",
         )
-        .unwrap()
     });
     let after = page(&server);
     assert!(!after.contains("modified, not committed yet"), "{after}");
     assert!(after.contains("2024-05-01"), "{after}");
+}
+
+#[test]
+fn a_packed_history_reads_as_the_loose_one() {
+    // Enough records that git stores each version of the folder's tree as a delta
+    // of the one before it, which the walk applies itself (src/history/delta.rs).
+    let (dir, archive) = repository();
+    let incidents = archive.join("content/incidents");
+    let numbered =
+        |n: usize, review: &str| record(review, "open").replace("INC-1", &format!("INC-{n}"));
+    for n in 2..60 {
+        std::fs::write(
+            incidents.join(format!("2024-02-{:02}-r{n}.md", n % 28 + 1)),
+            numbered(n, "draft"),
+        )
+        .unwrap();
+    }
+    git(dir.path(), &["add", "-A"], ANA, "2024-04-01T10:00:00Z");
+    git(
+        dir.path(),
+        &["commit", "-q", "-m", "many"],
+        ANA,
+        "2024-04-01T10:00:00Z",
+    );
+    for n in 2..12 {
+        let name = format!("2024-02-{:02}-r{n}.md", n % 28 + 1);
+        std::fs::write(incidents.join(name), numbered(n, "approved")).unwrap();
+        let day = format!("2024-04-{n:02}T10:00:00Z");
+        git(dir.path(), &["commit", "-q", "-am", "approve"], BO, &day);
+    }
+    // Edited after its approval: the approval is found only by reading the version
+    // before the newest from the pack.
+    let r2 = incidents.join("2024-02-03-r2.md");
+    let edited = numbered(2, "approved").replace("It broke.", "It broke twice.");
+    std::fs::write(&r2, edited).unwrap();
+    git(
+        dir.path(),
+        &["commit", "-q", "-am", "edit"],
+        BO,
+        "2024-04-20T10:00:00Z",
+    );
+    let incidents_json =
+        |out_dir: &Path| std::fs::read_to_string(out_dir.join("incidents.json")).unwrap();
+    let (out, out_dir) = build(&archive);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loose = incidents_json(&out_dir);
+    git(
+        dir.path(),
+        &[
+            "repack",
+            "-a",
+            "-d",
+            "-f",
+            "-q",
+            "--depth=50",
+            "--window=50",
+        ],
+        BO,
+        "2024-05-01T10:00:00Z",
+    );
+    git(dir.path(), &["prune-packed"], BO, "2024-05-01T10:00:00Z");
+    let (out, out_dir) = build(&archive);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(incidents_json(&out_dir), loose);
+    assert!(
+        loose.contains("\"approved\":{\"date\":\"2024-04-05\""),
+        "{loose}"
+    );
+    assert!(
+        loose.contains("\"approved\":{\"date\":\"2024-04-02\""),
+        "{loose}"
+    );
 }

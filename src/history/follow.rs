@@ -8,13 +8,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use gix::objs::FindExt;
-
-use super::walk::{CommitInfo, Version};
+use super::walk::{CommitInfo, Objects, Version};
 use super::{Known, RecordHistory};
 use crate::core::config::SiteConfig;
 use crate::core::model::{ActionItem, ActionStatus, Record, Review};
-use crate::load::{record_from_bytes, split_front_matter, yaml};
+use crate::load::{reads_back_unchanged, record_from_bytes, split_front_matter, yaml};
 
 /// The key an action item keeps across versions: its `id`, or its title when it has
 /// none.
@@ -44,93 +42,129 @@ pub fn record_id(path: &str, bytes: &[u8]) -> Option<String> {
 
 /// What one version says: its review and the state of each action item.
 struct State {
-    review: Option<Review>,
+    review: Review,
     items: HashMap<String, ActionStatus>,
 }
 
+impl State {
+    fn of(record: &Record) -> State {
+        State {
+            review: *record.review,
+            items: record
+                .action_items
+                .iter()
+                .map(|item| (item_key(item), item.status))
+                .collect(),
+        }
+    }
+}
+
+/// What the version `version` of the record file at `path` says, or `None` when it
+/// does not decode.
 fn state(
-    repo: &gix::Repository,
+    objects: &mut Objects,
     path: &Path,
     version: &Version,
     config: &SiteConfig,
 ) -> Option<State> {
-    let mut buf = Vec::new();
-    let blob = repo.objects.find_blob(&version.blob, &mut buf).ok()?;
-    let (record, _) = record_from_bytes(path, blob.data, config);
-    let record = record?;
-    Some(State {
-        review: Some(*record.review),
-        items: record
-            .action_items
-            .iter()
-            .map(|item| (item_key(item), item.status))
-            .collect(),
-    })
+    let blob = objects.blob(&version.blob)?;
+    let (record, _) = record_from_bytes(path, blob, config);
+    record.as_ref().map(State::of)
+}
+
+/// What the newest version says. Most often the file in the work tree is the
+/// committed one: then `record`, already decoded by `load`, is what its blob decodes
+/// to, and the blob is neither read nor decoded again.
+fn newest_state(
+    objects: &mut Objects,
+    record: &Record,
+    newest: &Version,
+    config: &SiteConfig,
+) -> Option<State> {
+    let text = &record.source.text;
+    if reads_back_unchanged(text) && super::holds_text(newest.blob, text) {
+        Some(State::of(record))
+    } else {
+        state(objects, &record.path, newest, config)
+    }
+}
+
+/// The states of a record's versions before the newest, decoded from the newest
+/// back and only as far as they are asked for.
+struct Older<'a> {
+    objects: &'a mut Objects,
+    path: &'a Path,
+    config: &'a SiteConfig,
+    /// Oldest first.
+    versions: &'a [Version],
+    /// `states[k]` is the state of `versions[versions.len() - 1 - k]`.
+    states: Vec<Option<State>>,
+}
+
+impl Older<'_> {
+    /// The state of `versions[at]`; `None` when it does not decode.
+    fn state(&mut self, at: usize) -> Option<&State> {
+        let count = self.versions.len();
+        while self.states.len() < count - at {
+            let version = &self.versions[count - 1 - self.states.len()];
+            let decoded = state(self.objects, self.path, version, self.config);
+            self.states.push(decoded);
+        }
+        self.states[count - 1 - at].as_ref()
+    }
+
+    /// The oldest version of the unbroken run of versions where `holds` is true that
+    /// ends with the newest (which holds): the newest's index, `versions.len()`, when
+    /// the version before it does not hold or does not decode.
+    fn run_start(&mut self, holds: impl Fn(&State) -> bool) -> usize {
+        let mut start = self.versions.len();
+        while start > 0 && self.state(start - 1).is_some_and(&holds) {
+            start -= 1;
+        }
+        start
+    }
 }
 
 /// Fills in `found.approved` and `found.closed` for `record` from its versions
 /// `own` (oldest first; the last is the committed file).
 pub fn follow(
-    repo: &gix::Repository,
+    objects: &mut Objects,
     record: &Record,
     own: &[Version],
     commits: &[CommitInfo],
     found: &mut RecordHistory,
     config: &SiteConfig,
 ) {
-    let Some(newest) = own.len().checked_sub(1) else {
+    let Some((newest, versions)) = own.split_last() else {
         return;
     };
-    let mut states: Vec<Option<State>> = Vec::with_capacity(own.len());
-    let state_at = |i: usize, states: &mut Vec<Option<State>>| -> bool {
-        while states.len() <= own.len() - 1 - i {
-            let at = own.len() - 1 - states.len();
-            states.push(state(repo, &record.path, &own[at], config));
-        }
-        states[own.len() - 1 - i].is_some()
-    };
-    if !state_at(newest, &mut states) {
-        return;
-    }
-    let Some(latest) = states[0].take() else {
+    let Some(latest) = newest_state(objects, record, newest, config) else {
         return;
     };
-    // The oldest version of the run ending in the newest where `holds` is true.
-    let run_start = |holds: &dyn Fn(&State) -> bool, states: &mut Vec<Option<State>>| {
-        let mut start = newest;
-        while start > 0 && state_at(start - 1, states) {
-            let s = states[own.len() - start].as_ref();
-            if !s.is_some_and(holds) {
-                break;
-            }
-            start -= 1;
-        }
-        start
+    let mut older = Older {
+        objects,
+        path: &record.path,
+        config,
+        versions,
+        states: Vec::new(),
     };
     let known = |start: usize| {
         let commit = &commits[own[start].commit];
         if start == 0 && commit.boundary {
             Known::Unknown
         } else {
-            Known::Yes(super::Commit {
-                id: commit.id.to_string(),
-                at: commit.at,
-                author: commit.author.clone(),
-            })
+            Known::Yes(commit.summary())
         }
     };
-    if latest.review == Some(Review::Approved) {
-        let start = run_start(&|s| s.review == Some(Review::Approved), &mut states);
+    if latest.review == Review::Approved {
+        let start = older.run_start(|s| s.review == Review::Approved);
         found.approved = Some(known(start));
     }
     for (key, status) in &latest.items {
         if status.is_open() {
             continue;
         }
-        let start = run_start(
-            &|s| s.items.get(key).is_some_and(|s| !s.is_open()),
-            &mut states,
-        );
+        let start = older.run_start(|s| s.items.get(key).is_some_and(|s| !s.is_open()));
         found.closed.insert(key.clone(), known(start));
     }
 }

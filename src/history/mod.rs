@@ -2,13 +2,15 @@
 //!
 //! One walk over the commits reachable from `HEAD` diffs each commit's tree of
 //! `content/incidents/` against its parents' (`walk`, with `tree_diff` skipping the
-//! equal stretches of the trees' bytes), follows renames, and gives every record its
+//! equal stretches of the trees' bytes, and `delta` reading trees and older record
+//! versions from the packs directly), follows renames, and gives every record its
 //! dates and the people who changed it (`.mailmap` applied). `follow` then decodes
 //! only the versions of a record that changed, from the newest back, to find the
 //! commit in which `review` became `approved` and each action item was closed.
 //! `forge` turns a record's path into history and edit links. Outside a repository
 //! there is no [`History`] and the build is the same as without this stage.
 
+mod delta;
 pub mod follow;
 pub mod forge;
 pub mod tree_diff;
@@ -103,6 +105,21 @@ pub fn head(root: &Path) -> Option<String> {
     Some(id.to_string())
 }
 
+/// The files that change when `HEAD` moves, in the repository around `root` (found
+/// as the walk finds it), for `serve` to watch: `HEAD` itself (a checkout of another
+/// branch) and its reflog `logs/HEAD`, which every commit, checkout, reset, merge
+/// and pull appends to. Empty outside a repository.
+pub fn head_files(root: &Path) -> Vec<PathBuf> {
+    let Some(repo) = walk::find_git(root).and_then(|top| gix::open(top).ok()) else {
+        return Vec::new();
+    };
+    let git_dir = repo.git_dir();
+    let git_dir = git_dir
+        .canonicalize()
+        .unwrap_or_else(|_| git_dir.to_path_buf());
+    vec![git_dir.join("HEAD"), git_dir.join("logs").join("HEAD")]
+}
+
 /// Marks the records whose text differs from what `HEAD` holds (`serve` shows
 /// them as "modified now"). A record no commit holds is marked too.
 pub fn mark_modified(history: &mut History, archive: &Archive) {
@@ -112,10 +129,7 @@ pub fn mark_modified(history: &mut History, archive: &Archive) {
         .par_iter()
         .filter(|record| {
             let committed = history.records.get(&record.path).and_then(|h| h.head_blob);
-            committed.is_none_or(|blob| {
-                let text = record.source.text.as_bytes();
-                gix::objs::compute_hash(blob.kind(), gix::objs::Kind::Blob, text).ok() != Some(blob)
-            })
+            committed.is_none_or(|blob| !holds_text(blob, &record.source.text))
         })
         .map(|record| record.path.as_path())
         .collect();
@@ -124,8 +138,31 @@ pub fn mark_modified(history: &mut History, archive: &Archive) {
     }
 }
 
+/// Whether the blob `blob` holds exactly the bytes of `text`.
+fn holds_text(blob: gix::ObjectId, text: &str) -> bool {
+    gix::objs::compute_hash(blob.kind(), gix::objs::Kind::Blob, text.as_bytes()).ok() == Some(blob)
+}
+
+/// The warning that the repository around `root` is a shallow clone (CB0301), when
+/// it is one. `casebook check` says it as `build`, `serve` and `actions` do, so a CI
+/// job learns of it from its first step; it costs one look for git's `shallow`
+/// file, which lists the clone's boundary commits.
+pub fn shallow_clone(root: &Path) -> Option<Diagnostic> {
+    let repo = gix::open(walk::find_git(root)?).ok()?;
+    let boundary = repo.shallow_file().ok()?;
+    std::fs::metadata(boundary).ok().filter(|m| m.len() > 0)?;
+    Some(
+        Diagnostic::new(
+            Rule::ShallowClone,
+            "the repository is a shallow clone: dates and people older than its history are shown as unknown",
+        )
+        .help("fetch the full history: `git fetch --unshallow`, or `fetch-depth: 0` in GitHub Actions' checkout step"),
+    )
+}
+
 /// What reading history gave: the history when the archive is in a repository whose
-/// history could be read, and the warnings to show once.
+/// history could be read, and the warnings to show once (a shallow clone is
+/// [`shallow_clone`]'s).
 pub struct HistoryRead {
     pub history: Option<History>,
     pub findings: Vec<Diagnostic>,
@@ -149,14 +186,5 @@ pub fn read(archive: &Archive) -> HistoryRead {
             None
         }
     };
-    if history.as_ref().is_some_and(|h| h.shallow) {
-        findings.push(
-            Diagnostic::new(
-                Rule::ShallowClone,
-                "the repository is a shallow clone: dates and people older than its history are shown as unknown",
-            )
-            .help("fetch the full history: `git fetch --unshallow`, or `fetch-depth: 0` in GitHub Actions' checkout step"),
-        );
-    }
     HistoryRead { history, findings }
 }

@@ -355,6 +355,14 @@ fn text_source(rel: &Path, bytes: &[u8]) -> Result<Arc<Source>, Box<Diagnostic>>
     }
 }
 
+/// Whether `text`, read back as a record file's bytes, gives itself: no byte order
+/// mark to strip and no `\r\n` to turn into `\n`. Then a file holding exactly
+/// these bytes decodes to the record already decoded from `text` (history uses the
+/// loaded record for the committed version instead of decoding its blob again).
+pub fn reads_back_unchanged(text: &str) -> bool {
+    !text.starts_with('\u{feff}') && !text.contains("\r\n")
+}
+
 fn normalize_newlines(text: &str) -> String {
     if text.contains('\r') {
         text.replace("\r\n", "\n")

@@ -5,7 +5,10 @@
 //!
 //! The archive root is watched on its own, and each of its folders recursively,
 //! except hidden ones and the output folder: a big `.git` or `public/` costs no
-//! watches. A folder created at the top later is watched when it appears.
+//! watches. A folder created at the top later is watched when it appears. Of the
+//! repository, only the files that change when `HEAD` moves count
+//! ([`history::head_files`]), so a commit alone rebuilds and the rest of `.git`'s
+//! churn (the index, objects, fetches) does not.
 
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
@@ -14,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use notify::event::{AccessKind, AccessMode, EventKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+
+use crate::history;
 
 /// How long the archive must be quiet before a rebuild starts.
 pub const QUIET: Duration = Duration::from_millis(100);
@@ -27,6 +32,8 @@ pub struct Watch {
     root: PathBuf,
     output: PathBuf,
     folders: HashSet<PathBuf>,
+    /// The repository's files that change when `HEAD` moves.
+    head_files: Vec<PathBuf>,
 }
 
 /// Why the archive cannot be watched (exit code 2).
@@ -70,6 +77,7 @@ impl Watch {
             root: root.to_path_buf(),
             output: output.to_path_buf(),
             folders: HashSet::new(),
+            head_files: history::head_files(root),
         };
         watch
             .watcher
@@ -80,6 +88,14 @@ impl Watch {
             .unwrap_or_default();
         for path in top {
             watch.watch_folder(&path)?;
+        }
+        // Their folders are watched, as git replaces `HEAD` by renaming a new file
+        // onto it. Without a reflog, or when a folder cannot be watched, a commit
+        // shows at the next change in the archive, as before.
+        let head_folders: HashSet<&Path> =
+            watch.head_files.iter().filter_map(|f| f.parent()).collect();
+        for folder in head_folders {
+            let _ = watch.watcher.watch(folder, RecursiveMode::NonRecursive);
         }
         Ok(watch)
     }
@@ -130,6 +146,10 @@ impl Watch {
                     Err(_) => vec![self.root.clone()],
                 };
                 for path in paths {
+                    if self.head_files.contains(&path) {
+                        changed.push(path.strip_prefix(&self.root).unwrap_or(&path).to_path_buf());
+                        continue;
+                    }
                     if path.parent() == Some(self.root.as_path()) {
                         // A new or replaced top-level folder: watch it. If that fails
                         // the rebuild still runs; later edits in it are missed.
