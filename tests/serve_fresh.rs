@@ -9,6 +9,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use common::server::{Server, Status};
 use common::TestArchive;
@@ -156,11 +157,28 @@ fn every_kind_of_change_serves_what_a_fresh_build_writes() {
         std::fs::remove_file(archive.path("content/incidents/2024-02-03-moved.md"))
             .expect("remove");
     });
+    // A record file not written for a while is not read again while its stamp
+    // (size, times, inode) holds. After the pause, the next rebuild (the free
+    // page's) reads the bundle's record with a settled stamp; an edit that keeps
+    // its size must still show.
+    std::thread::sleep(Duration::from_millis(3500));
     step(&server, &archive, "free page", || {
         append_paragraph(&archive.path("content/pages/about.md"), "More about us.");
     });
     let theme = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates");
     let record_template = std::fs::read_to_string(theme.join("record.html")).expect("template");
+    step(
+        &server,
+        &archive,
+        "same-size edit of a settled record",
+        || {
+            set_line(
+                &bundle,
+                "title:",
+                "title: Connection pool library upgrade left DEAD connections in the pool",
+            );
+        },
+    );
     step(&server, &archive, "template", || {
         archive.write(
             "templates/record.html",

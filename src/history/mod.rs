@@ -18,10 +18,11 @@ pub mod walk;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::core::diag::Diagnostic;
+use crate::core::diag::{Diagnostic, Source};
 use crate::core::model::Archive;
 use crate::core::rules::Rule;
 
@@ -120,22 +121,62 @@ pub fn head_files(root: &Path) -> Vec<PathBuf> {
     vec![git_dir.join("HEAD"), git_dir.join("logs").join("HEAD")]
 }
 
+/// What [`mark_modified`] found for each record file, kept by `serve` between
+/// rebuilds so that only records whose text changed are hashed again.
+#[derive(Default)]
+pub struct ModifiedMemo {
+    answers: HashMap<PathBuf, ModifiedAnswer>,
+}
+
+/// Whether one record's text differed from the blob `HEAD` held, and what that
+/// answer was worked out from. The text is kept as the very allocation the record
+/// carried: serve's decode cache hands the same one back while the file is
+/// unchanged, and holding it means no other text can take its address, so the same
+/// allocation is the same text.
+struct ModifiedAnswer {
+    text: Arc<Source>,
+    committed: Option<gix::ObjectId>,
+    modified: bool,
+}
+
 /// Marks the records whose text differs from what `HEAD` holds (`serve` shows
-/// them as "modified now"). A record no commit holds is marked too.
-pub fn mark_modified(history: &mut History, archive: &Archive) {
+/// them as "modified now"). A record no commit holds is marked too. A record whose
+/// text and `HEAD` blob are those of an answer in `memo` keeps that answer; the
+/// memo is left holding this archive's answers only.
+pub fn mark_modified(history: &mut History, archive: &Archive, memo: &mut ModifiedMemo) {
     use rayon::prelude::*;
-    let changed: HashSet<&Path> = archive
+    let answers: Vec<(&Path, ModifiedAnswer)> = archive
         .records
         .par_iter()
-        .filter(|record| {
+        .map(|record| {
             let committed = history.records.get(&record.path).and_then(|h| h.head_blob);
-            committed.is_none_or(|blob| !holds_text(blob, &record.source.text))
+            let kept = memo.answers.get(&record.path).filter(|answer| {
+                Arc::ptr_eq(&answer.text, &record.source) && answer.committed == committed
+            });
+            let modified = match kept {
+                Some(answer) => answer.modified,
+                None => committed.is_none_or(|blob| !holds_text(blob, &record.source.text)),
+            };
+            let answer = ModifiedAnswer {
+                text: Arc::clone(&record.source),
+                committed,
+                modified,
+            };
+            (record.path.as_path(), answer)
         })
-        .map(|record| record.path.as_path())
+        .collect();
+    let changed: HashSet<&Path> = answers
+        .iter()
+        .filter(|(_, answer)| answer.modified)
+        .map(|(path, _)| *path)
         .collect();
     for (path, record) in history.records.iter_mut() {
         record.modified_now = changed.contains(path.as_path());
     }
+    memo.answers = answers
+        .into_iter()
+        .map(|(path, answer)| (path.to_path_buf(), answer))
+        .collect();
 }
 
 /// Whether the blob `blob` holds exactly the bytes of `text`.

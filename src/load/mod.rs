@@ -10,8 +10,10 @@ pub mod decode;
 mod syntax;
 pub mod yaml;
 
+use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use rayon::prelude::*;
 use walkdir::WalkDir;
@@ -47,14 +49,21 @@ struct Candidate {
 pub type Decoded = (Option<Record>, Vec<Diagnostic>);
 
 /// Decodes record files for [`load_with`]. `casebook serve` keeps the result of
-/// every file and decodes again only the files whose bytes changed.
+/// every file, does not read again a file whose [`FileStamp`] says it was not
+/// written since, and decodes again only the files whose bytes changed.
 pub trait Memo: Sync {
+    /// The kept decoding of the record file at `path` when its `stamp` is the one
+    /// it had when it was read, so it was not written since; `None` reads it.
+    fn unwritten(&self, path: &Path, bundle: bool, stamp: &FileStamp) -> Option<Decoded>;
+
     /// What the record file at `path` (relative to the root, a bundle's `index.md`
-    /// when `bundle`) with these `bytes` decodes to; `decode` computes it.
+    /// when `bundle`) with these `bytes` decodes to; `decode` computes it. `stamp`
+    /// is the file's stamp just before it was read (`None` when it had none).
     fn decode(
         &self,
         path: &Path,
         bundle: bool,
+        stamp: Option<FileStamp>,
         bytes: &[u8],
         decode: &dyn Fn() -> Decoded,
     ) -> Decoded;
@@ -64,8 +73,73 @@ pub trait Memo: Sync {
 pub struct NoMemo;
 
 impl Memo for NoMemo {
-    fn decode(&self, _: &Path, _: bool, _: &[u8], decode: &dyn Fn() -> Decoded) -> Decoded {
+    fn unwritten(&self, _: &Path, _: bool, _: &FileStamp) -> Option<Decoded> {
+        None
+    }
+
+    fn decode(
+        &self,
+        _: &Path,
+        _: bool,
+        _: Option<FileStamp>,
+        _: &[u8],
+        decode: &dyn Fn() -> Decoded,
+    ) -> Decoded {
         decode()
+    }
+}
+
+/// A write this close to a read (or later) may not show in a file's stamp: time
+/// stamps are as coarse as the clock tick, and two seconds on FAT file systems.
+const STAMP_SETTLING: Duration = Duration::from_secs(3);
+
+/// What the file system says of a file without reading it (the `stat` that git's
+/// index keeps): its size, its modification and change times and its inode. Any
+/// write moves the change time, which no program can set back; a save by rename
+/// gives a new inode. A file whose stamp is the same as when it was read has the
+/// same bytes, provided the stamp had [settled](FileStamp::settled) then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    #[cfg(unix)]
+    changed: (i64, i64),
+    #[cfg(unix)]
+    inode: (u64, u64),
+}
+
+impl FileStamp {
+    /// The stamp of a file's metadata (of the file a symlink points to).
+    pub fn of(metadata: &Metadata) -> FileStamp {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+            #[cfg(unix)]
+            changed: (metadata.ctime(), metadata.ctime_nsec()),
+            #[cfg(unix)]
+            inode: (metadata.dev(), metadata.ino()),
+        }
+    }
+
+    /// Whether the file's last write is far enough before `now` (the time it was
+    /// read) that any later write shows as a different stamp. A stamp that had not
+    /// settled when the file was read cannot vouch for its bytes (git calls such
+    /// an entry "racily clean"): the file is read again.
+    pub fn settled(&self, now: SystemTime) -> bool {
+        #[cfg(unix)]
+        let last_write = {
+            let (seconds, nanos) = self.changed;
+            u64::try_from(seconds).ok().map(|seconds| {
+                SystemTime::UNIX_EPOCH
+                    + Duration::from_secs(seconds)
+                    + Duration::from_nanos(u64::try_from(nanos).unwrap_or(0))
+            })
+        };
+        #[cfg(not(unix))]
+        let last_write = self.modified;
+        last_write.is_some_and(|written| written + STAMP_SETTLING <= now)
     }
 }
 
@@ -316,10 +390,16 @@ fn read_text(root: &Path, rel: &Path) -> Result<Arc<Source>, Box<Diagnostic>> {
 fn read_bytes(root: &Path, rel: &Path) -> Result<Vec<u8>, Box<Diagnostic>> {
     let full = root.join(rel);
     let size = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
+    read_sized(&full, rel, size)
+}
+
+/// Reads the file at `full` (`rel` in findings) whose metadata gave `size`;
+/// refuses huge files.
+fn read_sized(full: &Path, rel: &Path, size: u64) -> Result<Vec<u8>, Box<Diagnostic>> {
     if size > MAX_RECORD_BYTES {
         return Err(too_large(rel, size));
     }
-    std::fs::read(&full).map_err(|error| Box::new(unreadable(rel.to_path_buf(), &error)))
+    std::fs::read(full).map_err(|error| Box::new(unreadable(rel.to_path_buf(), &error)))
 }
 
 /// The finding for a file or folder the system would not let casebook read. It has
@@ -418,7 +498,14 @@ fn load_record(
     config: &SiteConfig,
     memo: &dyn Memo,
 ) -> Decoded {
-    let bytes = match read_bytes(root, &candidate.path) {
+    let bundle = candidate.bundle.is_some();
+    let full = root.join(&candidate.path);
+    let stamp = std::fs::metadata(&full).ok().map(|m| FileStamp::of(&m));
+    if let Some(kept) = stamp.and_then(|stamp| memo.unwritten(&candidate.path, bundle, &stamp)) {
+        return kept;
+    }
+    let size = stamp.map_or(0, |stamp| stamp.len);
+    let bytes = match read_sized(&full, &candidate.path, size) {
         Ok(bytes) => bytes,
         Err(diag) => return (None, vec![*diag]),
     };
@@ -426,7 +513,7 @@ fn load_record(
         Ok(source) => decode_record(source, candidate, config),
         Err(diag) => (None, vec![*diag]),
     };
-    memo.decode(&candidate.path, candidate.bundle.is_some(), &bytes, &decode)
+    memo.decode(&candidate.path, bundle, stamp, &bytes, &decode)
 }
 
 /// Loads one record from a file's bytes, as if read from `path` (relative to the

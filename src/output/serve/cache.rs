@@ -1,22 +1,27 @@
 //! The decoded records kept between rebuilds.
 //!
-//! Every rebuild still reads every record file (reading is cheap; parsing YAML and
-//! decoding are not), and decodes again only a file whose path, bundle flag or
-//! bytes changed: what a file decodes to depends on nothing else but site.toml,
-//! and the builder clears the cache when site.toml changes. Files that are gone
-//! are dropped at the end of each load.
+//! Every rebuild still lists the records folder (so files added and removed are
+//! found) and takes each file's stamp (`stat`), but reads again only a file whose
+//! stamp changed or had not settled when it was read ([`FileStamp`]), and decodes
+//! again only a file whose path, bundle flag or bytes changed: what a file decodes
+//! to depends on nothing else but site.toml, and the builder clears the cache when
+//! site.toml changes. Files that are gone are dropped at the end of each load.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::SystemTime;
 
-use crate::load::{Decoded, Memo};
+use crate::load::{Decoded, FileStamp, Memo};
 
 /// One file's last decoding.
 struct Entry {
     bundle: bool,
+    /// The file's stamp when it was read, if it had settled then: while it is the
+    /// same, the file need not be read again.
+    stamp: Option<FileStamp>,
     fingerprint: u64,
     decoded: Decoded,
     /// The last load that saw the file.
@@ -78,19 +83,36 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 }
 
 impl Memo for DecodeCache {
-    /// The remembered result when the file is the same; else decodes and remembers.
+    /// The remembered result when the file's stamp is the settled one it had when
+    /// it was read.
+    fn unwritten(&self, path: &Path, bundle: bool, stamp: &FileStamp) -> Option<Decoded> {
+        let load = self.load.load(Ordering::Relaxed);
+        let mut entries = self.entries();
+        let entry = entries.get_mut(path)?;
+        if entry.bundle != bundle || entry.stamp.as_ref() != Some(stamp) {
+            return None;
+        }
+        entry.load = load;
+        Some(entry.decoded.clone())
+    }
+
+    /// The remembered result when the file's bytes are the same; else decodes and
+    /// remembers. Either way the file's stamp is kept if it has settled.
     fn decode(
         &self,
         path: &Path,
         bundle: bool,
+        stamp: Option<FileStamp>,
         bytes: &[u8],
         decode: &dyn Fn() -> Decoded,
     ) -> Decoded {
         let fingerprint = fingerprint(bytes);
         let load = self.load.load(Ordering::Relaxed);
+        let stamp = stamp.filter(|stamp| stamp.settled(SystemTime::now()));
         if let Some(entry) = self.entries().get_mut(path) {
             if entry.bundle == bundle && entry.fingerprint == fingerprint {
                 entry.load = load;
+                entry.stamp = stamp;
                 return entry.decoded.clone();
             }
         }
@@ -100,6 +122,7 @@ impl Memo for DecodeCache {
             path.to_path_buf(),
             Entry {
                 bundle,
+                stamp,
                 fingerprint,
                 decoded: decoded.clone(),
                 load,
@@ -127,7 +150,7 @@ mod tests {
             called.set(true);
             record_from_bytes(Path::new(path), bytes.as_bytes(), &config)
         };
-        let decoded = cache.decode(Path::new(path), bundle, bytes.as_bytes(), &decode);
+        let decoded = cache.decode(Path::new(path), bundle, None, bytes.as_bytes(), &decode);
         (called.get(), decoded)
     }
 
@@ -197,5 +220,36 @@ mod tests {
                 decoded: 1
             }
         );
+    }
+
+    /// The stamp of a file written long ago (this crate's manifest), and of one
+    /// written just now.
+    fn stamps() -> (FileStamp, FileStamp) {
+        let old = std::fs::metadata(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+            .expect("the manifest");
+        let fresh = std::env::temp_dir().join(format!("casebook-stamp-{}", std::process::id()));
+        std::fs::write(&fresh, RECORD).expect("a temporary file");
+        let new = std::fs::metadata(&fresh).expect("its metadata");
+        let _ = std::fs::remove_file(&fresh);
+        (FileStamp::of(&old), FileStamp::of(&new))
+    }
+
+    #[test]
+    fn trusts_only_a_settled_stamp() {
+        let (settled, just_written) = stamps();
+        assert!(settled.settled(SystemTime::now()));
+        assert!(!just_written.settled(SystemTime::now()));
+        let config = SiteConfig::default();
+        let path = Path::new("content/incidents/a.md");
+        let decode = || record_from_bytes(path, RECORD.as_bytes(), &config);
+        let cache = DecodeCache::default();
+        cache.begin();
+        cache.decode(path, false, Some(just_written), RECORD.as_bytes(), &decode);
+        assert!(cache.unwritten(path, false, &just_written).is_none());
+        cache.decode(path, false, Some(settled), RECORD.as_bytes(), &decode);
+        assert!(cache.unwritten(path, false, &settled).is_some());
+        assert!(cache.unwritten(path, true, &settled).is_none());
+        assert!(cache.unwritten(path, false, &just_written).is_none());
+        assert_eq!(cache.end().decoded, 1);
     }
 }

@@ -146,14 +146,16 @@ fn rebuild(builder: &mut Builder, live: &Live) {
             decodings,
         } => {
             let previous = live.snapshot().site;
-            let compared = Instant::now();
-            let changes = site.changes_since(&previous);
             let files = site.len();
             live.finish(Some(site), Vec::new(), took);
-            log_time(builder.settings().timings, "compare", compared);
             if quiet {
                 return;
             }
+            // Counted after the swap, and only for this line: comparing every
+            // file of two sites must not hold the new one back.
+            let compared = Instant::now();
+            let changes = live.snapshot().site.changes_since(&previous);
+            log_time(builder.settings().timings, "compare", compared);
             let ms = took.as_millis();
             if previous.is_empty() {
                 crate::core::say!(

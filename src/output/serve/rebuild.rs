@@ -20,7 +20,7 @@ use crate::core::config::FILE_NAME;
 use crate::core::diag::{display_path, Format, Level, Report};
 use crate::core::timing::log_time;
 use crate::core::today::Today;
-use crate::history::{self, History};
+use crate::history::{self, History, ModifiedMemo};
 use crate::pipeline::{self, Checked, Published, Setup, SetupError};
 use crate::render::memo::RenderMemo;
 use crate::render::RenderOptions;
@@ -67,6 +67,8 @@ pub struct Builder {
     /// The history read at the commit `HEAD` pointed to then; read again when
     /// `HEAD` moves (a commit, a checkout, a pull).
     history: Option<(Option<String>, Option<History>)>,
+    /// Which records differed from `HEAD` at the last build, by their text.
+    modified: ModifiedMemo,
 }
 
 impl Builder {
@@ -78,6 +80,7 @@ impl Builder {
             config: None,
             memo: RenderMemo::kept(),
             history: None,
+            modified: ModifiedMemo::default(),
         }
     }
 
@@ -131,7 +134,7 @@ impl Builder {
         let started = Instant::now();
         let mut history = self.history.as_ref().and_then(|(_, h)| h.clone());
         if let Some(history) = &mut history {
-            history::mark_modified(history, &archive);
+            history::mark_modified(history, &archive, &mut self.modified);
         }
         log_time(self.settings.timings, "modified", started);
         let sink = SiteSink::default();

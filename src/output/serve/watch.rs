@@ -20,8 +20,13 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::history;
 
-/// How long the archive must be quiet before a rebuild starts.
-pub const QUIET: Duration = Duration::from_millis(100);
+/// How long the archive must be quiet before a rebuild starts. The events of one
+/// save (a temporary file written, renamed over the record, its mode set) come
+/// within a few milliseconds, and a `git checkout` or a burst of saves writes file
+/// after file with gaps far shorter than this; a burst with a longer pause costs
+/// one more rebuild, never a stale site (changes seen during a rebuild start the
+/// next one).
+pub const QUIET: Duration = Duration::from_millis(50);
 /// The longest a rebuild waits for quiet while events keep coming.
 pub const MAX_WAIT: Duration = Duration::from_secs(1);
 
