@@ -35,6 +35,7 @@ use serde::Serialize;
 use super::highlight::Highlighter;
 use super::markdown::Rendered;
 use super::mentions::FindMentions;
+use super::sink::Contents;
 
 /// What a render keeps for the next: code blocks always, record bodies when asked to.
 pub struct RenderMemo {
@@ -295,15 +296,16 @@ impl RenderMemo {
     }
 
     /// The bytes of the page `context` is for: those kept from the last render
-    /// when every input is the same, else what `render` makes of the context.
+    /// when every input is the same, else what `render` makes of the context;
+    /// shared with the memo when it keeps pages.
     pub fn page<E>(
         &self,
         path: &str,
         context: &PageContext,
         render: impl FnOnce(&tera::Context) -> Result<Vec<u8>, E>,
-    ) -> Result<Vec<u8>, E> {
+    ) -> Result<Contents, E> {
         let Some(pages) = &self.pages else {
-            return render(context.context());
+            return render(context.context()).map(Contents::Bytes);
         };
         let key = context.key();
         let kept = pages.take_last(path).filter(|kept| kept.key == key);
@@ -314,9 +316,14 @@ impl RenderMemo {
             }
             None => render(context.context())?.into(),
         };
-        let page = bytes.to_vec();
-        pages.keep(path.to_string(), KeptPage { key, bytes });
-        Ok(page)
+        pages.keep(
+            path.to_string(),
+            KeptPage {
+                key,
+                bytes: Arc::clone(&bytes),
+            },
+        );
+        Ok(Contents::Shared(bytes))
     }
 
     /// Ends a render: pages it did not make are forgotten. Returns how many
@@ -400,7 +407,10 @@ mod tests {
             Ok::<_, ()>(value.as_bytes().to_vec())
         });
         memo.end_pages();
-        page.unwrap_or_default()
+        match page {
+            Ok(Contents::Shared(bytes)) => bytes.to_vec(),
+            other => panic!("a kept page is shared: {other:?}"),
+        }
     }
 
     #[test]

@@ -468,7 +468,7 @@ impl<'a> RenderContext<'a> {
         context.insert("path", path.strip_suffix("index.html").unwrap_or(&path));
         context.insert("nav", "");
         fill(&mut context);
-        let html = self.memo.page(&path, &context, |context| {
+        let contents = self.memo.page(&path, &context, |context| {
             // Room for a typical record page, so the output is not copied as it grows.
             let mut html = Vec::with_capacity(PAGE_CAPACITY);
             self.theme
@@ -481,7 +481,7 @@ impl<'a> RenderContext<'a> {
                 })?;
             Ok::<_, RenderError>(html)
         })?;
-        Ok(OutputFile::bytes(path, html))
+        Ok(OutputFile { path, contents })
     }
 
     /// Renders a piece of a page (a table row) for pages `depth` folders below
