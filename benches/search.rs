@@ -34,6 +34,7 @@ impl Sink for Counter {
     fn put(&self, file: OutputFile) -> Result<(), WriteError> {
         let len = match file.contents {
             Contents::Bytes(bytes) => bytes.len(),
+            Contents::Shared(bytes) => bytes.len(),
             Contents::Parts(parts) => parts.iter().map(Vec::len).sum(),
             Contents::Copy(_) => 0,
         };

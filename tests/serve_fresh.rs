@@ -180,11 +180,24 @@ fn every_kind_of_change_serves_what_a_fresh_build_writes() {
         },
     );
     step(&server, &archive, "template", || {
-        archive.write(
-            "templates/record.html",
-            record_template.replacen("</main>", "<p>Overridden</p></main>", 1),
+        let overridden = record_template.replacen(
+            "{% endblock main %}",
+            "<p>Overridden</p>{% endblock main %}",
+            1,
         );
+        assert_ne!(
+            overridden, record_template,
+            "the override changes the template"
+        );
+        archive.write("templates/record.html", overridden);
     });
+    assert!(
+        server
+            .get("/incidents/INC-2024-0918/")
+            .body
+            .contains("<p>Overridden</p>"),
+        "a record page renders with the new template"
+    );
     step(&server, &archive, "static file", || {
         archive.write("static/style.css", "body { color: red }");
     });

@@ -180,6 +180,7 @@ impl Sink for Staging<'_> {
         let target = staging.join(&file.path);
         match file.contents {
             Contents::Bytes(bytes) => fs::write(&target, bytes),
+            Contents::Shared(bytes) => fs::write(&target, bytes),
             Contents::Parts(parts) => write_parts(&target, &parts),
             Contents::Copy(source) => fs::copy(source, &target).map(|_| ()),
         }

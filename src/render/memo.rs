@@ -15,30 +15,161 @@
 //! side effects asking had (the files a link brings along are noted again), and
 //! only those of questions the new render asks too, since it asks the same ones up
 //! to that first difference.
+//!
+//! Pages are kept too: a page's bytes are a function of its template, the context
+//! it renders with, and what every page shares (the compiled theme and the `site`
+//! values: site.toml, today, profile, base URL). [`PageContext`] hashes each value
+//! as it goes into the context; the memo keeps each page's bytes under that hash,
+//! its template, its path and [`SharedKey`], so a page whose inputs are all the same
+//! is not rendered by Tera again. The theme's filters and functions are pure, so
+//! nothing else reaches a page.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
 
 use super::highlight::Highlighter;
 use super::markdown::Rendered;
 use super::mentions::FindMentions;
+use super::sink::Contents;
 
 /// What a render keeps for the next: code blocks always, record bodies when asked to.
 pub struct RenderMemo {
     /// Every code block highlighted so far, by language and text.
     pub highlighter: Highlighter,
-    /// `None` for a one-off build, which renders each body once.
-    bodies: Option<Mutex<Bodies>>,
+    /// Record bodies by record file; `None` for a one-off build, which renders
+    /// each body once.
+    bodies: Option<Kept<PathBuf, KeptBody>>,
+    /// Pages by output path; `None` for a one-off build, which renders each page
+    /// once.
+    pages: Option<Kept<String, KeptPage>>,
+    /// Pages the current render took from the memo, for `--timings`.
+    pages_reused: AtomicUsize,
 }
 
-/// Record bodies by record file: those of the last render, and those the current
-/// one has rendered or reused (the rest are forgotten when it ends).
-#[derive(Default)]
-struct Bodies {
-    last: HashMap<PathBuf, KeptBody>,
-    current: HashMap<PathBuf, KeptBody>,
+/// One page's bytes and the hash of what made them.
+struct KeptPage {
+    key: u64,
+    bytes: Arc<[u8]>,
+}
+
+/// A hash of what every page of one render shares: the theme's templates and the
+/// `site` values in Tera's global context. Part of every page's key, so a change
+/// to the theme, site.toml, today, the profile or the base URL renders every page
+/// again.
+#[derive(Clone, Copy)]
+pub struct SharedKey(u64);
+
+impl SharedKey {
+    /// The key of a render with `theme_fingerprint` ([`crate::render::theme::Theme`]'s)
+    /// and the global `site` values.
+    pub fn new(theme_fingerprint: u64, site: &impl Serialize) -> SharedKey {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        theme_fingerprint.hash(&mut hasher);
+        hash_json(&mut hasher, site);
+        SharedKey(hasher.finish())
+    }
+}
+
+/// The context one page renders with, and a hash of every value put in it, in
+/// order (the same values put in the same order make the same context).
+pub struct PageContext {
+    context: tera::Context,
+    hasher: std::collections::hash_map::DefaultHasher,
+}
+
+impl PageContext {
+    /// An empty context for `template` at `path`, in a render of `site`.
+    pub fn new(site: SharedKey, template: &str, path: &str) -> PageContext {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        site.0.hash(&mut hasher);
+        template.hash(&mut hasher);
+        path.hash(&mut hasher);
+        PageContext {
+            context: tera::Context::new(),
+            hasher,
+        }
+    }
+
+    /// Puts `value` in the context as `key` (replacing an earlier one).
+    pub fn insert<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+        let value = tera::Value::from_serializable(value);
+        key.hash(&mut self.hasher);
+        hash_json(&mut self.hasher, &value);
+        self.context.insert_value(key, value);
+    }
+
+    /// The context for Tera.
+    pub fn context(&self) -> &tera::Context {
+        &self.context
+    }
+
+    fn key(&self) -> u64 {
+        self.hasher.finish()
+    }
+}
+
+/// Feeds `value`'s JSON to `hasher`. JSON is exact for what templates see
+/// (strings escaped, numbers written so they read back the same), except that
+/// it writes a float that is not finite as `null`; no view holds such a float.
+fn hash_json(hasher: &mut impl Hasher, value: &(impl Serialize + ?Sized)) {
+    struct HashWriter<'a, H>(&'a mut H);
+    impl<H: Hasher> std::io::Write for HashWriter<'_, H> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    // A hasher never fails to take bytes, and the views serialize without error
+    // (Tera's own `from_serializable` made them); a failure would only leave the
+    // hash shorter, never wrong for two equal contexts.
+    let _ = serde_json::to_writer(HashWriter(hasher), value);
+}
+
+/// Things kept by name across renders: those of the last render, taken out as
+/// the current one reuses them, and those the current one made or reused (the
+/// rest are forgotten when it ends). Shared by the render's threads.
+struct Kept<K, V> {
+    renders: Mutex<(HashMap<K, V>, HashMap<K, V>)>,
+}
+
+impl<K: Eq + std::hash::Hash, V> Kept<K, V> {
+    fn new() -> Kept<K, V> {
+        Kept {
+            renders: Mutex::new((HashMap::new(), HashMap::new())),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<K, V>, HashMap<K, V>)> {
+        self.renders.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the last render kept under `name`, taken out.
+    fn take_last<Q>(&self, name: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + std::hash::Hash + ?Sized,
+    {
+        self.lock().0.remove(name)
+    }
+
+    /// Keeps `value` under `name` for the next render.
+    fn keep(&self, name: K, value: V) {
+        self.lock().1.insert(name, value);
+    }
+
+    /// Ends a render: what it did not keep is forgotten.
+    fn end(&self) {
+        let mut renders = self.lock();
+        renders.0 = std::mem::take(&mut renders.1);
+    }
 }
 
 /// One body's HTML and what it was made from.
@@ -87,6 +218,8 @@ impl RenderMemo {
         RenderMemo {
             highlighter: Highlighter::default(),
             bodies: None,
+            pages: None,
+            pages_reused: AtomicUsize::new(0),
         }
     }
 
@@ -94,7 +227,9 @@ impl RenderMemo {
     pub fn kept() -> RenderMemo {
         RenderMemo {
             highlighter: Highlighter::default(),
-            bodies: Some(Mutex::default()),
+            bodies: Some(Kept::new()),
+            pages: Some(Kept::new()),
+            pages_reused: AtomicUsize::new(0),
         }
     }
 
@@ -113,9 +248,8 @@ impl RenderMemo {
         let Some(bodies) = &self.bodies else {
             return render(resolve, mentions);
         };
-        let lock = || bodies.lock().unwrap_or_else(|e| e.into_inner());
         let key = body_key(text, setting);
-        let kept = lock().last.remove(path).filter(|kept| kept.key == key);
+        let kept = bodies.take_last(path).filter(|kept| kept.key == key);
         if let Some(kept) = kept {
             let same = kept.asked.iter().all(|question| match question {
                 Question::Resolve(url, answer) => resolve(url) == *answer,
@@ -123,7 +257,7 @@ impl RenderMemo {
             });
             if same {
                 let rendered = kept.rendered.clone();
-                lock().current.insert(path.to_path_buf(), kept);
+                bodies.keep(path.to_path_buf(), kept);
                 return rendered;
             }
         }
@@ -143,7 +277,7 @@ impl RenderMemo {
             answer
         };
         let rendered = render(&recording_resolve, &recording_mentions);
-        lock().current.insert(
+        bodies.keep(
             path.to_path_buf(),
             KeptBody {
                 key,
@@ -154,12 +288,51 @@ impl RenderMemo {
         rendered
     }
 
-    /// Ends a render: bodies it did not render are forgotten.
-    pub fn end_render(&self) {
+    /// Ends the records' part of a render: bodies it did not render are forgotten.
+    pub fn end_bodies(&self) {
         if let Some(bodies) = &self.bodies {
-            let mut bodies = bodies.lock().unwrap_or_else(|e| e.into_inner());
-            bodies.last = std::mem::take(&mut bodies.current);
+            bodies.end();
         }
+    }
+
+    /// The bytes of the page `context` is for: those kept from the last render
+    /// when every input is the same, else what `render` makes of the context;
+    /// shared with the memo when it keeps pages.
+    pub fn page<E>(
+        &self,
+        path: &str,
+        context: &PageContext,
+        render: impl FnOnce(&tera::Context) -> Result<Vec<u8>, E>,
+    ) -> Result<Contents, E> {
+        let Some(pages) = &self.pages else {
+            return render(context.context()).map(Contents::Bytes);
+        };
+        let key = context.key();
+        let kept = pages.take_last(path).filter(|kept| kept.key == key);
+        let bytes: Arc<[u8]> = match kept {
+            Some(kept) => {
+                self.pages_reused.fetch_add(1, Ordering::Relaxed);
+                kept.bytes
+            }
+            None => render(context.context())?.into(),
+        };
+        pages.keep(
+            path.to_string(),
+            KeptPage {
+                key,
+                bytes: Arc::clone(&bytes),
+            },
+        );
+        Ok(Contents::Shared(bytes))
+    }
+
+    /// Ends a render: pages it did not make are forgotten. Returns how many
+    /// pages it took from the memo.
+    pub fn end_pages(&self) -> usize {
+        if let Some(pages) = &self.pages {
+            pages.end();
+        }
+        self.pages_reused.swap(0, Ordering::Relaxed)
     }
 }
 
@@ -197,7 +370,7 @@ mod tests {
                 }
             },
         );
-        memo.end_render();
+        memo.end_bodies();
         rendered.html
     }
 
@@ -221,5 +394,35 @@ mod tests {
         render(&memo, "body", None, &renders);
         render(&memo, "body", None, &renders);
         assert_eq!(renders.get(), 2);
+    }
+
+    /// Renders a page at `a/index.html` whose context holds `value`, in a render
+    /// whose shared inputs are `theme`; counts real renders.
+    fn page(memo: &RenderMemo, theme: u64, value: &str, renders: &Cell<usize>) -> Vec<u8> {
+        let mut context =
+            PageContext::new(SharedKey::new(theme, &"site"), "t.html", "a/index.html");
+        context.insert("value", value);
+        let page = memo.page("a/index.html", &context, |_| {
+            renders.set(renders.get() + 1);
+            Ok::<_, ()>(value.as_bytes().to_vec())
+        });
+        memo.end_pages();
+        match page {
+            Ok(Contents::Shared(bytes)) => bytes.to_vec(),
+            other => panic!("a kept page is shared: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_page_is_reused_only_while_its_context_and_shared_inputs_are_the_same() {
+        let memo = RenderMemo::kept();
+        let renders = Cell::new(0);
+        assert_eq!(page(&memo, 1, "x", &renders), b"x");
+        assert_eq!(page(&memo, 1, "x", &renders), b"x");
+        assert_eq!(renders.get(), 1, "the same page is rendered once");
+        assert_eq!(page(&memo, 1, "y", &renders), b"y");
+        assert_eq!(renders.get(), 2, "a different value renders anew");
+        page(&memo, 2, "y", &renders);
+        assert_eq!(renders.get(), 3, "a different theme or site renders anew");
     }
 }

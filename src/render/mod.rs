@@ -45,7 +45,7 @@ use serde::Serialize;
 use self::assets::{Assets, Found};
 pub use self::escape::{escape, escape_to, escaped};
 use self::markdown::{Doc, Markdown};
-use self::memo::{BodySetting, RenderMemo};
+use self::memo::{BodySetting, PageContext, RenderMemo, SharedKey};
 use self::mentions::MentionLinks;
 use self::theme::{Theme, ThemeError, ThemeFile};
 use self::view::{
@@ -212,6 +212,10 @@ struct RenderContext<'a> {
     options: &'a RenderOptions,
     /// The templates, with `site` in their global context.
     theme: Theme,
+    /// What this render keeps for the next (code blocks, bodies, pages).
+    memo: &'a RenderMemo,
+    /// The part of every page's key that the theme and `site` make.
+    shared_key: SharedKey,
     /// One per selected record, in the selection's order.
     figures: &'a [Figures],
     /// What git knows of the records, outside a repository `None`.
@@ -301,6 +305,7 @@ pub fn render(
             .collect(),
     };
     theme.tera.global_context().insert("site", &site_view);
+    let shared_key = SharedKey::new(theme.fingerprint, &site_view);
     let site = RenderContext {
         archive,
         config,
@@ -308,6 +313,8 @@ pub fn render(
         links,
         options,
         theme,
+        memo,
+        shared_key,
         figures,
         history,
         git,
@@ -323,15 +330,21 @@ pub fn render(
     let found: Result<Vec<Found>, RenderError> = (0..site.refs.len())
         .into_par_iter()
         .map(|i| {
-            let (pages, found) = site.record_page(i, &markdown, memo, &assets)?;
+            let (pages, found) = site.record_page(i, &markdown, &assets)?;
             for page in pages {
                 out.put(page)?;
             }
             Ok(found)
         })
         .collect::<Result<_, RenderError>>();
-    memo.end_render();
-    let found = found?;
+    memo.end_bodies();
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => {
+            memo.end_pages();
+            return Err(e);
+        }
+    };
     if options.timings {
         crate::core::say!(
             "timing:   ({} distinct code blocks highlighted)",
@@ -359,6 +372,10 @@ pub fn render(
             result
         },
     );
+    let reused = memo.end_pages();
+    if options.timings {
+        crate::core::say!("timing:   ({reused} pages reused)");
+    }
     indexed.and(rest)
 }
 
@@ -444,24 +461,27 @@ impl<'a> RenderContext<'a> {
         &self,
         template: &str,
         path: String,
-        fill: impl FnOnce(&mut tera::Context),
+        fill: impl FnOnce(&mut PageContext),
     ) -> Result<OutputFile, RenderError> {
-        let mut context = tera::Context::new();
+        let mut context = PageContext::new(self.shared_key, template, &path);
         context.insert("root", &root_prefix(&path));
         context.insert("path", path.strip_suffix("index.html").unwrap_or(&path));
         context.insert("nav", "");
         fill(&mut context);
-        // Room for a typical record page, so the output is not copied as it grows.
-        let mut html = Vec::with_capacity(PAGE_CAPACITY);
-        self.theme
-            .tera
-            .render_to(template, &context, &mut html)
-            .map_err(|e| RenderError::Template {
-                template: template.to_string(),
-                path: path.clone(),
-                message: error_chain(&e),
-            })?;
-        Ok(OutputFile::bytes(path, html))
+        let contents = self.memo.page(&path, &context, |context| {
+            // Room for a typical record page, so the output is not copied as it grows.
+            let mut html = Vec::with_capacity(PAGE_CAPACITY);
+            self.theme
+                .tera
+                .render_to(template, context, &mut html)
+                .map_err(|e| RenderError::Template {
+                    template: template.to_string(),
+                    path: path.clone(),
+                    message: error_chain(&e),
+                })?;
+            Ok::<_, RenderError>(html)
+        })?;
+        Ok(OutputFile { path, contents })
     }
 
     /// Renders a piece of a page (a table row) for pages `depth` folders below
@@ -524,7 +544,6 @@ impl<'a> RenderContext<'a> {
         &self,
         i: usize,
         markdown: &Markdown<'_>,
-        memo: &RenderMemo,
         assets: &Assets<'_>,
     ) -> Result<(Vec<OutputFile>, Found), RenderError> {
         let record = self.selection.records[i];
@@ -550,7 +569,7 @@ impl<'a> RenderContext<'a> {
             root: &root,
             trusted_html: self.config.trusted_html,
         };
-        let body = memo.body(
+        let body = self.memo.body(
             &record.path,
             record.body(),
             &setting,

@@ -209,6 +209,9 @@ fn shown(root: &Path, path: &Path) -> PathBuf {
 /// The merged theme: templates compiled into Tera, static files to copy.
 pub struct Theme {
     pub tera: tera::Tera,
+    /// A hash of every template's name and text: two themes with the same
+    /// fingerprint render a context alike (`casebook serve` keeps pages by it).
+    pub fingerprint: u64,
     /// Static files by output path (relative to the site root).
     pub statics: BTreeMap<String, ThemeFile>,
 }
@@ -256,7 +259,20 @@ impl Theme {
             }
         }
         let tera = compile(&templates).map_err(ThemeError::Templates)?;
-        Ok(Theme { tera, statics })
+        let fingerprint = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            for template in &templates {
+                template.name.hash(&mut hasher);
+                template.text.hash(&mut hasher);
+            }
+            hasher.finish()
+        };
+        Ok(Theme {
+            tera,
+            fingerprint,
+            statics,
+        })
     }
 }
 

@@ -179,7 +179,7 @@ fn stand_in(site: &ServedSite, problems: &[Problem]) -> String {
 /// The bytes of a site file: generated, or read from the archive now.
 fn read(served: &Served) -> Option<Vec<u8>> {
     match served {
-        Served::Bytes(bytes) => Some(bytes.clone()),
+        Served::Bytes(bytes) => Some(bytes.to_vec()),
         Served::File(path) => std::fs::read(path).ok(),
     }
 }
