@@ -79,27 +79,18 @@ impl SharedKey {
 /// order (the same values put in the same order make the same context).
 pub struct PageContext {
     context: tera::Context,
-    hasher: std::collections::hash_map::DefaultHasher,
+    /// `None` when the memo keeps no pages (`casebook build`): nothing is hashed.
+    hasher: Option<std::collections::hash_map::DefaultHasher>,
 }
 
 impl PageContext {
-    /// An empty context for `template` at `path`, in a render of `site`.
-    pub fn new(site: SharedKey, template: &str, path: &str) -> PageContext {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        site.0.hash(&mut hasher);
-        template.hash(&mut hasher);
-        path.hash(&mut hasher);
-        PageContext {
-            context: tera::Context::new(),
-            hasher,
-        }
-    }
-
     /// Puts `value` in the context as `key` (replacing an earlier one).
     pub fn insert<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
         let value = tera::Value::from_serializable(value);
-        key.hash(&mut self.hasher);
-        hash_json(&mut self.hasher, &value);
+        if let Some(hasher) = &mut self.hasher {
+            key.hash(hasher);
+            hash_json(hasher, &value);
+        }
         self.context.insert_value(key, value);
     }
 
@@ -108,8 +99,8 @@ impl PageContext {
         &self.context
     }
 
-    fn key(&self) -> u64 {
-        self.hasher.finish()
+    fn key(&self) -> Option<u64> {
+        self.hasher.as_ref().map(Hasher::finish)
     }
 }
 
@@ -304,10 +295,9 @@ impl RenderMemo {
         context: &PageContext,
         render: impl FnOnce(&tera::Context) -> Result<Vec<u8>, E>,
     ) -> Result<Contents, E> {
-        let Some(pages) = &self.pages else {
+        let (Some(pages), Some(key)) = (&self.pages, context.key()) else {
             return render(context.context()).map(Contents::Bytes);
         };
-        let key = context.key();
         let kept = pages.take_last(path).filter(|kept| kept.key == key);
         let bytes: Arc<[u8]> = match kept {
             Some(kept) => {
@@ -324,6 +314,22 @@ impl RenderMemo {
             },
         );
         Ok(Contents::Shared(bytes))
+    }
+
+    /// An empty context for `template` at `path`, in a render of `site`; its
+    /// values are hashed only when this memo keeps pages.
+    pub fn page_context(&self, site: SharedKey, template: &str, path: &str) -> PageContext {
+        let hasher = self.pages.as_ref().map(|_| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            site.0.hash(&mut hasher);
+            template.hash(&mut hasher);
+            path.hash(&mut hasher);
+            hasher
+        });
+        PageContext {
+            context: tera::Context::new(),
+            hasher,
+        }
     }
 
     /// Ends a render: pages it did not make are forgotten. Returns how many
@@ -400,7 +406,7 @@ mod tests {
     /// whose shared inputs are `theme`; counts real renders.
     fn page(memo: &RenderMemo, theme: u64, value: &str, renders: &Cell<usize>) -> Vec<u8> {
         let mut context =
-            PageContext::new(SharedKey::new(theme, &"site"), "t.html", "a/index.html");
+            memo.page_context(SharedKey::new(theme, &"site"), "t.html", "a/index.html");
         context.insert("value", value);
         let page = memo.page("a/index.html", &context, |_| {
             renders.set(renders.get() + 1);

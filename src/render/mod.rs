@@ -463,7 +463,7 @@ impl<'a> RenderContext<'a> {
         path: String,
         fill: impl FnOnce(&mut PageContext),
     ) -> Result<OutputFile, RenderError> {
-        let mut context = PageContext::new(self.shared_key, template, &path);
+        let mut context = self.memo.page_context(self.shared_key, template, &path);
         context.insert("root", &root_prefix(&path));
         context.insert("path", path.strip_suffix("index.html").unwrap_or(&path));
         context.insert("nav", "");
