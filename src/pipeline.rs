@@ -173,7 +173,8 @@ impl Published {
 
 /// Reads what git knows about the records of `archive` (the history stage): once
 /// per build, or by `serve` when `HEAD` moves. The findings (a repository that
-/// cannot be read, a bad ignore-revs file; a shallow clone is [`check`]'s) come with site.toml's levels applied.
+/// cannot be read, a bad ignore-revs file; a shallow clone is [`check`]'s) come
+/// with site.toml's levels applied.
 pub fn history(archive: &Archive, timings: bool) -> (Option<History>, Vec<Diagnostic>) {
     let started = Instant::now();
     let outcome = history::read(archive);
