@@ -519,11 +519,7 @@ fn serve_publishes_per_profile_and_names_what_it_left_out() {
     let server = Server::start(archive.root(), &["--today", TODAY, "--profile", "public"]);
     assert_eq!(server.get("/incidents/PUBLIC-1/").status, 200);
     assert_eq!(server.get("/incidents/DRAFT-1/").status, 404);
-    let said = server.stderr();
-    assert!(
-        said.contains("1 record published (public profile)"),
-        "{said}"
-    );
+    let said = server.stderr_once_it_says("1 record published (public profile)");
     assert!(said.contains("left out 4 records:"), "{said}");
     assert!(
         said.contains("  in review (review: in-review): REVIEW-1"),

@@ -141,9 +141,7 @@ fn editing_a_record_updates_its_page_the_indexes_and_the_pages_that_link_to_it()
         .get("/incidents.json")
         .body
         .contains("Connection storm after deploy"));
-    assert!(server
-        .stderr()
-        .contains("(1 of 2 record files decoded anew)"));
+    server.stderr_once_it_says("(1 of 2 record files decoded anew)");
 }
 
 #[test]
@@ -178,7 +176,7 @@ fn an_invalid_record_keeps_the_last_good_site_and_shows_its_errors_until_fixed()
         "error text must be escaped"
     );
     assert!(server.get("/nowhere/").body.contains("casebook-errors"));
-    assert!(server.stderr().contains("serving the last good build"));
+    server.stderr_once_it_says("serving the last good build");
 
     // Files that are no record at all: not UTF-8, empty, unclosed front matter.
     let status = server.change(|| {

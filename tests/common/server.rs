@@ -101,6 +101,24 @@ impl Server {
         std::fs::read_to_string(self.logs.path().join("stderr")).unwrap_or_default()
     }
 
+    /// Waits until stderr holds `text`, and returns all of it then. The server
+    /// prints a rebuild's summary after it serves the new site, so a test that
+    /// has just seen the new generation may read stderr before that line is in.
+    pub fn stderr_once_it_says(&self, text: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let said = self.stderr();
+            if said.contains(text) {
+                return said;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no `{text}` on stderr in {PATIENCE:?}:\n{said}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// GET `path` (starting with `/`).
     pub fn get(&self, path: &str) -> Page {
         let url = format!("{}{path}", self.base);
