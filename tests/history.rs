@@ -406,3 +406,71 @@ fn a_packed_history_reads_as_the_loose_one() {
         "{loose}"
     );
 }
+
+#[test]
+fn an_older_version_counts_by_its_review_and_action_items_alone() {
+    // Each record is approved, with its item done, in a version whose `date` is
+    // broken, and the date is fixed a commit later. That version still says what
+    // its review was. INC-3's entries use an anchor set in `extra`, so they are
+    // read from the whole front matter; INC-2's are read on their own.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo = dir.path();
+    git(
+        repo,
+        &["init", "-q", "-b", "main"],
+        ANA,
+        "2024-03-02T10:00:00Z",
+    );
+    std::fs::write(repo.join("site.toml"), SITE_TOML).unwrap();
+    let incidents = repo.join("content/incidents");
+    std::fs::create_dir_all(&incidents).unwrap();
+    let versions = |id: &str, review: &str, item: &str, date: &str| {
+        let text = record(review, item)
+            .replace("INC-1", id)
+            .replace("date: 2024-03-01\n", &format!("date: {date}\n"));
+        if id == "INC-3" {
+            text.replace(
+                "visibility: public\n",
+                "visibility: public\nextra:\n  state: &closed done\n",
+            )
+            .replace("    status: done\n", "    status: *closed\n")
+        } else {
+            text
+        }
+    };
+    let commit = |review: &str, item: &str, date: &str, day: &str| {
+        for id in ["INC-2", "INC-3"] {
+            std::fs::write(
+                incidents.join(format!("{id}.md")),
+                versions(id, review, item, date),
+            )
+            .unwrap();
+        }
+        git(repo, &["add", "-A"], ANA, day);
+        git(repo, &["commit", "-q", "-m", "edit"], ANA, day);
+    };
+    commit("draft", "open", "2024-03-01", "2024-03-02T10:00:00Z");
+    commit("approved", "done", "March 1st", "2024-03-05T10:00:00Z");
+    commit("approved", "done", "2024-03-01", "2024-03-09T10:00:00Z");
+    let (out, out_dir) = build(repo);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("incidents.json")).unwrap())
+            .unwrap();
+    let incidents = json["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 2);
+    for incident in incidents {
+        assert_eq!(
+            incident["git"]["approved"]["date"], "2024-03-05",
+            "{incident}"
+        );
+        assert_eq!(
+            incident["action_items"][0]["closed"], "2024-03-05",
+            "{incident}"
+        );
+    }
+}

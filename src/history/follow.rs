@@ -12,7 +12,9 @@ use super::walk::{CommitInfo, Objects, Version};
 use super::{Known, RecordHistory};
 use crate::core::config::SiteConfig;
 use crate::core::model::{ActionItem, ActionStatus, Record, Review};
-use crate::load::{reads_back_unchanged, record_from_bytes, split_front_matter, yaml};
+use crate::load::{
+    reads_back_unchanged, review_and_action_items_from_bytes, split_front_matter, yaml,
+};
 
 /// The key an action item keeps across versions: its `id`, or its title when it has
 /// none.
@@ -48,10 +50,13 @@ struct State {
 
 impl State {
     fn of(record: &Record) -> State {
+        State::new(*record.review, &record.action_items)
+    }
+
+    fn new(review: Review, items: &[ActionItem]) -> State {
         State {
-            review: *record.review,
-            items: record
-                .action_items
+            review,
+            items: items
                 .iter()
                 .map(|item| (item_key(item), item.status))
                 .collect(),
@@ -60,7 +65,7 @@ impl State {
 }
 
 /// What the version `version` of the record file at `path` says, or `None` when it
-/// does not decode.
+/// cannot be read.
 fn state(
     objects: &mut Objects,
     path: &Path,
@@ -68,8 +73,8 @@ fn state(
     config: &SiteConfig,
 ) -> Option<State> {
     let blob = objects.blob(&version.blob)?;
-    let (record, _) = record_from_bytes(path, blob, config);
-    record.as_ref().map(State::of)
+    let (review, items) = review_and_action_items_from_bytes(path, blob, config)?;
+    Some(State::new(review, &items))
 }
 
 /// What the newest version says. Most often the file in the work tree is the
@@ -102,7 +107,7 @@ struct Older<'a> {
 }
 
 impl Older<'_> {
-    /// The state of `versions[at]`; `None` when it does not decode.
+    /// The state of `versions[at]`; `None` when it cannot be read.
     fn state(&mut self, at: usize) -> Option<&State> {
         let count = self.versions.len();
         while self.states.len() < count - at {
@@ -115,7 +120,7 @@ impl Older<'_> {
 
     /// The oldest version of the unbroken run of versions where `holds` is true that
     /// ends with the newest (which holds): the newest's index, `versions.len()`, when
-    /// the version before it does not hold or does not decode.
+    /// the version before it does not hold or cannot be read.
     fn run_start(&mut self, holds: impl Fn(&State) -> bool) -> usize {
         let mut start = self.versions.len();
         while start > 0 && self.state(start - 1).is_some_and(&holds) {

@@ -37,6 +37,8 @@ pub struct CommitInfo {
     pub parents: Vec<usize>,
     pub author: String,
     pub at: Timestamp,
+    /// The commit's root tree.
+    tree: ObjectId,
     /// The tree of `content/incidents/`, when the commit has one.
     pub incidents: Option<ObjectId>,
     /// A shallow clone's oldest commit: its parents are not in the clone.
@@ -176,7 +178,8 @@ pub fn read(
         .chain(INCIDENTS_DIR.split('/').map(str::to_string))
         .collect();
     let mailmap = repo.open_mailmap();
-    let commits = commits(&repo, head, &shallow, &ignored, &incidents_path, &mailmap)?;
+    let mut commits = commits(&repo, head, &shallow, &ignored, &mailmap)?;
+    find_incidents_trees(&top, &mut commits, &incidents_path)?;
     let versions = versions(&top, &repo, &commits)?;
     let head_files = match commits.last().and_then(|c| c.incidents) {
         Some(tree) => files(&repo, tree)?,
@@ -187,35 +190,50 @@ pub fn read(
     } else {
         format!("{prefix}/")
     };
-    let found: Vec<Result<(PathBuf, RecordHistory), PathBuf>> = {
+    // A repository handle is not shared between threads. Each thread opens one and
+    // keeps it, with the delta bases it has read, for every n-th record: a handle
+    // for each batch of records would start empty dozens of times.
+    let threads = rayon::current_num_threads().max(1);
+    let found: Vec<Vec<Result<(PathBuf, RecordHistory), PathBuf>>> = {
         use rayon::prelude::*;
-        archive
-            .records
-            .par_iter()
-            .map_init(
-                // A repository handle is not shared between threads: each opens its own.
-                || Objects::open(&top).ok(),
-                |objects, record| {
-                    let path = slash_path(&record.path);
-                    let inside = path
-                        .strip_prefix(INCIDENTS_DIR)
-                        .and_then(|p| p.strip_prefix('/'))
-                        .unwrap_or(&path);
-                    let own = versions.get(inside).map(Vec::as_slice).unwrap_or_default();
-                    if own.is_empty() {
-                        return Err(record.path.clone());
-                    }
-                    let mut found = summarize(&repo_prefix, &path, own, &commits);
-                    if let Some(objects) = objects {
-                        follow::follow(objects, record, own, &commits, &mut found, &archive.config);
-                    }
-                    found.head_blob = head_files.get(inside).copied();
-                    Ok((record.path.clone(), found))
-                },
-            )
+        (0..threads)
+            .into_par_iter()
+            .map(|first| {
+                let mut objects = Objects::open(&top).ok();
+                archive
+                    .records
+                    .iter()
+                    .skip(first)
+                    .step_by(threads)
+                    .map(|record| {
+                        let path = slash_path(&record.path);
+                        let inside = path
+                            .strip_prefix(INCIDENTS_DIR)
+                            .and_then(|p| p.strip_prefix('/'))
+                            .unwrap_or(&path);
+                        let own = versions.get(inside).map(Vec::as_slice).unwrap_or_default();
+                        if own.is_empty() {
+                            return Err(record.path.clone());
+                        }
+                        let mut found = summarize(&repo_prefix, &path, own, &commits);
+                        if let Some(objects) = objects.as_mut() {
+                            follow::follow(
+                                objects,
+                                record,
+                                own,
+                                &commits,
+                                &mut found,
+                                &archive.config,
+                            );
+                        }
+                        found.head_blob = head_files.get(inside).copied();
+                        Ok((record.path.clone(), found))
+                    })
+                    .collect()
+            })
             .collect()
     };
-    for result in found {
+    for result in found.into_iter().flatten() {
         match result {
             Ok((path, found)) => {
                 history.records.insert(path, found);
@@ -277,7 +295,6 @@ fn commits(
     head: ObjectId,
     shallow: &HashSet<ObjectId>,
     ignored: &HashSet<ObjectId>,
-    incidents_path: &[String],
     mailmap: &gix::mailmap::Snapshot,
 ) -> Result<Vec<CommitInfo>, WalkError> {
     let mut index: HashMap<ObjectId, usize> = HashMap::new();
@@ -286,7 +303,6 @@ fn commits(
     // Depth-first, a commit leaves the stack once all its parents have an index.
     let mut stack = vec![(head, false)];
     let mut buf = Vec::new();
-    let mut tree_buf = Vec::new();
     while let Some((id, expanded)) = stack.pop() {
         if index.contains_key(&id) {
             continue;
@@ -315,7 +331,6 @@ fn commits(
             .unwrap_or(Timestamp::UNIX_EPOCH);
         let name = mailmap.resolve(author).name.to_string();
         let tree = commit.tree();
-        let incidents = subtree(repo, tree, incidents_path, &mut tree_buf)?;
         index.insert(id, out.len());
         parents_of.push(parent_ids);
         out.push(CommitInfo {
@@ -323,7 +338,8 @@ fn commits(
             parents: Vec::new(),
             author: name,
             at,
-            incidents,
+            tree,
+            incidents: None,
             boundary,
             ignored: ignored.contains(&id),
         });
@@ -335,6 +351,29 @@ fn commits(
             .collect();
     }
     Ok(out)
+}
+
+/// Sets each commit's tree of `content/incidents/` (at `incidents_path` from the
+/// repository's root). Two trees are read for each commit, so the commits are cut
+/// into one run a thread, each read with its own repository handle.
+fn find_incidents_trees(
+    top: &Path,
+    commits: &mut [CommitInfo],
+    incidents_path: &[String],
+) -> Result<(), WalkError> {
+    use rayon::prelude::*;
+    let run_len = commits
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(1);
+    commits.par_chunks_mut(run_len).try_for_each(|run| {
+        let repo = open(top, PACK_CACHE_BYTES)?;
+        let mut buf = Vec::new();
+        for commit in run {
+            commit.incidents = subtree(&repo, commit.tree, incidents_path, &mut buf)?;
+        }
+        Ok(())
+    })
 }
 
 /// The id of the tree at `path` below `tree`.

@@ -77,6 +77,28 @@ struct Decoder<'a> {
     diags: &'a mut Vec<Diagnostic>,
 }
 
+/// Reads `review` and `action_items` alone, by the rules [`record`] reads them by:
+/// what follow-through compares across a record's older versions (findings are
+/// dropped: those versions are history, not the archive being checked).
+pub fn review_and_action_items(
+    root: &Node,
+    source: &Arc<Source>,
+    config: &SiteConfig,
+) -> (Review, Vec<ActionItem>) {
+    let mut diags = Vec::new();
+    let mut d = Decoder {
+        source,
+        config,
+        diags: &mut diags,
+    };
+    let review = d.review(root).value;
+    let items = root
+        .get("action_items")
+        .map(|n| d.action_items(n))
+        .unwrap_or_default();
+    (review, items)
+}
+
 /// Decodes a record's front matter; `None` when a required field is missing or invalid.
 pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Option<Record> {
     let mut d = Decoder {
@@ -116,15 +138,7 @@ pub fn record(root: &Node, input: Input<'_>, diags: &mut Vec<Diagnostic>) -> Opt
             .or_else(|| n.as_str().map(str::to_string))
             .map(|s| Spanned::new(s, n.span))
     });
-    let review = match root.get("review") {
-        Some(n) => Spanned::new(
-            d.one_of(n, "review", Review::NAMES)
-                .and_then(|v| Review::parse(&v))
-                .unwrap_or(Review::Draft),
-            n.span,
-        ),
-        None => Spanned::new(Review::Draft, Span::new(root.span.start, root.span.start)),
-    };
+    let review = d.review(root);
     let visibility = root
         .get("visibility")
         .and_then(|n| d.one_of(n, "visibility", &["public", "internal"]))
@@ -609,6 +623,19 @@ impl Decoder<'_> {
             }
         }
         events
+    }
+
+    /// `review`, `draft` when it is missing or not one of the states.
+    fn review(&mut self, root: &Node) -> Spanned<Review> {
+        match root.get("review") {
+            Some(n) => Spanned::new(
+                self.one_of(n, "review", Review::NAMES)
+                    .and_then(|v| Review::parse(&v))
+                    .unwrap_or(Review::Draft),
+                n.span,
+            ),
+            None => Spanned::new(Review::Draft, Span::new(root.span.start, root.span.start)),
+        }
     }
 
     fn action_items(&mut self, node: &Node) -> Vec<ActionItem> {

@@ -20,7 +20,7 @@ use walkdir::WalkDir;
 
 use crate::core::config::SiteConfig;
 use crate::core::diag::{display_path, Diagnostic, Source, Span};
-use crate::core::model::{Archive, Page, Record};
+use crate::core::model::{ActionItem, Archive, Page, Record, Review};
 use crate::core::rules::Rule;
 
 /// Where records live, relative to the archive root.
@@ -535,6 +535,41 @@ pub fn record_from_bytes(
     match text_source(path, bytes) {
         Ok(source) => decode_record(source, &candidate, config),
         Err(diag) => (None, vec![*diag]),
+    }
+}
+
+/// What follow-through reads of an older version of a record: its `review` and
+/// action items, read from those two entries alone when the front matter's lines
+/// show where they are, so a version costs a small part of a full decode.
+/// `None` when they cannot be read: the file is not UTF-8, has no front matter, or
+/// the YAML they are in does not parse. The rest of the version may be invalid:
+/// what it says of its review still counts.
+pub fn review_and_action_items_from_bytes(
+    path: &Path,
+    bytes: &[u8],
+    config: &SiteConfig,
+) -> Option<(Review, Vec<ActionItem>)> {
+    const ENTRIES: &[&str] = &["review", "action_items"];
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).ok()?;
+    let text = normalize_newlines(text);
+    let yaml_text = match record_format(path).unwrap_or(Format::Markdown) {
+        Format::Yaml => text.as_str(),
+        Format::Markdown => split_front_matter(&text).ok()?.yaml,
+    };
+    let read = |yaml_text: &str| {
+        let source = Source::new(path, yaml_text.to_string());
+        let parsed = yaml::parse(&source.text, 0);
+        match parsed.root {
+            Some(root) => Some(decode::review_and_action_items(&root, &source, config)),
+            // Neither entry: a draft without action items.
+            None if parsed.problems.is_empty() => Some((Review::Draft, Vec::new())),
+            None => None,
+        }
+    };
+    // An entry read on its own fails where it uses an anchor set in another entry.
+    match syntax::top_level_entries(yaml_text, ENTRIES) {
+        Some(entries) => read(&entries).or_else(|| read(yaml_text)),
+        None => read(yaml_text),
     }
 }
 

@@ -60,6 +60,51 @@ pub fn next_key_line(lines: &[Line], after: usize) -> Option<usize> {
     (after + 1..lines.len()).find(|&i| top_level_key(lines[i].text))
 }
 
+/// The lines of the top-level entries named `keys`, for reading a few fields of a
+/// document without parsing the rest of it. `None` when the lines alone cannot say
+/// which entry a line belongs to: a tab or a document marker in column 0, a
+/// directive, a complex or quoted key, or a value that opens a quote or a flow
+/// collection and does not close it on its line (its next lines may start in
+/// column 0). Then only a parse of the whole document can tell.
+pub fn top_level_entries(text: &str, keys: &[&str]) -> Option<String> {
+    let mut out = String::new();
+    let mut keep = false;
+    for line in text.split('\n') {
+        let continues = line.is_empty()
+            || line.starts_with([' ', '#'])
+            || line == "-"
+            || line.starts_with("- ");
+        if !continues {
+            if !top_level_key(line) || line.starts_with(['%', '?', '&', '*', '!']) {
+                return None;
+            }
+            let entry = entry(line)?;
+            if opens_a_line_it_does_not_close(entry.value) {
+                return None;
+            }
+            keep = keys.contains(&entry.key);
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    Some(out)
+}
+
+/// Whether a value starts a quoted scalar or a flow collection that its line does
+/// not end with the closing character.
+fn opens_a_line_it_does_not_close(value: &str) -> bool {
+    let close = match value.chars().next() {
+        Some('"') => '"',
+        Some('\'') => '\'',
+        Some('[') => ']',
+        Some('{') => '}',
+        _ => return false,
+    };
+    value.len() < 2 || !value.ends_with(close)
+}
+
 /// A `key:` line in column 0 (not a list item, a comment or a flow's continuation).
 fn top_level_key(line: &str) -> bool {
     !line.starts_with([' ', '\t', '-', '#', '[', ']', '{', '}', ',', '"', '\''])
@@ -735,6 +780,35 @@ mod tests {
             .find_map(Result::err)
             .expect("an error");
         diagnose(&lines(text), 0, error.marker().index(), error.info())
+    }
+
+    #[test]
+    fn top_level_entries_keeps_the_named_entries_whole() {
+        let text = "id: X\nreview: approved # done\ntimeline:\n- at: 10:00\n  event: \"a: b\"\n\n# note\naction_items:\n  - title: T\n    status: done\nrelated: [A, B]\n";
+        assert_eq!(
+            top_level_entries(text, &["review", "action_items"]).as_deref(),
+            Some("review: approved # done\naction_items:\n  - title: T\n    status: done\n")
+        );
+        assert_eq!(
+            top_level_entries("a: 1\n", &["review"]).as_deref(),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn top_level_entries_gives_up_where_lines_cannot_tell() {
+        for text in [
+            "title: \"two\nreview: lines\"\n",
+            "related: [A,\nreview: x]\n",
+            "\treview: approved\n",
+            "---\nreview: approved\n",
+            "? review\n: approved\n",
+            "\"review\": approved\n",
+            "%YAML 1.2\nreview: approved\n",
+            "plain words\n",
+        ] {
+            assert_eq!(top_level_entries(text, &["review"]), None, "{text:?}");
+        }
     }
 
     #[test]
