@@ -185,6 +185,39 @@ pub fn history(archive: &Archive, timings: bool) -> (Option<History>, Vec<Diagno
     )
 }
 
+/// [`check`] and the history stage's walk over the repository at once: the walk
+/// needs no record, so it runs on its own thread while the records load and are
+/// checked, and only each record's history is read after. `history` is `None`
+/// when the check found errors: a build stops there.
+pub fn check_with_history(
+    root: &Path,
+    setup: Setup,
+    today: Date,
+    timings: bool,
+) -> (Checked, Option<(Option<History>, Vec<Diagnostic>)>) {
+    let ignore_revs_file = setup.config.ignore_revs_file.clone();
+    let (checked, walked) = std::thread::scope(|scope| {
+        let walk = scope.spawn(|| history::walk(root, ignore_revs_file.as_deref()));
+        let checked = check(root, setup, today, timings, &load::NoMemo);
+        let walked = walk
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (checked, walked)
+    });
+    if checked.report.count(Level::Error) > 0 {
+        return (checked, None);
+    }
+    let started = Instant::now();
+    let walk_ms = walked.took.as_secs_f64() * 1000.0;
+    let outcome = walked.records(&checked.archive);
+    log_time(timings, "history", started);
+    if timings {
+        crate::core::say!("timing:   (walk {walk_ms:.1} ms, beside load and check)");
+    }
+    let findings = check::apply_levels(outcome.findings, &checked.archive.config);
+    (checked, Some((outcome.history, findings)))
+}
+
 /// Why the stages after the check could not finish (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {

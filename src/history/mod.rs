@@ -209,23 +209,56 @@ pub struct HistoryRead {
     pub findings: Vec<Diagnostic>,
 }
 
-/// Reads the history of every record of `archive`. Outside a repository there is no
-/// history and no finding; a repository that cannot be read gives a warning and no
-/// history, so the build still succeeds.
-pub fn read(archive: &Archive) -> HistoryRead {
+/// The first half of the history stage, the walk over the repository
+/// ([`walk::walk`]), with its findings and how long it took: it needs no record, so
+/// `build` runs it while the records load, and [`Walked::records`] finishes it.
+pub struct Walked {
+    walk: Result<Option<walk::RepositoryWalk>, walk::WalkError>,
+    findings: Vec<Diagnostic>,
+    /// How long the walk took, for `--timings`.
+    pub took: std::time::Duration,
+}
+
+/// Walks the repository holding the archive at `root`. `ignore_revs_file` is
+/// site.toml's.
+pub fn walk(root: &Path, ignore_revs_file: Option<&Path>) -> Walked {
+    let started = std::time::Instant::now();
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut findings = Vec::new();
-    let history = match walk::read(archive, &mut findings) {
-        Ok(history) => history,
-        Err(error) => {
-            findings.push(
-                Diagnostic::new(
-                    Rule::GitUnreadable,
-                    format!("the git history cannot be read, so records show no dates from git: {error}"),
-                )
-                .help("check the repository with `git fsck`; the site is built without history"),
-            );
-            None
-        }
-    };
-    HistoryRead { history, findings }
+    let walk = walk::walk(&root, ignore_revs_file, &mut findings);
+    Walked {
+        walk,
+        findings,
+        took: started.elapsed(),
+    }
+}
+
+impl Walked {
+    /// Each record's history from the walk. Outside a repository there is no
+    /// history and no finding; a repository that cannot be read gives a warning
+    /// and no history, so the build still succeeds.
+    pub fn records(self, archive: &Archive) -> HistoryRead {
+        let Walked {
+            walk, mut findings, ..
+        } = self;
+        let history = match walk {
+            Ok(found) => found.map(|found| walk::records(found, archive)),
+            Err(error) => {
+                findings.push(
+                    Diagnostic::new(
+                        Rule::GitUnreadable,
+                        format!("the git history cannot be read, so records show no dates from git: {error}"),
+                    )
+                    .help("check the repository with `git fsck`; the site is built without history"),
+                );
+                None
+            }
+        };
+        HistoryRead { history, findings }
+    }
+}
+
+/// Reads the history of every record of `archive`: the walk, then the records.
+pub fn read(archive: &Archive) -> HistoryRead {
+    walk(&archive.root, archive.config.ignore_revs_file.as_deref()).records(archive)
 }

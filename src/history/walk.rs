@@ -130,12 +130,30 @@ pub(super) fn find_git(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// Reads the history of `archive`'s records, or `None` when it is in no repository.
-pub fn read(
-    archive: &Archive,
+/// What the walk over the repository found before any record is looked at: the
+/// commits, each file's versions, and the files of `HEAD`. It needs only the
+/// archive's folder and site.toml's ignore-revs file, so `build` runs it while the
+/// records load; [`records`] then reads each record's history from it.
+pub struct RepositoryWalk {
+    /// The folder holding `.git`.
+    top: PathBuf,
+    /// The archive's folder from the repository's root, with a final `/`, or empty.
+    repo_prefix: String,
+    commits: Vec<CommitInfo>,
+    versions: HashMap<String, Vec<Version>>,
+    head_files: HashMap<String, ObjectId>,
+    /// The branch and whether the clone is shallow; no record yet.
+    history: History,
+}
+
+/// Walks the repository holding `root` (canonical), or `None` when it is in no
+/// repository. `ignore_revs_file` is site.toml's, relative to `root`.
+pub fn walk(
+    root: &Path,
+    ignore_revs_file: Option<&Path>,
     findings: &mut Vec<Diagnostic>,
-) -> Result<Option<History>, WalkError> {
-    let Some(top) = find_git(&archive.root) else {
+) -> Result<Option<RepositoryWalk>, WalkError> {
+    let Some(top) = find_git(root) else {
         return Ok(None);
     };
     let repo = open(&top, PACK_CACHE_BYTES)?;
@@ -143,8 +161,7 @@ pub fn read(
         .workdir()
         .and_then(|w| w.canonicalize().ok())
         .unwrap_or_else(|| top.clone());
-    let prefix = archive
-        .root
+    let prefix = root
         .strip_prefix(&workdir)
         .map(slash_path)
         .unwrap_or_default();
@@ -158,17 +175,28 @@ pub fn read(
         .map_err(git)?
         .map(|commits| commits.iter().copied().collect())
         .unwrap_or_default();
-    let ignored = ignore_revs(archive, findings);
-    let mut history = History {
-        records: HashMap::new(),
-        uncommitted: HashSet::new(),
-        branch,
-        shallow: !shallow.is_empty(),
+    let ignored = ignore_revs(root, ignore_revs_file, findings);
+    let mut found = RepositoryWalk {
+        top: top.clone(),
+        repo_prefix: if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}/")
+        },
+        commits: Vec::new(),
+        versions: HashMap::new(),
+        head_files: HashMap::new(),
+        history: History {
+            records: HashMap::new(),
+            uncommitted: HashSet::new(),
+            branch,
+            shallow: !shallow.is_empty(),
+        },
     };
     let head = match repo.head_id() {
         Ok(id) => id.detach(),
         // A repository without a commit yet: nothing is committed.
-        Err(_) if repo.head().map(|h| h.is_unborn()).unwrap_or(false) => return Ok(Some(history)),
+        Err(_) if repo.head().map(|h| h.is_unborn()).unwrap_or(false) => return Ok(Some(found)),
         Err(error) => return Err(git(error)),
     };
     let incidents_path: Vec<String> = prefix
@@ -180,16 +208,27 @@ pub fn read(
     let mailmap = repo.open_mailmap();
     let mut commits = commits(&repo, head, &shallow, &ignored, &mailmap)?;
     find_incidents_trees(&top, &mut commits, &incidents_path)?;
-    let versions = versions(&top, &repo, &commits)?;
-    let head_files = match commits.last().and_then(|c| c.incidents) {
-        Some(tree) => files(&repo, tree)?,
-        None => HashMap::new(),
-    };
-    let repo_prefix = if prefix.is_empty() {
-        String::new()
-    } else {
-        format!("{prefix}/")
-    };
+    found.versions = versions(&top, &repo, &commits)?;
+    if let Some(tree) = commits.last().and_then(|c| c.incidents) {
+        found.head_files = files(&repo, tree)?;
+    }
+    found.commits = commits;
+    Ok(Some(found))
+}
+
+/// Each record's history from the walk: its dates, people and follow-through.
+pub fn records(walk: RepositoryWalk, archive: &Archive) -> History {
+    let RepositoryWalk {
+        top,
+        repo_prefix,
+        commits,
+        versions,
+        head_files,
+        mut history,
+    } = walk;
+    if commits.is_empty() {
+        return history;
+    }
     // A repository handle is not shared between threads. Each thread opens one and
     // keeps it, with the delta bases it has read, for every n-th record: a handle
     // for each batch of records would start empty dozens of times.
@@ -243,16 +282,20 @@ pub fn read(
             }
         }
     }
-    Ok(Some(history))
+    history
 }
 
 /// The commits listed in site.toml's `ignore_revs_file` (git's
 /// `blame.ignoreRevsFile` format: one full commit id a line, `#` comments).
-fn ignore_revs(archive: &Archive, findings: &mut Vec<Diagnostic>) -> HashSet<ObjectId> {
-    let Some(file) = &archive.config.ignore_revs_file else {
+fn ignore_revs(
+    root: &Path,
+    file: Option<&Path>,
+    findings: &mut Vec<Diagnostic>,
+) -> HashSet<ObjectId> {
+    let Some(file) = file else {
         return HashSet::new();
     };
-    let path = archive.root.join(file);
+    let path = root.join(file);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(error) => {

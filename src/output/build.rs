@@ -7,9 +7,8 @@ use std::time::Instant;
 use jiff::civil::Date;
 
 use crate::analysis::select::Profile;
-use crate::core::diag::{Level, Report};
+use crate::core::diag::Report;
 use crate::core::timing::log_time;
-use crate::load::NoMemo;
 use crate::output::write::Destination;
 use crate::pipeline::{self, Checked, PublishError, Published, Setup};
 use crate::render::memo::RenderMemo;
@@ -59,7 +58,8 @@ pub enum BuildError {
 /// the write stage then swaps the complete folder in.
 pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built, BuildError> {
     let destination = Destination::prepare(&options.output, root)?;
-    let mut checked = pipeline::check(root, setup, options.today, options.timings, &NoMemo);
+    let (mut checked, history) =
+        pipeline::check_with_history(root, setup, options.today, options.timings);
     let hidden_warnings = checked.scope(options.profile);
     let Checked {
         archive,
@@ -67,7 +67,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
         theme,
     } = checked;
     let records = archive.records.len();
-    if report.count(Level::Error) > 0 {
+    let Some((history, findings)) = history else {
         return Ok(Built {
             report,
             written: None,
@@ -76,9 +76,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
             hidden_warnings,
             output: destination.path().to_path_buf(),
         });
-    }
-
-    let (history, findings) = pipeline::history(&archive, options.timings);
+    };
     report.diagnostics.extend(findings);
 
     let render_options = RenderOptions {
