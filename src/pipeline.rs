@@ -171,11 +171,15 @@ impl Published {
     }
 }
 
+/// What the history stage hands on: what git knows of the records (`None` outside a
+/// repository) and its findings.
+pub type HistoryOutcome = (Option<History>, Vec<Diagnostic>);
+
 /// Reads what git knows about the records of `archive` (the history stage): once
 /// per build, or by `serve` when `HEAD` moves. The findings (a repository that
 /// cannot be read, a bad ignore-revs file; a shallow clone is [`check`]'s) come
 /// with site.toml's levels applied.
-pub fn history(archive: &Archive, timings: bool) -> (Option<History>, Vec<Diagnostic>) {
+pub fn history(archive: &Archive, timings: bool) -> HistoryOutcome {
     let started = Instant::now();
     let outcome = history::read(archive);
     log_time(timings, "history", started);
@@ -194,7 +198,7 @@ pub fn check_with_history(
     setup: Setup,
     today: Date,
     timings: bool,
-) -> (Checked, Option<(Option<History>, Vec<Diagnostic>)>) {
+) -> (Checked, Option<HistoryOutcome>) {
     let ignore_revs_file = setup.config.ignore_revs_file.clone();
     let (checked, walked) = std::thread::scope(|scope| {
         let walk = scope.spawn(|| history::walk(root, ignore_revs_file.as_deref()));
