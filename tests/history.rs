@@ -156,6 +156,10 @@ fn build(root: &Path) -> (std::process::Output, PathBuf) {
     (out, out_dir)
 }
 
+fn incidents_json(out_dir: &Path) -> String {
+    std::fs::read_to_string(out_dir.join("incidents.json")).unwrap()
+}
+
 fn incident(out_dir: &Path) -> Value {
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("incidents.json")).unwrap())
@@ -327,10 +331,11 @@ fn serve_marks_a_record_modified_now_until_it_is_committed() {
     assert!(after.contains("2024-05-01"), "{after}");
 }
 
-#[test]
-fn a_packed_history_reads_as_the_loose_one() {
-    // Enough records that git stores each version of the folder's tree as a delta
-    // of the one before it, which the walk applies itself (src/history/delta.rs).
+/// The repository of [`repository`] with 58 more records, ten of them approved one
+/// a day and one edited after its approval: enough records that git stores each
+/// version of the folder's tree as a delta of another, which the walk applies
+/// itself (src/history/delta.rs).
+fn many_records() -> (tempfile::TempDir, PathBuf) {
     let (dir, archive) = repository();
     let incidents = archive.join("content/incidents");
     let numbered =
@@ -366,8 +371,12 @@ fn a_packed_history_reads_as_the_loose_one() {
         BO,
         "2024-04-20T10:00:00Z",
     );
-    let incidents_json =
-        |out_dir: &Path| std::fs::read_to_string(out_dir.join("incidents.json")).unwrap();
+    (dir, archive)
+}
+
+#[test]
+fn a_packed_history_reads_as_the_loose_one() {
+    let (dir, archive) = many_records();
     let (out, out_dir) = build(&archive);
     assert!(
         out.status.success(),
@@ -473,4 +482,58 @@ fn an_older_version_counts_by_its_review_and_action_items_alone() {
             "{incident}"
         );
     }
+}
+
+#[test]
+fn a_history_packed_oldest_first_reads_as_the_loose_one() {
+    // `git fast-import` stores each tree as a delta of the version before it, the
+    // other way round from `git repack`: the walk reads both orders.
+    let (dir, archive) = many_records();
+    let (out, out_dir) = build(&archive);
+    assert!(out.status.success());
+    let loose = incidents_json(&out_dir);
+    let exported = Command::new("git")
+        .current_dir(dir.path())
+        .args(["fast-export", "--all"])
+        .output()
+        .expect("git fast-export");
+    assert!(exported.status.success());
+    let copy = tempfile::tempdir().expect("temp dir");
+    git(
+        copy.path(),
+        &["init", "-q", "-b", "main"],
+        BO,
+        "2024-05-01T10:00:00Z",
+    );
+    let mut import = Command::new("git")
+        .current_dir(copy.path())
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("git fast-import");
+    use std::io::Write;
+    import
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&exported.stdout)
+        .expect("feed fast-import");
+    assert!(import.wait().expect("fast-import").success());
+    git(
+        copy.path(),
+        &["reset", "-q", "--hard", "main"],
+        BO,
+        "2024-05-01T10:00:00Z",
+    );
+    let packs = std::fs::read_dir(copy.path().join(".git/objects/pack"))
+        .expect("packs")
+        .count();
+    assert!(packs > 0, "fast-import wrote no pack");
+    let (out, out_dir) = build(&copy.path().join("docs"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(incidents_json(&out_dir), loose);
 }
