@@ -13,6 +13,7 @@ use std::time::Instant;
 use jiff::civil::Date;
 
 use crate::analysis::select::{self, Exclusion, Profile};
+use crate::check::CheckMemo;
 use crate::core::config::{ConfigError, SiteConfig};
 use crate::core::diag::{Diagnostic, Level, Report};
 use crate::core::model::Archive;
@@ -61,15 +62,29 @@ pub struct Checked {
     pub theme: Option<Theme>,
 }
 
-/// Loads and checks the archive at `root`, with record files decoded through `memo`
-/// ([`load::load_with`]; `casebook serve` decodes again only the files that
-/// changed). Runs in parallel over records.
-pub fn check(
+/// Loads and checks the archive at `root` once (`check`, `build`, the reports).
+/// Runs in parallel over records.
+pub fn check(root: &Path, setup: Setup, today: Date, timings: bool) -> Checked {
+    check_with(
+        root,
+        setup,
+        today,
+        timings,
+        &load::NoMemo,
+        &CheckMemo::once(),
+    )
+}
+
+/// [`check`], with record files decoded through `memo` ([`load::load_with`]) and
+/// each record's own findings kept in `checks` ([`check::validate_with`]):
+/// `casebook serve` decodes and checks again only the records that changed.
+pub fn check_with(
     root: &Path,
     setup: Setup,
     today: Date,
     timings: bool,
     memo: &dyn load::Memo,
+    checks: &CheckMemo,
 ) -> Checked {
     let Setup {
         config,
@@ -81,8 +96,12 @@ pub fn check(
     let started = Instant::now();
     diags.extend(load_diags);
     diags.extend(history::shallow_clone(&archive.root));
-    diags.extend(check::validate(&archive, today));
+    diags.extend(check::validate_with(&archive, today, checks));
+    let checked_anew = checks.take_checked();
     log_time(timings, "validate", started);
+    if timings {
+        crate::core::say!("timing:   ({checked_anew} records checked anew)");
+    }
     let started = Instant::now();
     if archive.config.level(Rule::UnknownMention).is_some() {
         diags.extend(check::mentions::unknown_mentions(&archive.records));
@@ -202,7 +221,7 @@ pub fn check_with_history(
     let ignore_revs_file = setup.config.ignore_revs_file.clone();
     let (checked, walked) = std::thread::scope(|scope| {
         let walk = scope.spawn(|| history::walk(root, ignore_revs_file.as_deref()));
-        let checked = check(root, setup, today, timings, &load::NoMemo);
+        let checked = check(root, setup, today, timings);
         let walked = walk
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

@@ -204,6 +204,35 @@ fn an_invalid_record_keeps_the_last_good_site_and_shows_its_errors_until_fixed()
 }
 
 #[test]
+fn a_record_is_checked_again_when_a_file_it_links_to_comes_or_goes() {
+    // The record's text never changes: only the disk under its link does.
+    let archive = two_records();
+    archive.record(
+        "c/index.md",
+        record("INC-C", "Disk full on the bundle host", "2024-07-01", &[])
+            + "\n![usage](usage.svg)\n",
+    );
+    archive.record("c/usage.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+    let server = serve(&archive);
+    assert_eq!(server.status().errors, 0);
+
+    let status = server.change(|| {
+        std::fs::remove_file(archive.path("content/incidents/c/usage.svg")).expect("remove");
+    });
+    assert_eq!(status.errors, 1, "{}", server.stderr());
+    assert!(server
+        .get("/")
+        .body
+        .contains("usage.svg`, which does not exist"));
+
+    let status = server.change(|| {
+        archive.record("c/usage.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+    });
+    assert_eq!(status.errors, 0, "{}", server.stderr());
+    assert_eq!(server.get("/incidents/INC-C/usage.svg").status, 200);
+}
+
+#[test]
 fn adding_and_deleting_files_adds_and_removes_their_pages() {
     let archive = two_records();
     let server = serve(&archive);

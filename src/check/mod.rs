@@ -10,8 +10,9 @@ pub mod pages;
 pub mod urls;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
-use std::sync::OnceLock;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use jiff::civil::Date;
@@ -24,6 +25,7 @@ use crate::core::markdown;
 use crate::core::model::{Archive, Record, Review};
 use crate::core::paths::slug;
 use crate::core::rules::Rule;
+use urls::Disk;
 
 /// Wording that assigns blame; matched case-insensitively on whole words outside code.
 pub const BLAME_PHRASES: &[&str] = &[
@@ -48,11 +50,18 @@ pub const BLAME_PHRASES: &[&str] = &[
 
 /// Runs every check over a loaded archive. `today` decides what is overdue.
 pub fn validate(archive: &Archive, today: Date) -> Vec<Diagnostic> {
+    validate_with(archive, today, &CheckMemo::once())
+}
+
+/// [`validate`], each record's own findings taken from `memo` where they cannot
+/// have changed, and kept in it for the next run.
+pub fn validate_with(archive: &Archive, today: Date, memo: &CheckMemo) -> Vec<Diagnostic> {
     let config = &archive.config;
+    let config_key = memo.config_key(config);
     let mut diags: Vec<Diagnostic> = archive
         .records
         .par_iter()
-        .flat_map_iter(|record| check_record(record, config, &archive.root, today))
+        .flat_map_iter(|record| memo.record(record, config, config_key, &archive.root, today))
         .collect();
     diags.extend(duplicate_ids(&archive.records));
     diags.extend(unknown_related(&archive.records));
@@ -66,7 +75,115 @@ pub fn validate(archive: &Archive, today: Date) -> Vec<Diagnostic> {
     diags
 }
 
-fn check_record(record: &Record, config: &SiteConfig, root: &Path, today: Date) -> Vec<Diagnostic> {
+/// Each record's own findings, kept between runs of [`validate_with`]: `casebook
+/// serve` checks the archive again on every change, and most records did not change.
+///
+/// A record's findings are a function of the record, site.toml, today, and where
+/// its links' targets resolve on disk. They are kept with the record's [`Source`]
+/// (`load`'s memo hands out the same `Arc` for as long as the record file's bytes and
+/// site.toml stay the same, and the memo holds it, so the pointer is not reused),
+/// a fingerprint of site.toml's values, today, and every target the check
+/// resolved with the answer. To reuse them, each target is resolved again; any
+/// other answer, or any other key, checks the record anew.
+///
+/// [`Source`]: crate::core::diag::Source
+pub struct CheckMemo {
+    /// Findings by record file; `None` for a one-off check, which keeps nothing.
+    kept: Option<Mutex<HashMap<PathBuf, KeptChecks>>>,
+    /// Records checked anew since the last [`CheckMemo::take_checked`], for `--timings`.
+    checked: AtomicUsize,
+}
+
+/// One record's findings and what they were made from.
+struct KeptChecks {
+    source: Arc<crate::core::diag::Source>,
+    config: u64,
+    today: Date,
+    resolved: Vec<urls::Resolved>,
+    findings: Vec<Diagnostic>,
+}
+
+impl CheckMemo {
+    /// The memo of a one-off check: it keeps nothing.
+    pub fn once() -> CheckMemo {
+        CheckMemo {
+            kept: None,
+            checked: AtomicUsize::new(0),
+        }
+    }
+
+    /// A memo that keeps every record's findings for the next run.
+    pub fn kept() -> CheckMemo {
+        CheckMemo {
+            kept: Some(Mutex::new(HashMap::new())),
+            checked: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many records were checked anew, not taken from the memo, since the
+    /// last call.
+    pub fn take_checked(&self) -> usize {
+        self.checked.swap(0, Ordering::Relaxed)
+    }
+
+    /// A fingerprint of every value of site.toml, part of each kept record's key
+    /// (0 for a one-off check, which needs none).
+    fn config_key(&self, config: &SiteConfig) -> u64 {
+        if self.kept.is_none() {
+            return 0;
+        }
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        format!("{config:?}").hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// `record`'s own findings: the kept ones when nothing they depend on changed.
+    /// `config_key` is [`CheckMemo::config_key`]'s.
+    fn record(
+        &self,
+        record: &Record,
+        config: &SiteConfig,
+        config_key: u64,
+        root: &Path,
+        today: Date,
+    ) -> Vec<Diagnostic> {
+        let Some(kept) = &self.kept else {
+            self.checked.fetch_add(1, Ordering::Relaxed);
+            return check_record(record, config, &Disk::new(root), today);
+        };
+        let lock = || kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let reusable = lock().get(&record.path).and_then(|k| {
+            (Arc::ptr_eq(&k.source, &record.source) && k.config == config_key && k.today == today)
+                .then(|| (k.resolved.clone(), k.findings.clone()))
+        });
+        if let Some((resolved, findings)) = reusable {
+            let disk = Disk::new(root);
+            if resolved
+                .iter()
+                .all(|(path, answer)| disk.resolve(path) == *answer)
+            {
+                return findings;
+            }
+        }
+        self.checked.fetch_add(1, Ordering::Relaxed);
+        let disk = Disk::noting(root);
+        let findings = check_record(record, config, &disk, today);
+        lock().insert(
+            record.path.clone(),
+            KeptChecks {
+                source: Arc::clone(&record.source),
+                config: config_key,
+                today,
+                resolved: disk.answers(),
+                findings: findings.clone(),
+            },
+        );
+        findings
+    }
+}
+
+fn check_record(record: &Record, config: &SiteConfig, disk: &Disk, today: Date) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     timestamp_order(record, &mut diags);
     missing_resolved(record, &mut diags);
@@ -81,8 +198,8 @@ fn check_record(record: &Record, config: &SiteConfig, root: &Path, today: Date) 
             .map(Path::to_path_buf)
             .unwrap_or_default()
     });
-    urls::timeline_links(record, root, &folder, &mut diags);
-    body_checks(record, config, root, &folder, &mut diags);
+    urls::timeline_links(record, disk, &folder, &mut diags);
+    body_checks(record, config, disk, &folder, &mut diags);
     diags
 }
 
@@ -249,7 +366,7 @@ fn action_items(record: &Record, today: Date, diags: &mut Vec<Diagnostic>) {
 fn body_checks(
     record: &Record,
     config: &SiteConfig,
-    root: &Path,
+    disk: &Disk,
     folder: &Path,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -282,7 +399,7 @@ fn body_checks(
             | Event::Start(Tag::Image { dest_url, .. }) => {
                 diags.extend(urls::link_target(
                     &record.source,
-                    root,
+                    disk,
                     folder,
                     &dest_url,
                     record.body_span(range),
@@ -487,6 +604,58 @@ pub fn apply_levels(diags: Vec<Diagnostic>, config: &SiteConfig) -> Vec<Diagnost
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An archive of one record that links to `diagram.png` and has an item due on
+    /// 2024-06-01.
+    fn archive(dir: &Path) -> Archive {
+        std::fs::create_dir_all(dir.join("content/incidents")).expect("folders");
+        std::fs::write(dir.join("site.toml"), "title = \"T\"\n").expect("site.toml");
+        std::fs::write(
+            dir.join("content/incidents/a.md"),
+            "---\nid: INC-1\ntitle: T\ndate: 2024-05-01\nseverity: SEV2\nstatus: resolved\n\
+             action_items:\n  - title: Fix it\n    due: 2024-06-01\n---\n\n![d](diagram.png)\n",
+        )
+        .expect("record");
+        let (config, _) = SiteConfig::load(dir).expect("config");
+        crate::load::load(dir, config).0
+    }
+
+    fn messages(findings: &[Diagnostic]) -> Vec<String> {
+        let mut messages: Vec<String> = findings.iter().map(|d| d.message.clone()).collect();
+        messages.sort();
+        messages
+    }
+
+    #[test]
+    fn kept_findings_are_reused_only_while_their_inputs_are_the_same() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let archive = archive(dir.path());
+        let memo = CheckMemo::kept();
+        let june = Date::constant(2024, 6, 10);
+        let fresh = |today| messages(&validate(&archive, today));
+        let kept = |today| messages(&validate_with(&archive, today, &memo));
+
+        assert_eq!(kept(june), fresh(june));
+        assert_eq!(memo.take_checked(), 1);
+        assert_eq!(kept(june), fresh(june));
+        assert_eq!(memo.take_checked(), 0, "nothing changed: reused");
+
+        // The link's target appears: the disk gives another answer.
+        std::fs::write(archive.root.join("content/incidents/diagram.png"), b"png").expect("png");
+        assert_eq!(kept(june), fresh(june));
+        assert_eq!(memo.take_checked(), 1);
+        assert!(!kept(june).iter().any(|m| m.contains("diagram.png")));
+
+        // Another day: the item is overdue by another number of days.
+        let july = Date::constant(2024, 7, 10);
+        assert_eq!(kept(july), fresh(july));
+        assert_eq!(memo.take_checked(), 1);
+
+        // The same text decoded again is another record to the memo.
+        let again = crate::load::load(dir.path(), archive.config.clone()).0;
+        validate_with(&again, july, &memo);
+        assert_eq!(memo.take_checked(), 1);
+    }
 
     #[test]
     fn whole_words_only() {

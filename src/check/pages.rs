@@ -13,7 +13,7 @@ use std::path::Path;
 
 use pulldown_cmark::{Event, Tag};
 
-use crate::check::urls::link_target;
+use crate::check::urls::{link_target, Disk};
 use crate::core::diag::{display_path, Diagnostic, Span};
 use crate::core::markdown;
 use crate::core::model::Page;
@@ -65,7 +65,13 @@ fn page_links(page: &Page, root: &Path, diags: &mut Vec<Diagnostic>) {
     for (event, range) in markdown::parser(&page.body).into_offset_iter() {
         if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = event {
             let span = Span::new(page.body_offset + range.start, page.body_offset + range.end);
-            diags.extend(link_target(&page.source, root, folder, &dest_url, span));
+            diags.extend(link_target(
+                &page.source,
+                &Disk::new(root),
+                folder,
+                &dest_url,
+                span,
+            ));
         }
     }
 }

@@ -12,7 +12,8 @@
 //! - `missing-asset`: a relative target that does not exist, climbs out of the
 //!   archive, or leaves it through a symlink.
 
-use std::path::Path;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pulldown_cmark::{Event, Tag};
@@ -44,7 +45,7 @@ pub fn front_matter_urls(record: &Record, diags: &mut Vec<Diagnostic>) {
 
 /// Links and images in the record's timeline events, which render as inline
 /// Markdown against the record's `folder` like the body.
-pub fn timeline_links(record: &Record, root: &Path, folder: &Path, diags: &mut Vec<Diagnostic>) {
+pub fn timeline_links(record: &Record, disk: &Disk, folder: &Path, diags: &mut Vec<Diagnostic>) {
     for entry in &record.timeline {
         // Most events are plain sentences: without `[` or `<` there is no link to read.
         if !entry.event.contains(['[', '<']) {
@@ -66,17 +67,63 @@ pub fn timeline_links(record: &Record, root: &Path, folder: &Path, diags: &mut V
                     }
                     None => Span::new(entry.event.span.start, entry.event.span.start),
                 };
-                diags.extend(link_target(&record.source, root, folder, &dest_url, span));
+                diags.extend(link_target(&record.source, disk, folder, &dest_url, span));
             }
         }
     }
 }
 
+/// The archive's folder as the checks see it: where a link's target resolves. When
+/// asked to, it notes every question and its answer, so that findings kept from an
+/// earlier check ([`super::CheckMemo`]) are reused only while the disk still gives
+/// the same answers.
+pub struct Disk<'a> {
+    /// The archive's folder, canonical (see `load::load`).
+    pub root: &'a Path,
+    asked: Option<RefCell<Vec<Resolved>>>,
+}
+
+/// A path as a link named it (below the archive's folder), and what it resolved
+/// to: its canonical path, or `None` when it does not exist.
+pub type Resolved = (PathBuf, Option<PathBuf>);
+
+impl<'a> Disk<'a> {
+    /// The disk, its answers not noted.
+    pub fn new(root: &'a Path) -> Disk<'a> {
+        Disk { root, asked: None }
+    }
+
+    /// The disk, every answer noted for [`Disk::answers`].
+    pub fn noting(root: &'a Path) -> Disk<'a> {
+        Disk {
+            root,
+            asked: Some(RefCell::new(Vec::new())),
+        }
+    }
+
+    /// Where `path` (relative to the root) resolves, every symlink on the way
+    /// followed; `None` when it does not exist.
+    pub fn resolve(&self, path: &Path) -> Option<PathBuf> {
+        let answer = self.root.join(path).canonicalize().ok();
+        if let Some(asked) = &self.asked {
+            asked
+                .borrow_mut()
+                .push((path.to_path_buf(), answer.clone()));
+        }
+        answer
+    }
+
+    /// The questions asked so far, in order, with their answers.
+    pub fn answers(self) -> Vec<Resolved> {
+        self.asked.map(RefCell::into_inner).unwrap_or_default()
+    }
+}
+
 /// What is wrong with a Markdown link or image to `url` in a document in `folder`
-/// (relative to the archive `root`); `span` covers the link in `source`.
+/// (relative to the archive's folder); `span` covers the link in `source`.
 pub fn link_target(
     source: &Arc<Source>,
-    root: &Path,
+    disk: &Disk,
     folder: &Path,
     url: &str,
     span: Span,
@@ -93,16 +140,15 @@ pub fn link_target(
         Some(path) => {
             // Resolving follows every symlink on the way, a folder's as well as the
             // file's; only metadata is read, never the target's content.
-            match root.join(&path).canonicalize() {
-                Err(_) => format!(
+            match disk.resolve(&path) {
+                None => format!(
                     "link `{url}` points to `{}`, which does not exist",
                     display_path(&path)
                 ),
-                // The archive's root is canonical (see `load::load`).
-                Ok(target) if !target.starts_with(root) => {
+                Some(target) if !target.starts_with(disk.root) => {
                     format!("link `{url}` goes through a symlink that points outside the archive")
                 }
-                Ok(_) => return None,
+                Some(_) => return None,
             }
         }
     };

@@ -26,7 +26,7 @@ fn archive(records: &[(&str, &str)]) -> (tempfile::TempDir, crate::core::model::
     }
     let today = "2025-01-15".parse().expect("date");
     let setup = pipeline::Setup::load(root).expect("site.toml");
-    let checked = pipeline::check(root, setup, today, false, &crate::load::NoMemo);
+    let checked = pipeline::check(root, setup, today, false);
     (dir, checked.archive)
 }
 

@@ -6,7 +6,6 @@ use crate::cli::cmd::build::hidden_note;
 use crate::cli::cmd::{today, Failure, Outcome};
 use crate::cli::{CheckArgs, Deny, GlobalArgs};
 use crate::core::diag::Format;
-use crate::load::NoMemo;
 use crate::pipeline::{self, Setup, SetupError};
 
 /// Checks the archive; fails on errors, or on warnings with `--deny warnings`.
@@ -23,7 +22,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, Failure> {
     };
     let today = today(&args.today)?.date(&setup.config.timezone);
     let profile = args.profile.profile();
-    let mut checked = pipeline::check(&global.root, setup, today, args.timings, &NoMemo);
+    let mut checked = pipeline::check(&global.root, setup, today, args.timings);
     let hidden = checked.scope(profile);
     let report = &checked.report;
     let color = global.stderr_color();

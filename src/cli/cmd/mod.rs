@@ -11,7 +11,6 @@ use crate::core::diag::{Format, Level, Report};
 use crate::core::model::Archive;
 use crate::core::today::Today;
 use crate::import::ImportError;
-use crate::load::NoMemo;
 use crate::output::build::BuildError;
 use crate::output::serve::ServeError;
 use crate::pipeline::{self, Setup, SetupError};
@@ -138,7 +137,7 @@ pub fn checked_archive(
     today: Date,
     timings: bool,
 ) -> Result<Option<Archive>, Failure> {
-    let checked = pipeline::check(&global.root, setup, today, timings, &NoMemo);
+    let checked = pipeline::check(&global.root, setup, today, timings);
     let errors: Vec<_> = checked
         .report
         .diagnostics

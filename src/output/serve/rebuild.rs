@@ -16,6 +16,7 @@ use super::cache::{DecodeCache, Decodings};
 use super::live::Problem;
 use super::site::{ServedSite, SiteSink};
 use crate::analysis::select::Profile;
+use crate::check::CheckMemo;
 use crate::core::config::FILE_NAME;
 use crate::core::diag::{display_path, Format, Level, Report};
 use crate::core::timing::log_time;
@@ -62,6 +63,8 @@ pub struct Builder {
     cache: DecodeCache,
     /// site.toml's bytes at the last build: records decode against it.
     config: Option<Vec<u8>>,
+    /// Each record's own findings, for the next check.
+    checks: CheckMemo,
     /// Highlighted code blocks and rendered record bodies, for the next build.
     memo: RenderMemo,
     /// The history read at the commit `HEAD` pointed to then; read again when
@@ -78,6 +81,7 @@ impl Builder {
             settings,
             cache: DecodeCache::default(),
             config: None,
+            checks: CheckMemo::kept(),
             memo: RenderMemo::kept(),
             history: None,
             modified: ModifiedMemo::default(),
@@ -93,6 +97,7 @@ impl Builder {
     pub fn forget(&mut self) {
         self.cache.clear();
         self.config = None;
+        self.checks = CheckMemo::kept();
         self.memo = RenderMemo::kept();
     }
 
@@ -110,7 +115,14 @@ impl Builder {
         };
         let today = self.settings.today.date(&setup.config.timezone);
         self.cache.begin();
-        let mut checked = pipeline::check(root, setup, today, self.settings.timings, &self.cache);
+        let mut checked = pipeline::check_with(
+            root,
+            setup,
+            today,
+            self.settings.timings,
+            &self.cache,
+            &self.checks,
+        );
         checked.scope(self.settings.profile);
         let Checked {
             archive,
