@@ -100,7 +100,10 @@ pub fn check_with(
     let checked_anew = checks.take_checked();
     log_time(timings, "validate", started);
     if timings {
-        crate::core::say!("timing:   ({checked_anew} records checked anew)");
+        crate::core::say!(
+            "timing:   ({checked_anew} record{} checked anew)",
+            if checked_anew == 1 { "" } else { "s" }
+        );
     }
     let started = Instant::now();
     if archive.config.level(Rule::UnknownMention).is_some() {
