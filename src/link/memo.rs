@@ -13,6 +13,14 @@
 //! id, or a changed date (the build's order is newest first), scans every record
 //! again.
 //!
+//! The body, most of the text, is not hashed when it is a slice of the record
+//! file's text (a Markdown record): the memo holds that text ([`Source`], which
+//! nothing changes once made) and the body is the same while the record's text is
+//! that very one, at the same offset. The decode cache of `casebook serve` hands
+//! out the same text for a file whose bytes did not change; a file decoded again
+//! (new bytes, or site.toml changed) has a new text and is scanned again. A YAML
+//! record's body is its own string, and is hashed.
+//!
 //! The word shown for each term is picked from how often the whole archive writes
 //! each word, so the memo also keeps the sum of the kept scans' word counts, taking
 //! out a replaced scan's counts and adding its new ones: integers, so the sum is the
@@ -20,13 +28,14 @@
 //! on every build.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::similar::{self, Terms};
 use super::{scan_all, scan_some, Scan};
+use crate::core::diag::Source;
 use crate::core::ids::IdIndex;
 use crate::core::model::Record;
 
@@ -59,10 +68,48 @@ pub(super) struct Scans<'s> {
     pub(super) scanned: usize,
 }
 
-/// One record's scan and the [`record_key`] of what it read.
+/// One record's scan and what it read: the [`record_key`] of its place and fields
+/// besides the body, and its body.
 struct KeptScan {
     key: u64,
+    body: KeptBody,
     scan: Scan,
+}
+
+/// A body, known by where it sits or by its hash.
+enum KeptBody {
+    /// A slice of the record file's text from this offset on.
+    InSource(Arc<Source>, usize),
+    /// A hash of a body the record holds itself (a YAML record's).
+    Hashed(u64),
+}
+
+impl KeptBody {
+    fn of(record: &Record) -> KeptBody {
+        match &record.yaml_body {
+            None => KeptBody::InSource(Arc::clone(&record.source), record.body_offset),
+            Some(body) => KeptBody::Hashed(hash_body(body)),
+        }
+    }
+
+    /// Whether `record`'s body is this one.
+    fn is_of(&self, record: &Record) -> bool {
+        match (self, &record.yaml_body) {
+            (KeptBody::InSource(source, offset), None) => {
+                Arc::ptr_eq(source, &record.source) && *offset == record.body_offset
+            }
+            (KeptBody::Hashed(hash), Some(body)) => *hash == hash_body(body),
+            _ => false,
+        }
+    }
+}
+
+/// A hash of a body (SipHash: a change that keeps it is out of reach of an edit by
+/// chance).
+fn hash_body(body: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A word, its term and how often the kept scans write it (never 0: a word no kept
@@ -86,8 +133,8 @@ fn archive_key(records: &[&Record], want_similar: bool) -> u64 {
     hasher.finish()
 }
 
-/// A hash of what record `index`'s scan reads of the record (SipHash, like the
-/// decode cache's: a change that keeps it is out of reach of an edit by chance).
+/// A hash of record `index`'s place and of what its scan reads of it besides the
+/// body ([`KeptBody`]). SipHash, like the decode cache's.
 fn record_key(index: usize, record: &Record) -> u64 {
     let mut hasher = DefaultHasher::new();
     index.hash(&mut hasher);
@@ -105,7 +152,6 @@ fn record_key(index: usize, record: &Record) -> u64 {
     for item in &record.action_items {
         item.title.as_str().hash(&mut hasher);
     }
-    record.body().hash(&mut hasher);
     hasher.finish()
 }
 
@@ -187,7 +233,11 @@ impl Kept {
             .map(|(i, record)| record_key(i, record))
             .collect();
         let todo: Vec<usize> = (0..records.len())
-            .filter(|&i| self.records.get(i).is_none_or(|kept| kept.key != keys[i]))
+            .filter(|&i| {
+                self.records
+                    .get(i)
+                    .is_none_or(|kept| kept.key != keys[i] || !kept.body.is_of(records[i]))
+            })
             .collect();
         let scanned = todo.len();
         if todo.is_empty() {
@@ -206,7 +256,11 @@ impl Kept {
         let fresh = self.records.is_empty();
         for (i, scan) in todo.into_iter().zip(scans) {
             self.count(&scan.words, true);
-            let new = KeptScan { key: keys[i], scan };
+            let new = KeptScan {
+                key: keys[i],
+                body: KeptBody::of(records[i]),
+                scan,
+            };
             if fresh {
                 self.records.push(new);
             } else {
@@ -236,6 +290,7 @@ impl Kept {
 mod tests {
     use super::*;
     use crate::core::config::SiteConfig;
+    use crate::core::diag::{Span, Spanned};
     use crate::link::{link, Links};
     use crate::load::record_for_test as record;
 
@@ -278,7 +333,7 @@ mod tests {
     #[test]
     fn a_kept_scan_is_reused_only_while_its_text_and_the_ids_are_the_same() {
         let memo = LinkMemo::kept();
-        let records = archive("Connections leaked from the database pool, like A-2.");
+        let mut records = archive("Connections leaked from the database pool, like A-2.");
         let (scanned, links) = run(&memo, &records);
         assert_eq!(scanned, 4, "the first build scans every record");
         assert_eq!(links, fresh(&records));
@@ -289,14 +344,27 @@ mod tests {
         assert_eq!(run(&memo, &records), (0, links));
 
         // One record's text changed: only it is scanned again.
-        let records = archive("Connections leaked from the database pool, like A-3.");
+        records[0] = record(
+            "A-1",
+            "services: [db]\n",
+            "Connections leaked from the database pool, like A-3.",
+        );
         let (scanned, links) = run(&memo, &records);
         assert_eq!(scanned, 1);
         assert_eq!(links, fresh(&records));
         assert_eq!(links[0].mentions, [2]);
 
+        // A field besides the body changed, in the same file text.
+        records[1].summary = Some(Spanned::new(
+            "Pool exhausted, as in A-1".to_string(),
+            Span::new(0, 0),
+        ));
+        let (scanned, links) = run(&memo, &records);
+        assert_eq!(scanned, 1);
+        assert_eq!(links, fresh(&records));
+        assert_eq!(links[1].mentions, [0]);
+
         // An id changed: A-2's text is the same, but `A-9` in it is an id now.
-        let mut records = records;
         records[2] = record(
             "A-9",
             "services: [cdn]\n",
@@ -305,7 +373,26 @@ mod tests {
         let (scanned, links) = run(&memo, &records);
         assert_eq!(scanned, 4, "a changed id scans every record again");
         assert_eq!(links, fresh(&records));
-        assert_eq!(links[1].mentions, [2]);
+        assert_eq!(links[1].mentions, [0, 2]);
+    }
+
+    #[test]
+    fn a_body_is_the_same_only_in_the_same_text() {
+        let memo = LinkMemo::kept();
+        let mut records = archive("Like A-2.");
+        run(&memo, &records);
+        // The same bytes decoded again are a new text: scanned again, to be safe.
+        records[0] = record("A-1", "services: [db]\n", "Like A-2.");
+        assert_eq!(run(&memo, &records).0, 1);
+        // A body that is not a slice of the file (a YAML record's) is compared by hash.
+        records[3].yaml_body = Some("Leaked connections.".to_string());
+        assert_eq!(run(&memo, &records).0, 1);
+        assert_eq!(run(&memo, &records).0, 0);
+        records[3].yaml_body = Some("Leaked connections, like A-1.".to_string());
+        let (scanned, links) = run(&memo, &records);
+        assert_eq!(scanned, 1);
+        assert_eq!(links, fresh(&records));
+        assert_eq!(links[3].mentions, [0]);
     }
 
     #[test]
