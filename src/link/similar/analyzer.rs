@@ -599,7 +599,9 @@ impl TermCounts {
             list: self.slots,
             length: self.length,
         };
-        (terms, self.words.unwrap_or_default())
+        let mut words = self.words.unwrap_or_default();
+        words.shrink_to_fit();
+        (terms, words)
     }
 }
 
