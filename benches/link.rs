@@ -42,7 +42,12 @@ fn bench(root: &Path) {
     for _ in 0..RUNS {
         let cpu = cpu_time();
         let started = Instant::now();
-        let graph = link::link(&records, &archive.config);
+        let graph = link::link(
+            &records,
+            &archive.config,
+            &link::memo::LinkMemo::once(),
+            false,
+        );
         let wall = started.elapsed();
         let cpu = cpu_time().zip(cpu).map_or(Duration::ZERO, |(b, a)| b - a);
         edges = graph

@@ -20,6 +20,7 @@ use crate::core::model::Archive;
 use crate::core::rules::Rule;
 use crate::core::timing::log_time;
 use crate::history::{self, History};
+use crate::link::memo::LinkMemo;
 use crate::render::memo::RenderMemo;
 use crate::render::sink::{Sink, WriteError};
 use crate::render::theme::Theme;
@@ -257,15 +258,16 @@ pub enum PublishError {
 /// link, render (with `theme`, compiled by [`check`]; compiled here when the
 /// check had none to hand on) and the search index, every file handed to `out` as
 /// it is made. `history` is what git knows of the records (none outside a
-/// repository). `casebook build` passes its staging folder and
-/// [`RenderMemo::once`]; `casebook serve` a site in memory and the memo of its
-/// earlier builds ([`crate::render::memo`] says why what it keeps cannot go
-/// stale). Returns what was published and what was left out.
+/// repository). `casebook build` passes its staging folder, [`RenderMemo::once`]
+/// and [`LinkMemo::once`]; `casebook serve` a site in memory and the memos of its
+/// earlier builds ([`crate::render::memo`] and [`crate::link::memo`] say why what
+/// they keep cannot go stale). Returns what was published and what was left out.
 pub fn publish(
     archive: &Archive,
     theme: Option<Theme>,
     history: Option<&History>,
     memo: &RenderMemo,
+    link_memo: &LinkMemo,
     options: &RenderOptions,
     out: &dyn Sink,
 ) -> Result<Published, PublishError> {
@@ -288,7 +290,12 @@ pub fn publish(
     let (rendered, indexed) = rayon::join(
         || {
             let started = Instant::now();
-            let links = link::link(&selection.records, &archive.config);
+            let links = link::link(
+                &selection.records,
+                &archive.config,
+                link_memo,
+                options.timings,
+            );
             log_time(options.timings, "link", started);
             let started = Instant::now();
             let result = render::render(

@@ -29,15 +29,25 @@
 //! similar-incident scores use archive-wide term statistics, so a changed text can
 //! reorder any record's similar list. A server rebuilds the graph (it is fast) and
 //! compares it with the previous one instead of guessing.
+//!
+//! The scan of each record is what a rebuild can skip: [`memo::LinkMemo`] keeps it
+//! for the next build while the record's text and the archive's ids are the same.
+//! The graph itself and the similar-incident ranking are made anew every time.
 
+pub mod memo;
 pub mod similar;
 
+use std::time::Instant;
+
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::core::config::SiteConfig;
 use crate::core::ids::IdIndex;
 use crate::core::model::Record;
 use crate::core::prose::{self, Context, Field};
+use crate::core::timing::log_time;
+use crate::link::memo::LinkMemo;
 use crate::link::similar::{Match, TermAnalyzer, TermCounts, Terms};
 
 /// The fewest records per parallel work unit when scanning. Each unit has its own
@@ -80,66 +90,107 @@ pub struct LinkGraph<'a> {
 struct Scan {
     mentions: Vec<usize>,
     terms: Terms,
+    /// The record's words as `(word key, times written)`, counted only for a scan
+    /// that is kept ([`TermCounts::finish`]); empty otherwise.
+    words: Vec<(u64, u32)>,
 }
 
 /// Links `records` (already filtered to what the build publishes) and ranks their
-/// similar incidents. Scans records in parallel; the result does not depend on the
-/// number of threads.
-pub fn link<'a>(records: &[&'a Record], config: &SiteConfig) -> LinkGraph<'a> {
+/// similar incidents, scanning again only the records `memo` has no scan of
+/// ([`LinkMemo::once`] for a one-off build keeps nothing). Scans records in
+/// parallel; the result does not depend on the number of threads or on the memo.
+/// `timings`: print the time of the scan and of the ranking (`--timings`).
+pub fn link<'a>(
+    records: &[&'a Record],
+    config: &SiteConfig,
+    memo: &LinkMemo,
+    timings: bool,
+) -> LinkGraph<'a> {
     let ids = IdIndex::new(records);
     let want_similar = similar::enabled(&config.similar);
-    let (analyzers, scans) = scan_all(records, &ids, want_similar);
-    let (mentions, terms): (Vec<Vec<usize>>, Vec<Terms>) =
-        scans.into_iter().map(|s| (s.mentions, s.terms)).unzip();
-    let mut links: Vec<Links> = records
-        .iter()
-        .enumerate()
-        .zip(mentions)
-        .map(|((i, record), mentions)| Links {
-            related: related(record, i, &ids),
-            mentions,
-            ..Links::default()
-        })
-        .collect();
-    for (target, list) in backlinks(records, &links).into_iter().enumerate() {
-        links[target].backlinks = list;
-    }
-    if want_similar {
-        let linked: Vec<Vec<usize>> = links.iter().map(linked_either_way).collect();
-        let ranked = similar::rank(records, terms, &analyzers, &linked, config);
-        for (l, matches) in links.iter_mut().zip(ranked) {
-            l.similar = matches;
+    let started = Instant::now();
+    let links = memo.scans(records, &ids, want_similar, |scans| {
+        log_time(timings, "  scan", started);
+        if timings {
+            crate::core::say!(
+                "timing:   ({} of {} records scanned)",
+                scans.scanned,
+                records.len()
+            );
         }
-    }
+        let mut links: Vec<Links> = records
+            .iter()
+            .enumerate()
+            .zip(scans.mentions)
+            .map(|((i, record), mentions)| Links {
+                related: related(record, i, &ids),
+                mentions,
+                ..Links::default()
+            })
+            .collect();
+        for (target, list) in backlinks(records, &links).into_iter().enumerate() {
+            links[target].backlinks = list;
+        }
+        if want_similar {
+            let started = Instant::now();
+            let linked: Vec<Vec<usize>> = links.iter().map(linked_either_way).collect();
+            let ranked = similar::rank(records, &scans.terms, &scans.words, &linked, config);
+            for (l, matches) in links.iter_mut().zip(ranked) {
+                l.similar = matches;
+            }
+            log_time(timings, "  similar", started);
+        }
+        links
+    });
     LinkGraph { ids, links }
 }
 
-/// Reads every record once, in parallel work units of consecutive records, each with
-/// its own [`TermAnalyzer`]; returns the analyzers and one [`Scan`] per record, in order.
+/// Scans every record, for a build that keeps nothing: returns each record's
+/// mentions and terms, and the word shown for each term (when `want_similar`).
 fn scan_all(
     records: &[&Record],
     ids: &IdIndex<'_>,
     want_similar: bool,
+) -> (Vec<Vec<usize>>, Vec<Terms>, FxHashMap<u64, String>) {
+    let all: Vec<usize> = (0..records.len()).collect();
+    let (analyzers, scans) = scan_some(records, &all, ids, want_similar, false);
+    let words = if want_similar {
+        similar::display_words(&analyzers)
+    } else {
+        FxHashMap::default()
+    };
+    let (mentions, terms) = scans.into_iter().map(|s| (s.mentions, s.terms)).unzip();
+    (mentions, terms, words)
+}
+
+/// Reads the records `which` (indexes into `records`, ascending) once, in parallel
+/// work units of consecutive ones, each with its own [`TermAnalyzer`]; returns the
+/// analyzers and one [`Scan`] per record of `which`, in order. `keep_words`: count
+/// each record's words too, for a scan that is kept.
+fn scan_some(
+    records: &[&Record],
+    which: &[usize],
+    ids: &IdIndex<'_>,
+    want_similar: bool,
+    keep_words: bool,
 ) -> (Vec<TermAnalyzer>, Vec<Scan>) {
-    let chunk_size = (records.len() / (4 * rayon::current_num_threads())).max(SCAN_CHUNK);
-    let chunks: Vec<(TermAnalyzer, Vec<Scan>)> = records
+    let chunk_size = (which.len() / (4 * rayon::current_num_threads())).max(SCAN_CHUNK);
+    let chunks: Vec<(TermAnalyzer, Vec<Scan>)> = which
         .par_chunks(chunk_size)
-        .enumerate()
-        .map(|(chunk, group)| {
+        .map(|group| {
             let mut analyzer = TermAnalyzer::default();
             let scans = group
                 .iter()
-                .enumerate()
-                .map(|(i, record)| {
-                    let index = chunk * chunk_size + i;
-                    scan(record, index, ids, want_similar.then_some(&mut analyzer))
+                .map(|&index| {
+                    let analyzer = want_similar.then_some(&mut analyzer);
+                    scan(records[index], index, ids, analyzer, keep_words)
                 })
                 .collect();
             (analyzer, scans)
         })
         .collect();
     let mut analyzers = Vec::with_capacity(chunks.len());
-    let mut scans = Vec::with_capacity(records.len());
+    let mut scans = Vec::with_capacity(which.len());
     for (analyzer, chunk) in chunks {
         analyzers.push(analyzer);
         scans.extend(chunk);
@@ -202,17 +253,20 @@ pub fn newest_first(a: &Record, b: &Record) -> std::cmp::Ordering {
     b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id))
 }
 
+/// Reads record `index` once: its mentions and, with an analyzer, its terms (and
+/// its words when `keep_words`).
 fn scan(
     record: &Record,
     index: usize,
     ids: &IdIndex<'_>,
     analyzer: Option<&mut TermAnalyzer>,
+    keep_words: bool,
 ) -> Scan {
     let mut mentions = Vec::new();
     let mut analyzer = analyzer;
     let mut terms = analyzer
         .as_deref_mut()
-        .map_or_else(TermCounts::default, TermAnalyzer::counts);
+        .map_or_else(TermCounts::default, |a| a.counts(keep_words));
     if let Some(analyzer) = analyzer.as_deref_mut() {
         analyzer.add(&record.title, similar::TITLE_WEIGHT, &mut terms);
     }
@@ -232,9 +286,11 @@ fn scan(
             }
         }
     });
+    let (terms, words) = terms.finish();
     Scan {
         mentions,
-        terms: terms.finish(),
+        terms,
+        words,
     }
 }
 
@@ -267,7 +323,7 @@ mod tests {
         let refs = vec![&a, &b, &c, &d, &e, &f, &g];
         let mut config = SiteConfig::default();
         config.similar.enabled = false;
-        let graph = link(&refs, &config);
+        let graph = link(&refs, &config, &LinkMemo::once(), false);
         let l = &graph.links;
         assert_eq!(ids(&refs, &l[0].related), ["A-2"]);
         assert_eq!(ids(&refs, &l[0].mentions), ["A-3", "A-4"]);

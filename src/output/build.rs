@@ -9,6 +9,7 @@ use jiff::civil::Date;
 use crate::analysis::select::Profile;
 use crate::core::diag::Report;
 use crate::core::timing::log_time;
+use crate::link::memo::LinkMemo;
 use crate::output::write::Destination;
 use crate::pipeline::{self, Checked, PublishError, Published, Setup};
 use crate::render::memo::RenderMemo;
@@ -91,6 +92,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
         theme,
         history.as_ref(),
         &RenderMemo::once(),
+        &LinkMemo::once(),
         &render_options,
         &staging,
     )?;

@@ -574,12 +574,18 @@ pub struct TermCounts {
     serial: u32,
     slots: Vec<(u64, u32)>,
     length: u64,
+    /// Per slot, the word's key and how often this record writes it, when asked for
+    /// ([`TermAnalyzer::counts`]): a scan kept across builds brings its own share of
+    /// the archive's word counts, which pick the word shown for each term.
+    words: Option<Vec<(u64, u32)>>,
 }
 
 impl TermCounts {
     /// The record's terms, sorted, one entry per term, in as little memory as they
     /// need: every record's terms are held until the archive-wide counts are known.
-    pub fn finish(mut self) -> Terms {
+    /// Also the record's words as `(word key, times written)`, if they were counted
+    /// (else empty).
+    pub fn finish(mut self) -> (Terms, Vec<(u64, u32)>) {
         self.slots.sort_unstable_by_key(|&(term, _)| term);
         self.slots.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
@@ -589,10 +595,13 @@ impl TermCounts {
             same
         });
         self.slots.shrink_to_fit();
-        Terms {
+        let terms = Terms {
             list: self.slots,
             length: self.length,
-        }
+        };
+        let mut words = self.words.unwrap_or_default();
+        words.shrink_to_fit();
+        (terms, words)
     }
 }
 
@@ -675,14 +684,24 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 impl TermAnalyzer {
-    /// Empty counts for the next record this analyzer reads.
-    pub fn counts(&mut self) -> TermCounts {
+    /// Empty counts for the next record this analyzer reads; `words`: count how often
+    /// the record writes each word too (see [`TermCounts::finish`]).
+    pub fn counts(&mut self, words: bool) -> TermCounts {
         self.serial += 1;
         TermCounts {
             serial: self.serial,
             slots: Vec::with_capacity(256),
             length: 0,
+            words: words.then(|| Vec::with_capacity(256)),
         }
+    }
+
+    /// Every word read so far that is a term: `(word key, word, term)`.
+    pub fn terms(&self) -> impl Iterator<Item = (u64, &str, u64)> {
+        self.words
+            .iter()
+            .filter(|(_, entry)| entry.term != 0)
+            .map(|(&key, entry)| (key, &*entry.word, entry.term))
     }
 
     /// Adds every term of `text` to `counts` (from [`TermAnalyzer::counts`]), each counted
@@ -752,19 +771,27 @@ impl TermAnalyzer {
         entry.seen += 1;
         counts.length += u64::from(weight);
         match counts.slots.get_mut(entry.slot as usize) {
-            Some(slot) if entry.serial == counts.serial => slot.1 += weight,
+            Some(slot) if entry.serial == counts.serial => {
+                slot.1 += weight;
+                if let Some(words) = &mut counts.words {
+                    words[entry.slot as usize].1 += 1;
+                }
+            }
             _ => {
                 entry.serial = counts.serial;
                 entry.slot = counts.slots.len() as u32;
                 counts.slots.push((entry.term, weight));
+                if let Some(words) = &mut counts.words {
+                    words.push((key, 1));
+                }
             }
         }
     }
 }
 
-/// The word shown for each term: the one written most often across the archive, then
-/// the shorter, then the first alphabetically. Independent of how work was split.
-pub(super) fn display_words(analyzers: &[TermAnalyzer]) -> FxHashMap<u64, String> {
+/// The word shown for each term, from every word the analyzers read (see
+/// [`shown_words`]). Independent of how work was split.
+pub fn display_words(analyzers: &[TermAnalyzer]) -> FxHashMap<u64, String> {
     let mut seen: FxHashMap<&str, (u64, u64)> = FxHashMap::default();
     for analyzer in analyzers {
         for entry in analyzer.words.values() {
@@ -773,8 +800,18 @@ pub(super) fn display_words(analyzers: &[TermAnalyzer]) -> FxHashMap<u64, String
             }
         }
     }
+    shown_words(
+        seen.into_iter()
+            .map(|(word, (term, count))| (word, term, count)),
+    )
+}
+
+/// The word shown for each term, given every distinct word of the archive once as
+/// `(word, term, times written)`: the one written most often, then the shorter, then
+/// the first alphabetically. Independent of the order the words come in.
+pub fn shown_words<'w>(words: impl Iterator<Item = (&'w str, u64, u64)>) -> FxHashMap<u64, String> {
     let mut best: FxHashMap<u64, (&str, u64)> = FxHashMap::default();
-    for (word, (term, count)) in seen {
+    for (word, term, count) in words {
         let slot = best.entry(term).or_insert((word, count));
         let better = (
             count,
@@ -855,13 +892,13 @@ mod tests {
     #[test]
     fn other_forms_of_filler_are_left_out_too() {
         let mut analyzer = TermAnalyzer::default();
-        let mut counts = analyzer.counts();
+        let mut counts = analyzer.counts(false);
         analyzer.add(
             "Fourteen requests timed out, looking late; the leak timings",
             1,
             &mut counts,
         );
-        let terms = counts.finish();
+        let (terms, _) = counts.finish();
         let words = display_words(&[analyzer]);
         let mut shown: Vec<&str> = terms.list.iter().map(|(t, _)| words[t].as_str()).collect();
         shown.sort_unstable();
@@ -871,13 +908,13 @@ mod tests {
     #[test]
     fn words_with_one_stem_are_one_term() {
         let mut analyzer = TermAnalyzer::default();
-        let mut counts = analyzer.counts();
+        let mut counts = analyzer.counts(false);
         analyzer.add(
             "Connections, connection; CONNECTION the 2024",
             2,
             &mut counts,
         );
-        let terms = counts.finish();
+        let (terms, _) = counts.finish();
         assert_eq!(terms.list.len(), 1);
         assert_eq!(terms.list[0].1, 6);
         assert_eq!(terms.length, 6);

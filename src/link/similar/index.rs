@@ -50,13 +50,9 @@ pub(super) struct Index<'r> {
 
 impl<'r> Index<'r> {
     /// Indexes `records`, whose terms are `docs` (in the same order), once per ranking.
-    pub(super) fn build(
-        records: &[&'r Record],
-        docs: Vec<Terms>,
-        config: &SiteConfig,
-    ) -> Index<'r> {
+    pub(super) fn build(records: &[&'r Record], docs: &[&Terms], config: &SiteConfig) -> Index<'r> {
         let n = records.len();
-        let df = document_frequencies(&docs);
+        let df = document_frequencies(docs);
         let total_length: u64 = docs.iter().map(|doc| doc.length).sum();
         let average = (total_length as f64 / n as f64).max(1.0);
         let n_f = n as f64;
@@ -64,7 +60,7 @@ impl<'r> Index<'r> {
         // Each record's signature: its heaviest BM25 terms that another record has,
         // divided by the norm of its heaviest terms of all (see `signature`).
         let signatures: Vec<Vec<(u64, f32)>> = docs
-            .into_par_iter()
+            .par_iter()
             .map(|doc| {
                 let saturation = K1 * (1.0 - B + B * doc.length as f64 / average);
                 let weighted: Vec<(u64, f64, bool)> = doc
@@ -204,7 +200,7 @@ impl<'r> Index<'r> {
 
 /// How many records have each term: counted per block of records in parallel, then
 /// added up (integers, so the order of adding does not matter).
-fn document_frequencies(docs: &[Terms]) -> FxHashMap<u64, u32> {
+fn document_frequencies(docs: &[&Terms]) -> FxHashMap<u64, u32> {
     docs.par_chunks(512)
         .map(|chunk| {
             let mut df: FxHashMap<u64, u32> = FxHashMap::default();

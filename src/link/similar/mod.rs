@@ -49,12 +49,12 @@ mod index;
 mod ranker;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::core::config::{SimilarConfig, SiteConfig};
 use crate::core::model::Record;
 
-use self::analyzer::display_words;
-pub use self::analyzer::{TermAnalyzer, TermCounts, Terms};
+pub use self::analyzer::{display_words, shown_words, TermAnalyzer, TermCounts, Terms};
 use self::index::Index;
 use self::ranker::{Ranker, Scratch};
 
@@ -124,7 +124,8 @@ impl Match {
 }
 
 /// Ranks the similar records of every record. `terms[i]` are record `i`'s terms from
-/// [`TermAnalyzer::add`] and [`TermCounts::finish`]; `linked[i]` (sorted) are the records
+/// [`TermAnalyzer::add`] and [`TermCounts::finish`]; `words` the word shown for each
+/// term ([`display_words`], [`shown_words`]); `linked[i]` (sorted) are the records
 /// it is already linked with either way. Those compete for the `count` places like
 /// any other record but are not repeated as similar (the page lists them already):
 /// a record whose nearest incidents are all linked shows fewer similar ones, never
@@ -132,8 +133,8 @@ impl Match {
 /// Parallel over records.
 pub fn rank(
     records: &[&Record],
-    terms: Vec<Terms>,
-    analyzers: &[TermAnalyzer],
+    terms: &[&Terms],
+    words: &FxHashMap<u64, String>,
     linked: &[Vec<usize>],
     config: &SiteConfig,
 ) -> Vec<Vec<Match>> {
@@ -142,7 +143,6 @@ pub fn rank(
     if !enabled(settings) || n < 2 {
         return vec![Vec::new(); n];
     }
-    let words = display_words(analyzers);
     let index = Index::build(records, terms, config);
     (0..n)
         .into_par_iter()
@@ -159,7 +159,7 @@ pub fn rank(
                     .best(scratch)
                     .into_iter()
                     .filter(|(e, _, _)| linked[d].binary_search(e).is_err())
-                    .map(|(e, score, text)| index.explain(d, e, score, text, &words))
+                    .map(|(e, score, text)| index.explain(d, e, score, text, words))
                     .collect()
             },
         )
@@ -200,7 +200,7 @@ mod tests {
 
     fn rank_all(records: &[Record], config: &SiteConfig) -> Vec<Vec<Match>> {
         let refs: Vec<&Record> = records.iter().collect();
-        crate::link::link(&refs, config)
+        crate::link::link(&refs, config, &crate::link::memo::LinkMemo::once(), false)
             .links
             .into_iter()
             .map(|l| l.similar)

@@ -4,7 +4,8 @@
 //! Every build runs the whole pipeline over the whole archive (load, validate,
 //! link, render, search index), exactly as `casebook build` does, so what is
 //! served never depends on which files changed: only decoding is skipped for
-//! record files whose bytes did not change (`DecodeCache`). That is what keeps
+//! record files whose bytes did not change (`DecodeCache`), and the link stage's
+//! scan for records whose text did not change (`LinkMemo`). That is what keeps
 //! it from going stale: every input is read again, and what is reused is a pure
 //! function of an input that is the same.
 
@@ -22,6 +23,7 @@ use crate::core::diag::{display_path, Format, Level, Report};
 use crate::core::timing::log_time;
 use crate::core::today::Today;
 use crate::history::{self, History, ModifiedMemo};
+use crate::link::memo::LinkMemo;
 use crate::pipeline::{self, Checked, Published, Setup, SetupError};
 use crate::render::memo::RenderMemo;
 use crate::render::RenderOptions;
@@ -67,6 +69,8 @@ pub struct Builder {
     checks: CheckMemo,
     /// Highlighted code blocks and rendered record bodies, for the next build.
     memo: RenderMemo,
+    /// Each record's mentions and similar-incident terms, for the next build.
+    link_memo: LinkMemo,
     /// The history read at the commit `HEAD` pointed to then; read again when
     /// `HEAD` moves (a commit, a checkout, a pull).
     history: Option<(Option<String>, Option<History>)>,
@@ -83,6 +87,7 @@ impl Builder {
             config: None,
             checks: CheckMemo::kept(),
             memo: RenderMemo::kept(),
+            link_memo: LinkMemo::kept(),
             history: None,
             modified: ModifiedMemo::default(),
         }
@@ -99,6 +104,7 @@ impl Builder {
         self.config = None;
         self.checks = CheckMemo::kept();
         self.memo = RenderMemo::kept();
+        self.link_memo = LinkMemo::kept();
     }
 
     /// Builds the site into memory and prints the findings to stderr.
@@ -161,6 +167,7 @@ impl Builder {
             theme,
             history.as_ref(),
             &self.memo,
+            &self.link_memo,
             &options,
             &sink,
         ) {
