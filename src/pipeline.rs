@@ -108,7 +108,10 @@ pub fn check_with(
     }
     let started = Instant::now();
     if archive.config.level(Rule::UnknownMention).is_some() {
-        diags.extend(check::mentions::unknown_mentions(&archive.records));
+        diags.extend(check::mentions::unknown_mentions_with(
+            &archive.records,
+            &checks.mentions,
+        ));
     }
     log_time(timings, "mentions", started);
     // The theme is compiled as `build` compiles it (render's own loader), so a

@@ -2,7 +2,8 @@
 //! but name no record, each reported where it stands with the nearest existing id.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -103,38 +104,27 @@ fn ordered(value: f64) -> u64 {
 /// record, with the nearest existing id. `check` runs this over every record, so an
 /// id that only an internal record has is not reported. Runs in parallel.
 pub fn unknown_mentions(records: &[Record]) -> Vec<Diagnostic> {
+    unknown_mentions_with(records, &MentionMemo::once())
+}
+
+/// [`unknown_mentions`], each record's unknown tokens taken from `memo` where they
+/// cannot have changed, and kept in it for the next run.
+pub fn unknown_mentions_with(records: &[Record], memo: &MentionMemo) -> Vec<Diagnostic> {
     let refs: Vec<&Record> = records.iter().collect();
     let ids = IdIndex::new(&refs);
     let shapes = IdShapes::new(&refs);
     if shapes.ids_by_shape.is_empty() {
         return Vec::new();
     }
+    let ids_key = memo.ids_key(records);
     // (record, field, offset in the field's Markdown, token)
     let found: Vec<(usize, Field, usize, String)> = refs
         .par_iter()
         .enumerate()
         .flat_map_iter(|(index, record)| {
-            let mut out = Vec::new();
-            if !may_mention_unknown(record, &ids, &shapes) {
-                return out;
-            }
-            prose::walk(record, |piece| {
-                if piece.context != Context::Prose {
-                    return;
-                }
-                for (at, run) in id_runs(piece.text) {
-                    if ids.resolve(run).is_some() {
-                        continue;
-                    }
-                    let token = run.trim_end_matches('.');
-                    if shapes.same_shape(token).is_some()
-                        && in_prose(piece.text, at, at + run.len())
-                    {
-                        out.push((index, piece.field, piece.origin(at), token.to_string()));
-                    }
-                }
-            });
-            out
+            memo.tokens(record, ids_key, || unknown_tokens(record, &ids, &shapes))
+                .into_iter()
+                .map(move |(field, offset, token)| (index, field, offset, token))
         })
         .collect();
     let mut suggestions: FxHashMap<(&str, &str), Option<&str>> = FxHashMap::default();
@@ -153,6 +143,108 @@ pub fn unknown_mentions(records: &[Record]) -> Vec<Diagnostic> {
             finding(&record.source, span, token, suggestion)
         })
         .collect()
+}
+
+/// A record's tokens that look like ids but name no record: (field, offset in the
+/// field's Markdown, token).
+fn unknown_tokens(
+    record: &Record,
+    ids: &IdIndex<'_>,
+    shapes: &IdShapes<'_>,
+) -> Vec<(Field, usize, String)> {
+    let mut out = Vec::new();
+    if !may_mention_unknown(record, ids, shapes) {
+        return out;
+    }
+    prose::walk(record, |piece| {
+        if piece.context != Context::Prose {
+            return;
+        }
+        for (at, run) in id_runs(piece.text) {
+            if ids.resolve(run).is_some() {
+                continue;
+            }
+            let token = run.trim_end_matches('.');
+            if shapes.same_shape(token).is_some() && in_prose(piece.text, at, at + run.len()) {
+                out.push((piece.field, piece.origin(at), token.to_string()));
+            }
+        }
+    });
+    out
+}
+
+/// Each record's unknown tokens, kept between runs of [`unknown_mentions_with`]
+/// (`casebook serve` checks again on every change). A record's tokens are a
+/// function of its text and of every record's id (which tokens are ids, and the
+/// shapes ids have): they are kept with the record's `Source` (the same `Arc` while
+/// `load`'s memo hands out the same decoding; the memo holds it, so the pointer is
+/// not reused) and a hash of every id in order. The suggestions and places are
+/// worked out from the tokens on every run.
+pub struct MentionMemo {
+    /// Tokens by record file; `None` for a one-off check, which keeps nothing.
+    kept: Option<Mutex<HashMap<PathBuf, KeptTokens>>>,
+}
+
+struct KeptTokens {
+    source: Arc<Source>,
+    ids: u64,
+    tokens: Vec<(Field, usize, String)>,
+}
+
+impl MentionMemo {
+    /// The memo of a one-off check: it keeps nothing.
+    pub fn once() -> MentionMemo {
+        MentionMemo { kept: None }
+    }
+
+    /// A memo that keeps every record's tokens for the next run.
+    pub fn kept() -> MentionMemo {
+        MentionMemo {
+            kept: Some(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// A hash of every record's id, in order (0 for a one-off check).
+    fn ids_key(&self, records: &[Record]) -> u64 {
+        if self.kept.is_none() {
+            return 0;
+        }
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for record in records {
+            record.id.as_str().hash(&mut hasher);
+        }
+        hasher.finish()
+    }
+
+    /// `record`'s unknown tokens: the kept ones when its text and the ids are the
+    /// same, else `find`'s.
+    fn tokens(
+        &self,
+        record: &Record,
+        ids_key: u64,
+        find: impl FnOnce() -> Vec<(Field, usize, String)>,
+    ) -> Vec<(Field, usize, String)> {
+        let Some(kept) = &self.kept else {
+            return find();
+        };
+        let lock = || kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(k) = lock().get(&record.path) {
+            if Arc::ptr_eq(&k.source, &record.source) && k.ids == ids_key {
+                return k.tokens.clone();
+            }
+        }
+        let tokens = find();
+        lock().insert(
+            record.path.clone(),
+            KeptTokens {
+                source: Arc::clone(&record.source),
+                ids: ids_key,
+                tokens: tokens.clone(),
+            },
+        );
+        tokens
+    }
 }
 
 /// Whether the raw text of a record's Markdown fields holds an id-like token that no
@@ -282,6 +374,33 @@ mod tests {
         for word in ["re-run", "v2", "2024-09-18", "p99", "x", "--"] {
             assert_eq!(shape(word), None, "{word}");
         }
+    }
+
+    #[test]
+    fn kept_tokens_are_reused_only_while_the_text_and_the_ids_are_the_same() {
+        let a = record("INC-2024-0001", "", "See INC-2024-0009.\n");
+        let b = record("INC-2024-0002", "", "");
+        let memo = MentionMemo::kept();
+        let tokens = |records: &[Record]| -> Vec<String> {
+            unknown_mentions_with(records, &memo)
+                .iter()
+                .map(|d| d.message.clone())
+                .collect()
+        };
+        let both = [a.clone(), b.clone()];
+        assert_eq!(tokens(&both), tokens(&both));
+        assert_eq!(tokens(&both).len(), 1);
+        assert_eq!(
+            tokens(&both),
+            unknown_mentions(&both)
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+        );
+        // INC-2024-0009 now exists: the unchanged record's token is no longer unknown.
+        let with_9 = [a, b, record("INC-2024-0009", "", "")];
+        assert!(tokens(&with_9).is_empty());
+        assert!(unknown_mentions(&with_9).is_empty());
     }
 
     #[test]

@@ -92,6 +92,8 @@ pub struct CheckMemo {
     kept: Option<Mutex<HashMap<PathBuf, KeptChecks>>>,
     /// Records checked anew since the last [`CheckMemo::take_checked`], for `--timings`.
     checked: AtomicUsize,
+    /// Each record's unknown mentions.
+    pub mentions: mentions::MentionMemo,
 }
 
 /// One record's findings and what they were made from.
@@ -109,6 +111,7 @@ impl CheckMemo {
         CheckMemo {
             kept: None,
             checked: AtomicUsize::new(0),
+            mentions: mentions::MentionMemo::once(),
         }
     }
 
@@ -117,6 +120,7 @@ impl CheckMemo {
         CheckMemo {
             kept: Some(Mutex::new(HashMap::new())),
             checked: AtomicUsize::new(0),
+            mentions: mentions::MentionMemo::kept(),
         }
     }
 
