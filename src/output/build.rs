@@ -12,7 +12,6 @@ use crate::core::timing::log_time;
 use crate::load::NoMemo;
 use crate::output::write::Destination;
 use crate::pipeline::{self, Checked, PublishError, Published, Setup};
-use crate::render::memo::RenderMemo;
 use crate::render::sink::WriteError;
 use crate::render::RenderOptions;
 
@@ -92,7 +91,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
         &archive,
         theme,
         history.as_ref(),
-        &RenderMemo::once(),
+        &pipeline::Memo::once(),
         &render_options,
         &staging,
     )?;

@@ -22,7 +22,6 @@ use crate::core::timing::log_time;
 use crate::core::today::Today;
 use crate::history::{self, History, ModifiedMemo};
 use crate::pipeline::{self, Checked, Published, Setup, SetupError};
-use crate::render::memo::RenderMemo;
 use crate::render::RenderOptions;
 
 /// What a serve build needs besides the archive.
@@ -62,8 +61,9 @@ pub struct Builder {
     cache: DecodeCache,
     /// site.toml's bytes at the last build: records decode against it.
     config: Option<Vec<u8>>,
-    /// Highlighted code blocks and rendered record bodies, for the next build.
-    memo: RenderMemo,
+    /// Highlighted code blocks, rendered record bodies and pages, analyzed search
+    /// documents and compressed index files, for the next build.
+    memo: pipeline::Memo,
     /// The history read at the commit `HEAD` pointed to then; read again when
     /// `HEAD` moves (a commit, a checkout, a pull).
     history: Option<(Option<String>, Option<History>)>,
@@ -78,7 +78,7 @@ impl Builder {
             settings,
             cache: DecodeCache::default(),
             config: None,
-            memo: RenderMemo::kept(),
+            memo: pipeline::Memo::kept(),
             history: None,
             modified: ModifiedMemo::default(),
         }
@@ -93,7 +93,7 @@ impl Builder {
     pub fn forget(&mut self) {
         self.cache.clear();
         self.config = None;
-        self.memo = RenderMemo::kept();
+        self.memo = pipeline::Memo::kept();
     }
 
     /// Builds the site into memory and prints the findings to stderr.
