@@ -138,6 +138,14 @@ pub struct KeptDocs {
     docs: HashMap<PathBuf, (u64, Arc<Analysed>)>,
     /// How many of the kept documents have each (term, variant word) pair.
     variants: FxHashMap<(u32, u32), u32>,
+    /// The record files of the last build, in document order.
+    order: Vec<PathBuf>,
+    /// The terms of the last build in index order, by vocabulary number.
+    ranked: Vec<u32>,
+    /// By vocabulary number, each term's positions in the last build, handed
+    /// back once its files are encoded ([`KeptDocs::keep_positions`]); empty
+    /// when not kept.
+    positions: Vec<Vec<u8>>,
     /// How many documents the last build analyzed anew.
     analyzed: usize,
 }
@@ -198,14 +206,37 @@ impl KeptDocs {
     /// The terms of `docs` laid out as [`merge`] lays them out, each document
     /// taken from the last build when its texts are the same and analyzed anew
     /// otherwise; keeps exactly the documents of this build for the next.
+    ///
+    /// A term's positions are those of the last build when the documents are the
+    /// same, in the same order, and none that has the term now or had it then
+    /// was analyzed anew: then the same documents have it, at the same numbers,
+    /// with the same positions.
     fn terms(&mut self, docs: &[Document]) -> Vec<TermData> {
         let keys: Vec<u64> = docs.par_iter().map(text_key).collect();
+        let same_order = self.order.len() == docs.len()
+            && self
+                .order
+                .iter()
+                .zip(docs)
+                .all(|(path, doc)| *path == doc.record.path);
+        let mut positions = std::mem::take(&mut self.positions);
+        if !same_order {
+            positions.clear();
+        }
+        let mut forget = |doc: &Analysed| {
+            for entry in doc.entries.iter() {
+                if let Some(kept) = positions.get_mut(entry.term as usize) {
+                    *kept = Vec::new();
+                }
+            }
+        };
         let mut last = std::mem::take(&mut self.docs);
         let mut found: Vec<Option<Arc<Analysed>>> = Vec::with_capacity(docs.len());
         for (doc, &key) in docs.iter().zip(&keys) {
             match last.remove(&doc.record.path) {
                 Some((kept, analysed)) if kept == key => found.push(Some(analysed)),
                 Some((_, analysed)) => {
+                    forget(&analysed);
                     self.count_variants(&analysed, false);
                     found.push(None);
                 }
@@ -219,11 +250,14 @@ impl KeptDocs {
         self.analyzed = missing.len();
         let changed: Vec<&Document> = missing.iter().map(|&i| &docs[i]).collect();
         for (i, analysed) in missing.into_iter().zip(self.analyze(&changed)) {
+            forget(&analysed);
             self.count_variants(&analysed, true);
             found[i] = Some(Arc::new(analysed));
         }
         let all: Vec<Arc<Analysed>> = found.into_iter().flatten().collect();
-        let terms = self.merge(&all);
+        let (terms, ranked) = self.merge(&all, &mut positions);
+        self.ranked = ranked;
+        self.order = docs.iter().map(|doc| doc.record.path.clone()).collect();
         self.docs = docs
             .iter()
             .zip(keys)
@@ -231,6 +265,19 @@ impl KeptDocs {
             .map(|((doc, key), analysed)| (doc.record.path.clone(), (key, analysed)))
             .collect();
         terms
+    }
+
+    /// Keeps the positions of `terms`, the index of the last [`KeptDocs::terms`],
+    /// for the next build.
+    pub fn keep_positions(&mut self, terms: &mut [TermData]) {
+        if terms.len() != self.ranked.len() {
+            return;
+        }
+        let mut positions = vec![Vec::new(); self.vocabulary.names.len()];
+        for (data, &term) in terms.iter_mut().zip(&self.ranked) {
+            positions[term as usize] = std::mem::take(&mut data.positions);
+        }
+        self.positions = positions;
     }
 
     /// Counts the variants of a document that is kept from now on (`add`) or no
@@ -250,8 +297,10 @@ impl KeptDocs {
 
     /// [`merge`] for kept documents: their terms are numbered in one vocabulary
     /// already, so only the terms they use are sorted, and the variants come from
-    /// the counts.
-    fn merge(&self, docs: &[Arc<Analysed>]) -> Vec<TermData> {
+    /// the counts. A term's `kept` positions (by vocabulary number), when not
+    /// empty, are taken as they are. Returns the terms and their vocabulary
+    /// numbers.
+    fn merge(&self, docs: &[Arc<Analysed>], kept: &mut [Vec<u8>]) -> (Vec<TermData>, Vec<u32>) {
         let names = &self.vocabulary.names;
         let mut used = vec![false; names.len()];
         for entry in docs.iter().flat_map(|d| d.entries.iter()) {
@@ -269,6 +318,10 @@ impl KeptDocs {
             .iter()
             .map(|&t| TermData {
                 term: names[t as usize].to_string(),
+                positions: kept
+                    .get_mut(t as usize)
+                    .map(std::mem::take)
+                    .unwrap_or_default(),
                 ..TermData::default()
             })
             .collect();
@@ -292,7 +345,7 @@ impl KeptDocs {
         lay_out(&mut terms, &grouped, |_, posting| {
             &docs[posting.doc as usize].positions[posting.positions()]
         });
-        terms
+        (terms, order)
     }
 
     /// Analyzes `docs` in parallel batches, then numbers their terms and words in
@@ -853,7 +906,8 @@ fn average_lengths<'a, D: Analyzed + 'a>(docs: impl Iterator<Item = &'a D>) -> [
 
 /// Lays out each term's postings and positions in document order, from the
 /// postings `grouped` by consecutive parts of the documents; `positions` finds a
-/// posting's positions from its part's number. Ranges of terms run in parallel.
+/// posting's positions from its part's number. A term that has positions already
+/// (kept from the last build) keeps them. Ranges of terms run in parallel.
 fn lay_out<'a>(
     terms: &mut [TermData],
     grouped: &[Grouped],
@@ -874,6 +928,8 @@ fn lay_out<'a>(
                         (run, n)
                     })
                 };
+                // Every posting has positions, so a term's are never empty.
+                let kept = !data.positions.is_empty();
                 let (mut postings_len, mut positions_len, mut last) = (0, 0, 0);
                 for (run, _) in pieces() {
                     for p in run {
@@ -883,14 +939,18 @@ fn lay_out<'a>(
                     }
                 }
                 data.postings = Vec::with_capacity(postings_len);
-                data.positions = Vec::with_capacity(positions_len);
+                if !kept {
+                    data.positions = Vec::with_capacity(positions_len);
+                }
                 last = 0;
                 for (run, n) in pieces() {
                     for p in run {
                         write_varint(&mut data.postings, u64::from(p.doc - last));
                         data.postings.push(p.impact());
                         last = p.doc;
-                        data.positions.extend_from_slice(positions(n, p));
+                        if !kept {
+                            data.positions.extend_from_slice(positions(n, p));
+                        }
                     }
                     data.df += run.len() as u32;
                 }

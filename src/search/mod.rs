@@ -85,7 +85,11 @@ pub fn index(
     let mut kept = memo.lock();
     let index = build::build(docs, config, kept.as_deref_mut().map(|k| &mut k.docs));
     let analyzed = kept.as_ref().map_or(docs.len(), |k| k.docs.analyzed());
+    let mut index = index;
     let files = encode::encode(&index);
+    if let Some(kept) = kept.as_deref_mut() {
+        kept.docs.keep_positions(&mut index.terms);
+    }
     let (count, terms, documents) = (files.len(), index.terms.len(), index.documents);
     // The files hold everything now; the index's memory goes back before they are
     // compressed.

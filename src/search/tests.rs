@@ -463,11 +463,15 @@ fn kept_files(
     let figures = crate::analysis::figures(&refs, "2025-01-15".parse().expect("date"));
     let docs = super::documents(&refs, &figures);
     let mut kept = kept;
-    let index = build::build(&docs, &archive.config, kept.as_deref_mut());
+    let mut index = build::build(&docs, &archive.config, kept.as_deref_mut());
     let files = encode::encode(&index)
         .into_iter()
         .map(|f| (f.path, f.bytes))
         .collect();
+    // As `index` does: the positions go back to the memo once encoded.
+    if let Some(kept) = kept.as_deref_mut() {
+        kept.keep_positions(&mut index.terms);
+    }
     (files, kept.map(|k| k.analyzed()))
 }
 
