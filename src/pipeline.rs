@@ -25,6 +25,7 @@ use crate::render::memo::RenderMemo;
 use crate::render::sink::{Sink, WriteError};
 use crate::render::theme::Theme;
 use crate::render::{RenderError, RenderOptions};
+use crate::search::memo::SearchMemo;
 use crate::{analysis, check, link, load, render, search};
 
 /// site.toml, read once per run, with the findings it raised (warnings only: errors
@@ -257,20 +258,49 @@ pub enum PublishError {
     Render(#[from] RenderError),
 }
 
+/// What [`publish`] keeps for the next one: the link stage's memo, the render's
+/// and the search index's. `casebook build` publishes once and keeps nothing;
+/// `casebook serve` keeps them between its builds.
+pub struct Memo {
+    pub link: LinkMemo,
+    pub render: RenderMemo,
+    pub search: SearchMemo,
+}
+
+impl Memo {
+    /// The memo of a one-off build: nothing is kept, hashed or copied for later
+    /// (code blocks are shared by the build's threads).
+    pub fn once() -> Memo {
+        Memo {
+            link: LinkMemo::once(),
+            render: RenderMemo::once(),
+            search: SearchMemo::once(),
+        }
+    }
+
+    /// The memo of many builds of one archive (`casebook serve`).
+    pub fn kept() -> Memo {
+        Memo {
+            link: LinkMemo::kept(),
+            render: RenderMemo::kept(),
+            search: SearchMemo::kept(),
+        }
+    }
+}
+
 /// The stages after the check, for an archive without errors: select, figures,
 /// link, render (with `theme`, compiled by [`check`]; compiled here when the
 /// check had none to hand on) and the search index, every file handed to `out` as
 /// it is made. `history` is what git knows of the records (none outside a
-/// repository). `casebook build` passes its staging folder, [`RenderMemo::once`]
-/// and [`LinkMemo::once`]; `casebook serve` a site in memory and the memos of its
-/// earlier builds ([`crate::render::memo`] and [`crate::link::memo`] say why what
-/// they keep cannot go stale). Returns what was published and what was left out.
+/// repository). `casebook build` passes its staging folder and [`Memo::once`];
+/// `casebook serve` a site in memory and the memo of its earlier builds
+/// ([`crate::link::memo`], [`crate::render::memo`] and [`crate::search::memo`] say why what they keep
+/// cannot go stale). Returns what was published and what was left out.
 pub fn publish(
     archive: &Archive,
     theme: Option<Theme>,
     history: Option<&History>,
-    memo: &RenderMemo,
-    link_memo: &LinkMemo,
+    memo: &Memo,
     options: &RenderOptions,
     out: &dyn Sink,
 ) -> Result<Published, PublishError> {
@@ -296,20 +326,28 @@ pub fn publish(
             let links = link::link(
                 &selection.records,
                 &archive.config,
-                link_memo,
+                &memo.link,
                 options.timings,
             );
             log_time(options.timings, "link", started);
             let started = Instant::now();
             let result = render::render(
-                archive, theme, memo, history, &selection, &links, &figures, options, out,
+                archive,
+                theme,
+                &memo.render,
+                history,
+                &selection,
+                &links,
+                &figures,
+                options,
+                out,
             );
             log_time(options.timings, "render", started);
             result
         },
         || {
             let started = Instant::now();
-            let result = search::index(&documents, &archive.config, out);
+            let result = search::index(&documents, &archive.config, &memo.search, out);
             log_time(options.timings, "search", started);
             result
         },
@@ -318,10 +356,12 @@ pub fn publish(
     let stats = indexed?;
     if options.timings {
         crate::core::say!(
-            "timing:   ({} terms, {} files, {:.1} MB as served)",
+            "timing:   ({} terms, {} files, {:.1} MB as served; {} documents analyzed, {} files compressed)",
             stats.terms,
             stats.files,
-            stats.bytes as f64 / 1e6
+            stats.bytes as f64 / 1e6,
+            stats.analyzed,
+            stats.compressed
         );
     }
     Ok(Published {

@@ -9,10 +9,8 @@ use jiff::civil::Date;
 use crate::analysis::select::Profile;
 use crate::core::diag::Report;
 use crate::core::timing::log_time;
-use crate::link::memo::LinkMemo;
 use crate::output::write::Destination;
 use crate::pipeline::{self, Checked, PublishError, Published, Setup};
-use crate::render::memo::RenderMemo;
 use crate::render::sink::WriteError;
 use crate::render::RenderOptions;
 
@@ -91,8 +89,7 @@ pub fn build(root: &Path, setup: Setup, options: &BuildOptions) -> Result<Built,
         &archive,
         theme,
         history.as_ref(),
-        &RenderMemo::once(),
-        &LinkMemo::once(),
+        &pipeline::Memo::once(),
         &render_options,
         &staging,
     )?;

@@ -6,7 +6,9 @@
 //! once). The vocabularies are then merged in sorted order, so term numbers, and with
 //! them the output bytes, do not depend on how the work was split.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use std::hash::Hasher;
@@ -85,18 +87,19 @@ pub struct Index {
     pub docs: Vec<DocMeta>,
 }
 
-/// Builds the index of `docs`, in their order (document number = position).
-pub fn build(docs: &[Document], config: &SiteConfig) -> Index {
-    let batch_size = docs
-        .len()
-        .div_ceil(rayon::current_num_threads() * 2)
-        .max(64);
+/// Builds the index of `docs`, in their order (document number = position). With
+/// `kept` (`casebook serve`), a document analyzed by an earlier build whose text
+/// is the same is not analyzed again ([`KeptDocs`]).
+pub fn build(docs: &[Document], config: &SiteConfig, kept: Option<&mut KeptDocs>) -> Index {
     // The text and the structured fields are independent: both run at once.
-    let (batches, (facets, metas)) = rayon::join(
-        || {
-            docs.par_chunks(batch_size)
-                .map(analyze_batch)
-                .collect::<Vec<Batch>>()
+    let (terms, (facets, metas)) = rayon::join(
+        || match kept {
+            Some(kept) => kept.terms(docs),
+            None => merge(
+                docs.par_chunks(batch_size(docs.len()))
+                    .map(analyze_batch)
+                    .collect(),
+            ),
         },
         || {
             let (facets, values) = facets(docs, config);
@@ -108,12 +111,295 @@ pub fn build(docs: &[Document], config: &SiteConfig) -> Index {
             (facets, metas)
         },
     );
-    let terms = merge(batches);
     Index {
         documents: docs.len(),
         terms,
         facets,
         docs: metas,
+    }
+}
+
+/// How many documents one batch analyzes: two batches a thread, so a slow one
+/// does not leave a core idle, but not so few that their vocabularies repeat.
+fn batch_size(documents: usize) -> usize {
+    documents.div_ceil(rayon::current_num_threads() * 2).max(64)
+}
+
+/// The documents analyzed by the last build of `casebook serve`, kept for the
+/// next: a document's terms, their frequencies and positions, its field lengths
+/// and its variant words are a function of its fields' texts ([`field_texts`])
+/// alone, so a document whose texts hash the same as last time is taken as it
+/// was. Its terms and words are numbered in a vocabulary the builds share, so a
+/// kept document does not depend on the batch it was analyzed in.
+#[derive(Default)]
+pub struct KeptDocs {
+    vocabulary: Vocabulary,
+    /// By record file: [`text_key`] of its fields and what they analyzed to.
+    docs: HashMap<PathBuf, (u64, Arc<Analysed>)>,
+    /// How many of the kept documents have each (term, variant word) pair.
+    variants: FxHashMap<(u32, u32), u32>,
+    /// The record files of the last build, in document order.
+    order: Vec<PathBuf>,
+    /// The terms of the last build in index order, by vocabulary number.
+    ranked: Vec<u32>,
+    /// By vocabulary number, each term's positions in the last build, handed
+    /// back once its files are encoded ([`KeptDocs::keep_positions`]); empty
+    /// when not kept.
+    positions: Vec<Vec<u8>>,
+    /// How many documents the last build analyzed anew.
+    analyzed: usize,
+}
+
+/// One document as [`Analyzer::analyze`] made it, with terms and variants
+/// numbered in the [`Vocabulary`].
+struct Analysed {
+    lengths: [u32; 4],
+    entries: Box<[Entry]>,
+    /// The positions of `entries`, one after the other.
+    positions: Box<[u8]>,
+    /// (term, word) for each word of the document that is not its own term.
+    variants: Box<[(u32, u32)]>,
+}
+
+/// Every term and variant word of the kept documents, numbered once. Words of
+/// documents since edited stay (a serve session types few of them).
+#[derive(Default)]
+struct Vocabulary {
+    ids: FxHashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Vocabulary {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.into());
+        self.ids.insert(name.into(), id);
+        id
+    }
+}
+
+/// A hash of the texts a document's analysis depends on: every piece of every
+/// field, in order, each with its length (pieces and fields are kept apart by
+/// the positions left between them). FxHash: it runs over every record's text at
+/// every rebuild, and an accidental equal hash is as unlikely as with SipHash.
+fn text_key(doc: &Document) -> u64 {
+    let mut hasher = FxHasher::default();
+    for pieces in field_texts(doc) {
+        hasher.write_usize(pieces.len());
+        for piece in pieces {
+            hasher.write_usize(piece.len());
+            hasher.write(piece.as_bytes());
+        }
+    }
+    hasher.finish()
+}
+
+impl KeptDocs {
+    /// How many documents the last build analyzed anew (the others were kept).
+    pub fn analyzed(&self) -> usize {
+        self.analyzed
+    }
+
+    /// The terms of `docs` laid out as [`merge`] lays them out, each document
+    /// taken from the last build when its texts are the same and analyzed anew
+    /// otherwise; keeps exactly the documents of this build for the next.
+    ///
+    /// A term's positions are those of the last build when the documents are the
+    /// same, in the same order, and none that has the term now or had it then
+    /// was analyzed anew: then the same documents have it, at the same numbers,
+    /// with the same positions.
+    fn terms(&mut self, docs: &[Document]) -> Vec<TermData> {
+        let keys: Vec<u64> = docs.par_iter().map(text_key).collect();
+        let same_order = self.order.len() == docs.len()
+            && self
+                .order
+                .iter()
+                .zip(docs)
+                .all(|(path, doc)| *path == doc.record.path);
+        let mut positions = std::mem::take(&mut self.positions);
+        if !same_order {
+            positions.clear();
+        }
+        let mut forget = |doc: &Analysed| {
+            for entry in doc.entries.iter() {
+                if let Some(kept) = positions.get_mut(entry.term as usize) {
+                    *kept = Vec::new();
+                }
+            }
+        };
+        let mut last = std::mem::take(&mut self.docs);
+        let mut found: Vec<Option<Arc<Analysed>>> = Vec::with_capacity(docs.len());
+        for (doc, &key) in docs.iter().zip(&keys) {
+            match last.remove(&doc.record.path) {
+                Some((kept, analysed)) if kept == key => found.push(Some(analysed)),
+                Some((_, analysed)) => {
+                    forget(&analysed);
+                    self.count_variants(&analysed, false);
+                    found.push(None);
+                }
+                None => found.push(None),
+            }
+        }
+        for (_, analysed) in last.into_values() {
+            self.count_variants(&analysed, false);
+        }
+        let missing: Vec<usize> = (0..docs.len()).filter(|&i| found[i].is_none()).collect();
+        self.analyzed = missing.len();
+        let changed: Vec<&Document> = missing.iter().map(|&i| &docs[i]).collect();
+        for (i, analysed) in missing.into_iter().zip(self.analyze(&changed)) {
+            forget(&analysed);
+            self.count_variants(&analysed, true);
+            found[i] = Some(Arc::new(analysed));
+        }
+        let all: Vec<Arc<Analysed>> = found.into_iter().flatten().collect();
+        let (terms, ranked) = self.merge(&all, &mut positions);
+        self.ranked = ranked;
+        self.order = docs.iter().map(|doc| doc.record.path.clone()).collect();
+        self.docs = docs
+            .iter()
+            .zip(keys)
+            .zip(all)
+            .map(|((doc, key), analysed)| (doc.record.path.clone(), (key, analysed)))
+            .collect();
+        terms
+    }
+
+    /// Keeps the positions of `terms`, the index of the last [`KeptDocs::terms`],
+    /// for the next build.
+    pub fn keep_positions(&mut self, terms: &mut [TermData]) {
+        if terms.len() != self.ranked.len() {
+            return;
+        }
+        let mut positions = vec![Vec::new(); self.vocabulary.names.len()];
+        for (data, &term) in terms.iter_mut().zip(&self.ranked) {
+            positions[term as usize] = std::mem::take(&mut data.positions);
+        }
+        self.positions = positions;
+    }
+
+    /// Counts the variants of a document that is kept from now on (`add`) or no
+    /// longer.
+    fn count_variants(&mut self, doc: &Analysed, add: bool) {
+        for &pair in doc.variants.iter() {
+            if add {
+                *self.variants.entry(pair).or_default() += 1;
+            } else if let Some(count) = self.variants.get_mut(&pair) {
+                *count -= 1;
+                if *count == 0 {
+                    self.variants.remove(&pair);
+                }
+            }
+        }
+    }
+
+    /// [`merge`] for kept documents: their terms are numbered in one vocabulary
+    /// already, so only the terms they use are sorted, and the variants come from
+    /// the counts. A term's `kept` positions (by vocabulary number), when not
+    /// empty, are taken as they are. Returns the terms and their vocabulary
+    /// numbers.
+    fn merge(&self, docs: &[Arc<Analysed>], kept: &mut [Vec<u8>]) -> (Vec<TermData>, Vec<u32>) {
+        let names = &self.vocabulary.names;
+        let mut used = vec![false; names.len()];
+        for entry in docs.iter().flat_map(|d| d.entries.iter()) {
+            used[entry.term as usize] = true;
+        }
+        let mut order: Vec<u32> = (0..names.len() as u32)
+            .filter(|&t| used[t as usize])
+            .collect();
+        order.par_sort_unstable_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+        let mut rank = vec![NO_TERM; names.len()];
+        for (place, &term) in order.iter().enumerate() {
+            rank[term as usize] = place as u32;
+        }
+        let mut terms: Vec<TermData> = order
+            .iter()
+            .map(|&t| TermData {
+                term: names[t as usize].to_string(),
+                positions: kept
+                    .get_mut(t as usize)
+                    .map(std::mem::take)
+                    .unwrap_or_default(),
+                ..TermData::default()
+            })
+            .collect();
+        let mut variants: Vec<(u32, &str)> = self
+            .variants
+            .keys()
+            .map(|&(term, word)| (rank[term as usize], &*names[word as usize]))
+            .collect();
+        variants.par_sort_unstable();
+        for (term, word) in variants {
+            terms[term as usize].variants.push(word.to_string());
+        }
+        let averages = average_lengths(docs.iter());
+        let count = terms.len();
+        let size = batch_size(docs.len());
+        let grouped: Vec<Grouped> = docs
+            .par_chunks(size)
+            .enumerate()
+            .map(|(n, part)| group(part, &rank, (n * size) as u32, count, averages))
+            .collect();
+        lay_out(&mut terms, &grouped, |_, posting| {
+            &docs[posting.doc as usize].positions[posting.positions()]
+        });
+        (terms, order)
+    }
+
+    /// Analyzes `docs` in parallel batches, then numbers their terms and words in
+    /// the vocabulary.
+    fn analyze(&mut self, docs: &[&Document]) -> Vec<Analysed> {
+        let batches: Vec<(Batch, Vec<Vec<u32>>)> = docs
+            .par_chunks(batch_size(docs.len()))
+            .map(|docs| {
+                let mut analyzer = Analyzer::new();
+                let mut variants = Vec::with_capacity(docs.len());
+                let out = docs
+                    .iter()
+                    .map(|doc| {
+                        let terms = analyzer.analyze::<true>(doc);
+                        variants.push(std::mem::take(&mut analyzer.doc_variants));
+                        terms
+                    })
+                    .collect();
+                let batch = Batch {
+                    terms: analyzer.terms,
+                    variants: analyzer.variants,
+                    docs: out,
+                    positions: analyzer.positions,
+                };
+                (batch, variants)
+            })
+            .collect();
+        let mut analysed = Vec::with_capacity(docs.len());
+        for (batch, doc_variants) in batches {
+            let terms: Vec<u32> = batch.terms.iter().map(|t| self.vocabulary.id(t)).collect();
+            let variants: Vec<(u32, u32)> = batch
+                .variants
+                .iter()
+                .map(|(term, word)| (terms[*term as usize], self.vocabulary.id(word)))
+                .collect();
+            for (doc, doc_variants) in batch.docs.iter().zip(doc_variants) {
+                let start = doc.positions_start as usize;
+                let len: usize = doc.entries.iter().map(|e| e.positions_len as usize).sum();
+                analysed.push(Analysed {
+                    lengths: doc.lengths,
+                    entries: doc
+                        .entries
+                        .iter()
+                        .map(|e| Entry {
+                            term: terms[e.term as usize],
+                            ..*e
+                        })
+                        .collect(),
+                    positions: batch.positions[start..start + len].into(),
+                    variants: doc_variants.iter().map(|&v| variants[v as usize]).collect(),
+                });
+            }
+        }
+        analysed
     }
 }
 
@@ -158,12 +444,19 @@ struct Analyzer {
     words: HashTable<WordEntry>,
     /// The bytes of words longer than a [`WordKey`] holds inline.
     long_words: Vec<u8>,
-    /// A small direct-mapped cache of recent short words (head, length, term) in
-    /// front of `words`: the common words stay in the processor's cache.
-    recent: Vec<(u128, u32, u32)>,
+    /// A small direct-mapped cache of recent short words (head, length, term,
+    /// variant) in front of `words`: the common words stay in the processor's cache.
+    recent: Vec<(u128, u32, u32, u32)>,
     ids: FxHashMap<Box<str>, u32>,
     terms: Vec<String>,
     variants: Vec<(u32, String)>,
+    /// Per variant: the number of the last document it was seen in, or 0 (only
+    /// when the variants of each document are noted, see [`Analyzer::analyze`]).
+    variant_seen: Vec<u32>,
+    /// The current document's number, from 1.
+    doc_number: u32,
+    /// The variants (indexes into `variants`) of the current document, when tracked.
+    doc_variants: Vec<u32>,
     /// Per local term: 1 + its entry number in the current document, or 0.
     slot: Vec<u32>,
     /// The current document's entries, copied out at its end.
@@ -184,10 +477,13 @@ impl Analyzer {
             stemmer: text::stemmer(),
             words: HashTable::new(),
             long_words: Vec::new(),
-            recent: vec![(u128::MAX, 0, NO_TERM); RECENT],
+            recent: vec![(u128::MAX, 0, NO_TERM, NO_TERM); RECENT],
             ids: FxHashMap::default(),
             terms: Vec::new(),
             variants: Vec::new(),
+            variant_seen: Vec::new(),
+            doc_number: 0,
+            doc_variants: Vec::new(),
             slot: Vec::new(),
             entries: Vec::new(),
             occurrences: Vec::new(),
@@ -198,21 +494,22 @@ impl Analyzer {
         }
     }
 
-    fn term_id(&mut self, word: &str, kind: Kind) -> Option<u32> {
+    /// The term of `word` and, when the word differs from it, its variant number;
+    /// [`NO_TERM`] for a stop word and for a word that is its own term.
+    fn term_id(&mut self, word: &str, kind: Kind) -> (u32, u32) {
         let key = WordKey::of(word);
         let recent = &mut self.recent[(key.hash as usize) & (RECENT - 1)];
         if word.len() <= INLINE_WORD && recent.0 == key.head && recent.1 == key.len {
-            return (recent.2 != NO_TERM).then_some(recent.2);
+            return (recent.2, recent.3);
         }
-        let id = self.lookup(word, kind, key);
+        let (id, variant) = self.lookup(word, kind, key);
         if word.len() <= INLINE_WORD {
-            self.recent[(key.hash as usize) & (RECENT - 1)] =
-                (key.head, key.len, id.unwrap_or(NO_TERM));
+            self.recent[(key.hash as usize) & (RECENT - 1)] = (key.head, key.len, id, variant);
         }
-        id
+        (id, variant)
     }
 
-    fn lookup(&mut self, word: &str, kind: Kind, key: WordKey) -> Option<u32> {
+    fn lookup(&mut self, word: &str, kind: Kind, key: WordKey) -> (u32, u32) {
         let long_words = &self.long_words;
         let found = self.words.find(key.hash, |entry| {
             entry.key == key
@@ -221,8 +518,9 @@ impl Analyzer {
                         == word.as_bytes())
         });
         if let Some(entry) = found {
-            return (entry.term != NO_TERM).then_some(entry.term);
+            return (entry.term, entry.variant);
         }
+        let mut variant = NO_TERM;
         let id = text::term(&self.stemmer, word, kind).map(|term| {
             let id = match self.ids.get(term.as_ref()) {
                 Some(&id) => id,
@@ -235,10 +533,13 @@ impl Analyzer {
                 }
             };
             if term != word {
+                variant = self.variants.len() as u32;
                 self.variants.push((id, word.to_string()));
+                self.variant_seen.push(0);
             }
             id
         });
+        let id = id.unwrap_or(NO_TERM);
         let long = self.long_words.len() as u32;
         if word.len() > INLINE_WORD {
             self.long_words.extend_from_slice(word.as_bytes());
@@ -246,24 +547,40 @@ impl Analyzer {
         let entry = WordEntry {
             key,
             long,
-            term: id.unwrap_or(NO_TERM),
+            term: id,
+            variant,
         };
         self.words.insert_unique(key.hash, entry, |e| e.key.hash);
-        id
+        (id, variant)
     }
 
-    fn analyze(&mut self, doc: &Document) -> DocTerms {
+    /// Analyzes one document; with `VARIANTS`, also notes in `doc_variants` the
+    /// variants its words are (each once), which a kept document needs and a
+    /// batch does not.
+    fn analyze<const VARIANTS: bool>(&mut self, doc: &Document) -> DocTerms {
         let mut lengths = [0u32; 4];
         let mut entries = std::mem::take(&mut self.entries);
         entries.clear();
         self.occurrences.clear();
+        if VARIANTS {
+            self.doc_number += 1;
+            self.doc_variants.clear();
+        }
         let mut pos = 0u32;
         for (field, pieces) in field_texts(doc).iter().enumerate() {
             for piece in pieces {
                 pos = text::for_each_word(piece, pos, |word, at, kind| {
-                    let Some(id) = self.term_id(word, kind) else {
+                    let (id, variant) = self.term_id(word, kind);
+                    if id == NO_TERM {
                         return;
-                    };
+                    }
+                    if VARIANTS
+                        && variant != NO_TERM
+                        && self.variant_seen[variant as usize] != self.doc_number
+                    {
+                        self.variant_seen[variant as usize] = self.doc_number;
+                        self.doc_variants.push(variant);
+                    }
                     let slot = &mut self.slot[id as usize];
                     if *slot == 0 {
                         entries.push(Entry {
@@ -329,7 +646,8 @@ impl Analyzer {
 const INLINE_WORD: usize = 16;
 /// Entries of [`Analyzer::recent`], a power of two.
 const RECENT: usize = 16384;
-/// [`WordEntry::term`] of a stop word.
+/// [`WordEntry::term`] of a stop word, [`WordEntry::variant`] of a word that is
+/// its own term.
 const NO_TERM: u32 = u32::MAX;
 
 /// A word's hash, length and first bytes: equal keys mean equal words when the
@@ -392,6 +710,8 @@ struct WordEntry {
     /// Where a long word's bytes start in [`Analyzer::long_words`].
     long: u32,
     term: u32,
+    /// Its number in [`Analyzer::variants`] when it differs from its term.
+    variant: u32,
 }
 
 /// The text of each field of a record, as separate pieces.
@@ -416,7 +736,10 @@ fn field_texts<'a>(doc: &'a Document) -> [Vec<&'a str>; 4] {
 
 fn analyze_batch(docs: &[Document]) -> Batch {
     let mut analyzer = Analyzer::new();
-    let out = docs.iter().map(|doc| analyzer.analyze(doc)).collect();
+    let out = docs
+        .iter()
+        .map(|doc| analyzer.analyze::<false>(doc))
+        .collect();
     Batch {
         terms: analyzer.terms,
         variants: analyzer.variants,
@@ -538,19 +861,7 @@ fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
         terms[term as usize].variants.push(word.to_string());
     }
 
-    // Average lengths over the documents that have the field: a summary is optional,
-    // and records without one must not make every summary look long.
-    let mut totals = [(0f64, 0usize); 4];
-    for doc in batches.iter().flat_map(|b| &b.docs) {
-        for (total, len) in totals.iter_mut().zip(doc.lengths) {
-            if len > 0 {
-                total.0 += f64::from(len);
-                total.1 += 1;
-            }
-        }
-    }
-    let averages = totals.map(|(sum, count)| sum / count.max(1) as f64);
-
+    let averages = average_lengths(batches.iter().flat_map(|b| &b.docs));
     let mut first_doc = 0u32;
     let firsts: Vec<u32> = batches
         .iter()
@@ -565,9 +876,44 @@ fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
         .par_iter_mut()
         .zip(&remaps)
         .zip(&firsts)
-        .map(|((batch, remap), &first)| group(batch, remap, first, count, averages))
+        .map(|((batch, remap), &first)| {
+            let grouped = group(&batch.docs, remap, first, count, averages);
+            // The postings replace the documents.
+            batch.docs = Vec::new();
+            grouped
+        })
         .collect();
+    lay_out(&mut terms, &grouped, |part, posting| {
+        &batches[part].positions[posting.positions()]
+    });
+    terms
+}
 
+/// Average lengths over the documents that have the field: a summary is optional,
+/// and records without one must not make every summary look long.
+fn average_lengths<'a, D: Analyzed + 'a>(docs: impl Iterator<Item = &'a D>) -> [f64; 4] {
+    let mut totals = [(0f64, 0usize); 4];
+    for doc in docs {
+        for (total, len) in totals.iter_mut().zip(doc.lengths()) {
+            if len > 0 {
+                total.0 += f64::from(len);
+                total.1 += 1;
+            }
+        }
+    }
+    totals.map(|(sum, count)| sum / count.max(1) as f64)
+}
+
+/// Lays out each term's postings and positions in document order, from the
+/// postings `grouped` by consecutive parts of the documents; `positions` finds a
+/// posting's positions from its part's number. A term that has positions already
+/// (kept from the last build) keeps them. Ranges of terms run in parallel.
+fn lay_out<'a>(
+    terms: &mut [TermData],
+    grouped: &[Grouped],
+    positions: impl Fn(usize, &Posting) -> &'a [u8] + Sync,
+) {
+    let count = terms.len();
     let parts = rayon::current_num_threads().max(1) * 4;
     let per_part = count.div_ceil(parts).max(1);
     terms
@@ -577,11 +923,13 @@ fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
             for (i, data) in range.iter_mut().enumerate() {
                 let term = part * per_part + i;
                 let pieces = || {
-                    grouped.iter().zip(&batches).map(move |(g, batch)| {
+                    grouped.iter().enumerate().map(move |(n, g)| {
                         let run = &g.postings[g.starts[term] as usize..g.starts[term + 1] as usize];
-                        (run, batch)
+                        (run, n)
                     })
                 };
+                // Every posting has positions, so a term's are never empty.
+                let kept = !data.positions.is_empty();
                 let (mut postings_len, mut positions_len, mut last) = (0, 0, 0);
                 for (run, _) in pieces() {
                     for p in run {
@@ -591,37 +939,70 @@ fn merge(mut batches: Vec<Batch>) -> Vec<TermData> {
                     }
                 }
                 data.postings = Vec::with_capacity(postings_len);
-                data.positions = Vec::with_capacity(positions_len);
+                if !kept {
+                    data.positions = Vec::with_capacity(positions_len);
+                }
                 last = 0;
-                for (run, batch) in pieces() {
+                for (run, n) in pieces() {
                     for p in run {
                         write_varint(&mut data.postings, u64::from(p.doc - last));
                         data.postings.push(p.impact());
                         last = p.doc;
-                        data.positions
-                            .extend_from_slice(&batch.positions[p.positions()]);
+                        if !kept {
+                            data.positions.extend_from_slice(positions(n, p));
+                        }
                     }
                     data.df += run.len() as u32;
                 }
             }
         });
-    terms
 }
 
-/// Groups a batch's postings by global term (a counting sort), computing impacts.
-/// The batch's documents are dropped on the way: the postings replace them.
-fn group(
-    batch: &mut Batch,
+/// One document's analysis as [`group`] reads it: from a batch, or kept.
+trait Analyzed: Sync {
+    fn lengths(&self) -> [u32; 4];
+    fn entries(&self) -> &[Entry];
+    /// Where its positions start in what holds them.
+    fn positions_start(&self) -> u32;
+}
+
+impl Analyzed for DocTerms {
+    fn lengths(&self) -> [u32; 4] {
+        self.lengths
+    }
+    fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+    fn positions_start(&self) -> u32 {
+        self.positions_start
+    }
+}
+
+impl Analyzed for Arc<Analysed> {
+    fn lengths(&self) -> [u32; 4] {
+        self.lengths
+    }
+    fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+    fn positions_start(&self) -> u32 {
+        0
+    }
+}
+
+/// Groups the postings of consecutive documents, the first numbered `first`, by
+/// the term `remap` gives each of their entries (a counting sort), computing
+/// impacts.
+fn group<D: Analyzed>(
+    docs: &[D],
     remap: &[u32],
     first: u32,
     terms: usize,
     averages: [f64; 4],
 ) -> Grouped {
-    let mut docs = std::mem::take(&mut batch.docs);
     let mut starts = vec![0u32; terms + 1];
-    for entry in docs.iter_mut().flat_map(|d| d.entries.iter_mut()) {
-        entry.term = remap[entry.term as usize];
-        starts[entry.term as usize + 1] += 1;
+    for entry in docs.iter().flat_map(|d| d.entries()) {
+        starts[remap[entry.term as usize] as usize + 1] += 1;
     }
     for i in 1..starts.len() {
         starts[i] += starts[i - 1];
@@ -636,10 +1017,10 @@ fn group(
         len_impact: 0,
     });
     for (local, doc) in docs.iter().enumerate() {
-        let norms = length_norms(doc.lengths, averages);
-        let mut start = doc.positions_start;
-        for entry in &doc.entries {
-            let slot = &mut next[entry.term as usize];
+        let norms = length_norms(doc.lengths(), averages);
+        let mut start = doc.positions_start();
+        for entry in doc.entries() {
+            let slot = &mut next[remap[entry.term as usize] as usize];
             let len = entry.positions_len;
             // A record file is at most 8 MiB, so one term's positions in it are far
             // below 16 MiB (see `Posting::len_impact`).

@@ -99,7 +99,8 @@ fn pack(lengths: impl Iterator<Item = usize>, target: usize) -> (Vec<Place>, usi
     (places, if used > 0 || block > 0 { block + 1 } else { 0 })
 }
 
-fn gzip(bytes: &[u8], level: u32) -> Vec<u8> {
+/// `bytes` gzip-compressed at `level`.
+pub(super) fn gzip(bytes: &[u8], level: u32) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 2), Compression::new(level));
     // Writing into a Vec cannot fail.
     let _ = encoder.write_all(bytes);

@@ -15,7 +15,10 @@
 mod build;
 mod disk;
 mod encode;
+pub mod memo;
 pub mod text;
+
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -25,7 +28,9 @@ use crate::analysis::metrics::Figures;
 use crate::core::config::SiteConfig;
 use crate::core::model::Record;
 use crate::core::paths::record_url;
-use crate::render::sink::{OutputFile, Sink, WriteError};
+use crate::render::sink::{Contents, OutputFile, Sink, WriteError};
+
+use self::memo::{KeptFile, SearchMemo};
 
 /// One record as the index sees it.
 pub struct Document<'a> {
@@ -58,6 +63,10 @@ pub struct Stats {
     /// `.bin` files but the position blocks are compressed at rest. The `.js`
     /// twins for file:// are not counted: a hosted browser never loads them.
     pub bytes: u64,
+    /// Documents analyzed anew (all of them unless the memo kept some).
+    pub analyzed: usize,
+    /// Files compressed anew (all of them unless the memo kept some).
+    pub compressed: usize,
 }
 
 /// The folder under the output where the index lives, next to the search page.
@@ -65,32 +74,104 @@ pub const DIR: &str = "search";
 
 /// Builds the index of `docs` (in the order results are listed when a search has
 /// no words) and hands its files, under [`DIR`], to the write stage's `out`.
-/// Runs in parallel: analysis, then compressing and writing the files.
-pub fn index(docs: &[Document], config: &SiteConfig, out: &dyn Sink) -> Result<Stats, WriteError> {
-    let index = build::build(docs, config);
+/// Runs in parallel: analysis, then compressing and writing the files. `memo`
+/// keeps documents and files for the next build (`casebook serve`) or nothing.
+pub fn index(
+    docs: &[Document],
+    config: &SiteConfig,
+    memo: &SearchMemo,
+    out: &dyn Sink,
+) -> Result<Stats, WriteError> {
+    let mut kept = memo.lock();
+    let index = build::build(docs, config, kept.as_deref_mut().map(|k| &mut k.docs));
+    let analyzed = kept.as_ref().map_or(docs.len(), |k| k.docs.analyzed());
+    let mut index = index;
     let files = encode::encode(&index);
+    if let Some(kept) = kept.as_deref_mut() {
+        kept.docs.keep_positions(&mut index.terms);
+    }
     let (count, terms, documents) = (files.len(), index.terms.len(), index.documents);
     // The files hold everything now; the index's memory goes back before they are
     // compressed.
     drop(index);
-    let bytes = files
+    let Some(kept) = kept.as_deref_mut() else {
+        let bytes = files
+            .into_par_iter()
+            .map(|file| {
+                let name = file.path.clone();
+                let bytes = file.stored();
+                let size = bytes.len() as u64;
+                let (twin_path, twin) = disk::twin(&name, &bytes);
+                out.put(OutputFile::bytes(format!("{DIR}/{twin_path}"), twin))?;
+                out.put(OutputFile::bytes(format!("{DIR}/{name}"), bytes))?;
+                Ok(size)
+            })
+            .try_reduce(|| 0, |a, b| Ok(a + b))?;
+        return Ok(Stats {
+            documents,
+            terms,
+            files: count,
+            bytes,
+            analyzed,
+            compressed: count,
+        });
+    };
+    let last = std::mem::take(&mut kept.files);
+    let stored = files
         .into_par_iter()
         .map(|file| {
-            let name = file.path.clone();
-            let bytes = file.stored();
-            let size = bytes.len() as u64;
-            let (twin_path, twin) = disk::twin(&name, &bytes);
-            out.put(OutputFile::bytes(format!("{DIR}/{twin_path}"), twin))?;
-            out.put(OutputFile::bytes(format!("{DIR}/{name}"), bytes))?;
-            Ok(size)
+            let encode::File { path, bytes, level } = file;
+            let reused = last.get(&path).filter(|kept| kept.stores(&bytes, level));
+            let fresh = reused.is_none();
+            let stored = match reused {
+                Some(kept) => KeptFile {
+                    plain: level.map(|_| bytes),
+                    level,
+                    stored: Arc::clone(&kept.stored),
+                    twin: Arc::clone(&kept.twin),
+                },
+                None => store(&path, bytes, level),
+            };
+            let shared = |path: String, bytes: &Arc<[u8]>| OutputFile {
+                path,
+                contents: Contents::Shared(Arc::clone(bytes)),
+            };
+            out.put(shared(format!("{DIR}/{path}.js"), &stored.twin))?;
+            out.put(shared(format!("{DIR}/{path}"), &stored.stored))?;
+            Ok((path, stored, fresh))
         })
-        .try_reduce(|| 0, |a, b| Ok(a + b))?;
+        .collect::<Result<Vec<_>, WriteError>>()?;
+    drop(last);
+    let bytes = stored.iter().map(|(_, s, _)| s.stored.len() as u64).sum();
+    let compressed = stored.iter().filter(|(_, _, fresh)| *fresh).count();
+    kept.files = stored.into_iter().map(|(path, s, _)| (path, s)).collect();
     Ok(Stats {
         documents,
         terms,
         files: count,
         bytes,
+        analyzed,
+        compressed,
     })
+}
+
+/// The index file at `path` with `bytes` (before compression) stored with gzip
+/// `level` and twinned, kept with its bytes before compression.
+fn store(path: &str, bytes: Vec<u8>, level: Option<u32>) -> KeptFile {
+    let (plain, stored): (Option<Vec<u8>>, Arc<[u8]>) = match level {
+        Some(level) => {
+            let stored = encode::gzip(&bytes, level).into();
+            (Some(bytes), stored)
+        }
+        None => (None, bytes.into()),
+    };
+    let (_, twin) = disk::twin(path, &stored);
+    KeptFile {
+        plain,
+        level,
+        stored,
+        twin: twin.into_bytes().into(),
+    }
 }
 
 #[cfg(test)]

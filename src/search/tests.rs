@@ -48,7 +48,7 @@ fn index_files_of(archive: &Archive, keep: impl Fn(&Record) -> bool) -> Vec<File
     let records: Vec<&Record> = archive.records.iter().filter(|r| keep(r)).collect();
     let figures = crate::analysis::figures(&records, "2025-01-15".parse().expect("date"));
     let docs = super::documents(&records, &figures);
-    encode::encode(&build::build(&docs, &archive.config))
+    encode::encode(&build::build(&docs, &archive.config, None))
 }
 
 /// A term as the dictionary describes it, with its postings decoded.
@@ -423,4 +423,136 @@ fn every_piece_stays_within_its_size_bound() {
         + 2 * largest("p/")
         + 20 * largest("d/");
     assert!(first_query < 150 * 1024, "{first_query} bytes");
+}
+
+/// A record with every field the index reads.
+const FULL: &str = "---
+id: INC-1
+title: Checkout pool ran dry
+date: 2025-01-10
+severity: SEV2
+status: resolved
+resolved: 2025-01-10T10:00:00Z
+review: approved
+summary: The connection pool was too small for the backlog.
+services: [checkout]
+tags: [database]
+commander: Ada Lovelace
+authors: [Platform Team]
+impact:
+  description: Orders failed for an hour.
+timeline:
+  - at: \"09:00\"
+    event: Alerts fired on checkout errors
+action_items:
+  - title: Raise the pool size
+    owner: ada
+---
+
+Connections were exhausted while retries piled up.
+";
+
+/// The index files (path and bytes before compression) of `records`, built
+/// through `kept`, and how many documents were analyzed anew.
+fn kept_files(
+    records: &[Record],
+    archive: &Archive,
+    kept: Option<&mut build::KeptDocs>,
+) -> (Vec<(String, Vec<u8>)>, Option<usize>) {
+    let refs: Vec<&Record> = records.iter().collect();
+    let figures = crate::analysis::figures(&refs, "2025-01-15".parse().expect("date"));
+    let docs = super::documents(&refs, &figures);
+    let mut kept = kept;
+    let mut index = build::build(&docs, &archive.config, kept.as_deref_mut());
+    let files = encode::encode(&index)
+        .into_iter()
+        .map(|f| (f.path, f.bytes))
+        .collect();
+    // As `index` does: the positions go back to the memo once encoded.
+    if let Some(kept) = kept.as_deref_mut() {
+        kept.keep_positions(&mut index.terms);
+    }
+    (files, kept.map(|k| k.analyzed()))
+}
+
+#[test]
+fn a_kept_document_is_reused_only_while_every_text_it_indexes_is_the_same() {
+    let other = record(
+        "INC-2",
+        "2025-01-12",
+        "SEV3",
+        "Cache warmed slowly",
+        "",
+        "Nothing connected.",
+    );
+    let (_dir, archive) = archive(&[("a.md", FULL), ("b.md", &other)]);
+    let records = archive.records.clone();
+    let full = records.iter().position(|r| r.id.value == "INC-1");
+    let full = full.expect("INC-1 loads");
+    assert!(!records[full].timeline.is_empty() && !records[full].action_items.is_empty());
+    let fresh = |records: &[Record]| kept_files(records, &archive, None).0;
+    let mut kept = build::KeptDocs::default();
+    // How many documents a build through `kept` analyzed, and whether its files
+    // are a fresh build's.
+    let mut run = |records: &[Record]| {
+        let (files, analyzed) = kept_files(records, &archive, Some(&mut kept));
+        (analyzed.expect("kept"), files == fresh(records))
+    };
+    assert_eq!(run(&records), (2, true));
+    assert_eq!(
+        run(&records),
+        (0, true),
+        "nothing changed: every document is kept"
+    );
+
+    type Edit = fn(&mut Record);
+    let edits: [(&str, Edit); 13] = [
+        ("title", |r| r.title.push_str(" again")),
+        ("id", |r| r.id.value.push('9')),
+        ("severity", |r| r.severity = "SEV1".into()),
+        ("status", |r| r.status.value = "monitoring".into()),
+        ("service", |r| r.services[0].value.push_str("-eu")),
+        ("tag", |r| r.tags[0].value.push_str("-pool")),
+        ("summary", |r| {
+            if let Some(summary) = &mut r.summary {
+                summary.value.push_str(" Again.");
+            }
+        }),
+        ("body", |r| {
+            r.yaml_body = Some(format!("{} Retried.", r.body()))
+        }),
+        ("timeline", |r| r.timeline[0].event.value.push_str(" again")),
+        ("action item", |r| {
+            r.action_items[0].title.value.push_str(" again")
+        }),
+        ("impact", |r| {
+            r.impact.description = Some("Orders were late.".into())
+        }),
+        ("commander", |r| r.commander = Some("Grace Hopper".into())),
+        ("authors", |r| r.authors.push("Storage Team".into())),
+    ];
+    for (what, edit) in edits {
+        let mut edited = records.clone();
+        edit(&mut edited[full]);
+        assert_eq!(run(&edited), (1, true), "{what} edited: analyzed again");
+        assert_eq!(run(&records), (1, true), "{what} undone: analyzed again");
+    }
+    let mut dated = records.clone();
+    dated[full].date = "2025-01-11".parse().expect("date");
+    assert_eq!(
+        run(&dated),
+        (0, true),
+        "the date is no text of the index: kept"
+    );
+    let without: Vec<Record> = records
+        .iter()
+        .filter(|r| r.id.value != "INC-1")
+        .cloned()
+        .collect();
+    assert_eq!(
+        run(&without),
+        (0, true),
+        "a record removed: its words and variants go"
+    );
+    assert_eq!(run(&records), (1, true), "and come back with it");
 }

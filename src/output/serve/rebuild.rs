@@ -23,9 +23,7 @@ use crate::core::diag::{display_path, Format, Level, Report};
 use crate::core::timing::log_time;
 use crate::core::today::Today;
 use crate::history::{self, History, ModifiedMemo};
-use crate::link::memo::LinkMemo;
 use crate::pipeline::{self, Checked, Published, Setup, SetupError};
-use crate::render::memo::RenderMemo;
 use crate::render::RenderOptions;
 
 /// What a serve build needs besides the archive.
@@ -65,12 +63,12 @@ pub struct Builder {
     cache: DecodeCache,
     /// site.toml's bytes at the last build: records decode against it.
     config: Option<Vec<u8>>,
-    /// Each record's own findings, for the next check.
+    /// Each record's own findings and unknown mentions, for the next check.
     checks: CheckMemo,
-    /// Highlighted code blocks and rendered record bodies, for the next build.
-    memo: RenderMemo,
-    /// Each record's mentions and similar-incident terms, for the next build.
-    link_memo: LinkMemo,
+    /// Each record's link scan, highlighted code blocks, rendered record bodies and
+    /// pages, analyzed search documents and compressed index files, for the next
+    /// build.
+    memo: pipeline::Memo,
     /// The history read at the commit `HEAD` pointed to then; read again when
     /// `HEAD` moves (a commit, a checkout, a pull).
     history: Option<(Option<String>, Option<History>)>,
@@ -86,8 +84,7 @@ impl Builder {
             cache: DecodeCache::default(),
             config: None,
             checks: CheckMemo::kept(),
-            memo: RenderMemo::kept(),
-            link_memo: LinkMemo::kept(),
+            memo: pipeline::Memo::kept(),
             history: None,
             modified: ModifiedMemo::default(),
         }
@@ -103,8 +100,7 @@ impl Builder {
         self.cache.clear();
         self.config = None;
         self.checks = CheckMemo::kept();
-        self.memo = RenderMemo::kept();
-        self.link_memo = LinkMemo::kept();
+        self.memo = pipeline::Memo::kept();
     }
 
     /// Builds the site into memory and prints the findings to stderr.
@@ -167,7 +163,6 @@ impl Builder {
             theme,
             history.as_ref(),
             &self.memo,
-            &self.link_memo,
             &options,
             &sink,
         ) {
