@@ -18,11 +18,12 @@
 //!
 //! Pages are kept too: a page's bytes are a function of its template, the context
 //! it renders with, and what every page shares (the compiled theme and the `site`
-//! values: site.toml, today, profile, base URL). [`PageContext`] hashes each value
-//! as it goes into the context; the memo keeps each page's bytes under that hash,
-//! its template, its path and [`SharedKey`], so a page whose inputs are all the same
-//! is not rendered by Tera again. The theme's filters and functions are pure, so
-//! nothing else reaches a page.
+//! values: site.toml, today, profile, base URL). A page's values are first put
+//! in a [`PageContext`] that only hashes them (each value's JSON, which is the
+//! JSON of the Tera value it would become); the memo keeps each page's bytes under
+//! that hash, its template, its path and [`SharedKey`], so a page whose inputs are
+//! all the same is neither made into Tera's values nor rendered by Tera again.
+//! The theme's filters and functions are pure, so nothing else reaches a page.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -75,32 +76,47 @@ impl SharedKey {
     }
 }
 
-/// The context one page renders with, and a hash of every value put in it, in
-/// order (the same values put in the same order make the same context).
+/// What a page's template sees, put in by a page's `fill`: either hashed, to find
+/// the page's key (the same values put in the same order make the same context),
+/// or made into Tera's context to render it. A page whose key finds its kept bytes
+/// never builds a Tera context: converting every value into Tera's values is most
+/// of what a kept page would cost.
 pub struct PageContext {
-    context: tera::Context,
-    /// `None` when the memo keeps no pages (`casebook build`): nothing is hashed.
-    hasher: Option<std::collections::hash_map::DefaultHasher>,
+    mode: Mode,
+}
+
+enum Mode {
+    Hashing(std::collections::hash_map::DefaultHasher),
+    Filling(tera::Context),
 }
 
 impl PageContext {
-    /// Puts `value` in the context as `key` (replacing an earlier one).
+    /// Puts `value` in the context as `key` (replacing an earlier one). Hashing
+    /// feeds the value's own JSON, which is the JSON of the Tera value it becomes
+    /// (the conversion is driven by the same serialization), so two values with
+    /// the same hash become the same Tera value.
     pub fn insert<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
-        let value = tera::Value::from_serializable(value);
-        if let Some(hasher) = &mut self.hasher {
-            key.hash(hasher);
-            hash_json(hasher, &value);
+        match &mut self.mode {
+            Mode::Hashing(hasher) => {
+                key.hash(hasher);
+                hash_json(hasher, value);
+            }
+            Mode::Filling(context) => {
+                context.insert_value(key, tera::Value::from_serializable(value));
+            }
         }
-        self.context.insert_value(key, value);
     }
 
-    /// The context for Tera.
-    pub fn context(&self) -> &tera::Context {
-        &self.context
-    }
-
-    fn key(&self) -> Option<u64> {
-        self.hasher.as_ref().map(Hasher::finish)
+    /// Tera's context with what `fill` puts in.
+    pub fn filled(fill: impl FnOnce(&mut PageContext)) -> tera::Context {
+        let mut context = PageContext {
+            mode: Mode::Filling(tera::Context::new()),
+        };
+        fill(&mut context);
+        match context.mode {
+            Mode::Filling(context) => context,
+            Mode::Hashing(_) => tera::Context::new(),
+        }
     }
 }
 
@@ -307,17 +323,17 @@ impl RenderMemo {
         }
     }
 
-    /// The bytes of the page `context` is for: those kept from the last render
-    /// when every input is the same, else what `render` makes of the context;
-    /// shared with the memo when it keeps pages.
+    /// The page at `path` with the key `key` ([`RenderMemo::page_key`]): its kept
+    /// bytes when it had that key last time, else what `render` makes (kept for
+    /// next time when this memo keeps pages).
     pub fn page<E>(
         &self,
         path: &str,
-        context: &PageContext,
-        render: impl FnOnce(&tera::Context) -> Result<Vec<u8>, E>,
+        key: Option<u64>,
+        render: impl FnOnce() -> Result<Vec<u8>, E>,
     ) -> Result<Contents, E> {
-        let (Some(pages), Some(key)) = (&self.pages, context.key()) else {
-            return render(context.context()).map(Contents::Bytes);
+        let (Some(pages), Some(key)) = (&self.pages, key) else {
+            return render().map(Contents::Bytes);
         };
         let kept = pages.take_last(path).filter(|kept| kept.key == key);
         let bytes: Arc<[u8]> = match kept {
@@ -325,7 +341,7 @@ impl RenderMemo {
                 self.pages_reused.fetch_add(1, Ordering::Relaxed);
                 kept.bytes
             }
-            None => render(context.context())?.into(),
+            None => render()?.into(),
         };
         pages.keep(
             path.to_string(),
@@ -337,19 +353,28 @@ impl RenderMemo {
         Ok(Contents::Shared(bytes))
     }
 
-    /// An empty context for `template` at `path`, in a render of `site`; its
-    /// values are hashed only when this memo keeps pages.
-    pub fn page_context(&self, site: SharedKey, template: &str, path: &str) -> PageContext {
-        let hasher = self.pages.as_ref().map(|_| {
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            site.0.hash(&mut hasher);
-            template.hash(&mut hasher);
-            path.hash(&mut hasher);
-            hasher
-        });
-        PageContext {
-            context: tera::Context::new(),
-            hasher,
+    /// The key of the page at `path` rendered from `template` in a render of
+    /// `site`, with what `fill` puts in its context; `None` when this memo keeps
+    /// no pages (then nothing is hashed).
+    pub fn page_key(
+        &self,
+        site: SharedKey,
+        template: &str,
+        path: &str,
+        fill: impl FnOnce(&mut PageContext),
+    ) -> Option<u64> {
+        self.pages.as_ref()?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        site.0.hash(&mut hasher);
+        template.hash(&mut hasher);
+        path.hash(&mut hasher);
+        let mut context = PageContext {
+            mode: Mode::Hashing(hasher),
+        };
+        fill(&mut context);
+        match context.mode {
+            Mode::Hashing(hasher) => Some(hasher.finish()),
+            Mode::Filling(_) => None,
         }
     }
 
@@ -426,12 +451,21 @@ mod tests {
     /// Renders a page at `a/index.html` whose context holds `value`, in a render
     /// whose shared inputs are `theme`; counts real renders.
     fn page(memo: &RenderMemo, theme: u64, value: &str, renders: &Cell<usize>) -> Vec<u8> {
-        let mut context =
-            memo.page_context(SharedKey::new(theme, &"site"), "t.html", "a/index.html");
-        context.insert("value", value);
-        let page = memo.page("a/index.html", &context, |_| {
+        let fill = |context: &mut PageContext| context.insert("value", value);
+        let key = memo.page_key(
+            SharedKey::new(theme, &"site"),
+            "t.html",
+            "a/index.html",
+            fill,
+        );
+        let page = memo.page("a/index.html", key, || {
             renders.set(renders.get() + 1);
-            Ok::<_, ()>(value.as_bytes().to_vec())
+            let context = PageContext::filled(fill);
+            let seen = context
+                .get("value")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            Ok::<_, ()>(seen.as_bytes().to_vec())
         });
         memo.end_pages();
         match page {
@@ -451,5 +485,9 @@ mod tests {
         assert_eq!(renders.get(), 2, "a different value renders anew");
         page(&memo, 2, "y", &renders);
         assert_eq!(renders.get(), 3, "a different theme or site renders anew");
+        assert_eq!(
+            RenderMemo::once().page_key(SharedKey::new(1, &"site"), "t.html", "a", |_| {}),
+            None
+        );
     }
 }

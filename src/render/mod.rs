@@ -461,19 +461,25 @@ impl<'a> RenderContext<'a> {
         &self,
         template: &str,
         path: String,
-        fill: impl FnOnce(&mut PageContext),
+        fill: impl Fn(&mut PageContext),
     ) -> Result<OutputFile, RenderError> {
-        let mut context = self.memo.page_context(self.shared_key, template, &path);
-        context.insert("root", &root_prefix(&path));
-        context.insert("path", path.strip_suffix("index.html").unwrap_or(&path));
-        context.insert("nav", "");
-        fill(&mut context);
-        let contents = self.memo.page(&path, &context, |context| {
+        let root = root_prefix(&path);
+        let fill = |context: &mut PageContext| {
+            context.insert("root", &root);
+            context.insert("path", path.strip_suffix("index.html").unwrap_or(&path));
+            context.insert("nav", "");
+            fill(context);
+        };
+        // Hashed first (when the memo keeps pages), and made into Tera's context
+        // only for a page that is rendered.
+        let key = self.memo.page_key(self.shared_key, template, &path, fill);
+        let contents = self.memo.page(&path, key, || {
+            let context = PageContext::filled(fill);
             // Room for a typical record page, so the output is not copied as it grows.
             let mut html = Vec::with_capacity(PAGE_CAPACITY);
             self.theme
                 .tera
-                .render_to(template, context, &mut html)
+                .render_to(template, &context, &mut html)
                 .map_err(|e| RenderError::Template {
                     template: template.to_string(),
                     path: path.clone(),
