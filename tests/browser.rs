@@ -402,11 +402,13 @@ fn the_site_works_opened_from_disk() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
 
-/// The status line once the search for `query` has finished.
+/// The status line once the search for `query` has finished: the status is
+/// written at once, and its results follow when their data has loaded.
 fn status_for(browser: &Browser, query: &str) -> String {
     let script = format!(
         "var s = document.querySelector('[data-status]').textContent; \
-         return s.indexOf({q}) >= 0 && document.querySelector('#search-input').value === {raw} ? s : '';",
+         var shown = document.querySelectorAll('.search-result').length > 0 || s.indexOf('No results') === 0; \
+         return s.indexOf({q}) >= 0 && shown && document.querySelector('#search-input').value === {raw} ? s : '';",
         q = json!(format!("“{query}”")),
         raw = json!(query),
     );
@@ -548,9 +550,11 @@ fn search_page_in_a_headless_browser() {
     let before = titles(&browser).len();
     let services_before = facet_counts(&browser, "service");
     browser.click("input[name=severity][value=SEV1]");
+    // The status is written at once; the results follow when their data has loaded.
     browser.wait_for(
         "the severity filter",
-        "return document.querySelector('[data-status]').textContent.indexOf('(filtered)') >= 0;",
+        "return document.querySelector('[data-status]').textContent.indexOf('(filtered)') >= 0 \
+         && document.querySelectorAll('.search-result-title').length > 0;",
     );
     let after = titles(&browser).len();
     let services_after = facet_counts(&browser, "service");
@@ -563,7 +567,8 @@ fn search_page_in_a_headless_browser() {
     browser.open(&format!("{page}?q=connection+pool&severity=SEV1"));
     browser.wait_for(
         "the shared search",
-        "return document.querySelector('[data-status]').textContent.indexOf('(filtered)') >= 0;",
+        "return document.querySelector('[data-status]').textContent.indexOf('(filtered)') >= 0 \
+         && document.querySelectorAll('.search-result-title').length > 0;",
     );
     assert_eq!(titles(&browser).len(), after);
     let checked = browser
