@@ -37,8 +37,6 @@ pub struct CommitInfo {
     pub parents: Vec<usize>,
     pub author: String,
     pub at: Timestamp,
-    /// The commit's root tree.
-    tree: ObjectId,
     /// The tree of `content/incidents/`, when the commit has one.
     pub incidents: Option<ObjectId>,
     /// A shallow clone's oldest commit: its parents are not in the clone.
@@ -206,8 +204,7 @@ pub fn walk(
         .chain(INCIDENTS_DIR.split('/').map(str::to_string))
         .collect();
     let mailmap = repo.open_mailmap();
-    let mut commits = commits(&repo, head, &shallow, &ignored, &mailmap)?;
-    find_incidents_trees(&top, &mut commits, &incidents_path)?;
+    let commits = commits(&repo, head, &shallow, &ignored, &incidents_path, &mailmap)?;
     found.versions = versions(&top, &repo, &commits)?;
     if let Some(tree) = commits.last().and_then(|c| c.incidents) {
         found.head_files = files(&repo, tree)?;
@@ -338,6 +335,7 @@ fn commits(
     head: ObjectId,
     shallow: &HashSet<ObjectId>,
     ignored: &HashSet<ObjectId>,
+    incidents_path: &[String],
     mailmap: &gix::mailmap::Snapshot,
 ) -> Result<Vec<CommitInfo>, WalkError> {
     let mut index: HashMap<ObjectId, usize> = HashMap::new();
@@ -346,6 +344,7 @@ fn commits(
     // Depth-first, a commit leaves the stack once all its parents have an index.
     let mut stack = vec![(head, false)];
     let mut buf = Vec::new();
+    let mut tree_buf = Vec::new();
     while let Some((id, expanded)) = stack.pop() {
         if index.contains_key(&id) {
             continue;
@@ -374,6 +373,7 @@ fn commits(
             .unwrap_or(Timestamp::UNIX_EPOCH);
         let name = mailmap.resolve(author).name.to_string();
         let tree = commit.tree();
+        let incidents = subtree(repo, tree, incidents_path, &mut tree_buf)?;
         index.insert(id, out.len());
         parents_of.push(parent_ids);
         out.push(CommitInfo {
@@ -381,8 +381,7 @@ fn commits(
             parents: Vec::new(),
             author: name,
             at,
-            tree,
-            incidents: None,
+            incidents,
             boundary,
             ignored: ignored.contains(&id),
         });
@@ -394,29 +393,6 @@ fn commits(
             .collect();
     }
     Ok(out)
-}
-
-/// Sets each commit's tree of `content/incidents/` (at `incidents_path` from the
-/// repository's root). Two trees are read for each commit, so the commits are cut
-/// into one run a thread, each read with its own repository handle.
-fn find_incidents_trees(
-    top: &Path,
-    commits: &mut [CommitInfo],
-    incidents_path: &[String],
-) -> Result<(), WalkError> {
-    use rayon::prelude::*;
-    let run_len = commits
-        .len()
-        .div_ceil(rayon::current_num_threads().max(1))
-        .max(1);
-    commits.par_chunks_mut(run_len).try_for_each(|run| {
-        let repo = open(top, PACK_CACHE_BYTES)?;
-        let mut buf = Vec::new();
-        for commit in run {
-            commit.incidents = subtree(&repo, commit.tree, incidents_path, &mut buf)?;
-        }
-        Ok(())
-    })
 }
 
 /// The id of the tree at `path` below `tree`.
