@@ -156,6 +156,17 @@ fn build(root: &Path) -> (std::process::Output, PathBuf) {
     (out, out_dir)
 }
 
+/// Builds the archive at `root`, which must succeed; returns the output folder.
+fn built(root: &Path) -> PathBuf {
+    let (out, out_dir) = build(root);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out_dir
+}
+
 fn incidents_json(out_dir: &Path) -> String {
     std::fs::read_to_string(out_dir.join("incidents.json")).unwrap()
 }
@@ -170,12 +181,7 @@ fn incident(out_dir: &Path) -> Value {
 #[test]
 fn dates_people_renames_merges_and_follow_through_come_from_git() {
     let (_dir, archive) = repository();
-    let (out, out_dir) = build(&archive);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out_dir = built(&archive);
     let git = &incident(&out_dir)["git"];
     // First committed before the rename, by Ana under her .mailmap name.
     assert_eq!(git["first_committed"]["date"], "2024-03-02");
@@ -293,12 +299,7 @@ fn an_ignore_revs_file_leaves_reformatting_out_of_last_changed() {
         format!("ignore_revs_file = \".git-blame-ignore-revs\"\n{toml}"),
     )
     .unwrap();
-    let (out, out_dir) = build(&archive);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out_dir = built(&archive);
     assert_eq!(
         incident(&out_dir)["git"]["last_changed"]["date"],
         "2024-03-20"
@@ -377,12 +378,7 @@ fn many_records() -> (tempfile::TempDir, PathBuf) {
 #[test]
 fn a_packed_history_reads_as_the_loose_one() {
     let (dir, archive) = many_records();
-    let (out, out_dir) = build(&archive);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out_dir = built(&archive);
     let loose = incidents_json(&out_dir);
     git(
         dir.path(),
@@ -399,12 +395,7 @@ fn a_packed_history_reads_as_the_loose_one() {
         "2024-05-01T10:00:00Z",
     );
     git(dir.path(), &["prune-packed"], BO, "2024-05-01T10:00:00Z");
-    let (out, out_dir) = build(&archive);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out_dir = built(&archive);
     assert_eq!(incidents_json(&out_dir), loose);
     assert!(
         loose.contains("\"approved\":{\"date\":\"2024-04-05\""),
@@ -461,12 +452,7 @@ fn an_older_version_counts_by_its_review_and_action_items_alone() {
     commit("draft", "open", "2024-03-01", "2024-03-02T10:00:00Z");
     commit("approved", "done", "March 1st", "2024-03-05T10:00:00Z");
     commit("approved", "done", "2024-03-01", "2024-03-09T10:00:00Z");
-    let (out, out_dir) = build(repo);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out_dir = built(repo);
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("incidents.json")).unwrap())
             .unwrap();
@@ -489,8 +475,7 @@ fn a_history_packed_oldest_first_reads_as_the_loose_one() {
     // `git fast-import` stores each tree as a delta of the version before it, the
     // other way round from `git repack`: the walk reads both orders.
     let (dir, archive) = many_records();
-    let (out, out_dir) = build(&archive);
-    assert!(out.status.success());
+    let out_dir = built(&archive);
     let loose = incidents_json(&out_dir);
     let exported = Command::new("git")
         .current_dir(dir.path())
@@ -529,11 +514,6 @@ fn a_history_packed_oldest_first_reads_as_the_loose_one() {
         .expect("packs")
         .count();
     assert!(packs > 0, "fast-import wrote no pack");
-    let (out, out_dir) = build(&copy.path().join("docs"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out_dir = built(&copy.path().join("docs"));
     assert_eq!(incidents_json(&out_dir), loose);
 }
